@@ -1,0 +1,465 @@
+//! `analyze audit`: the data-quality audit, per trial and overall. It compares the published
+//! accounting with the corrected one, finds RAPL wraps (and the negative EnergiBridge summaries
+//! they caused), sample gaps, duplicated or backwards timestamps, thin windows, judged-row
+//! counts and identical responses across repetitions, and, given the published tables, checks
+//! our replay of them and their decimal-comma `time(s)` column. The report reuses it.
+
+use crate::import::PUBLISHED_SCORER;
+use crate::load::{Loaded, TrialData};
+use crate::published::PublishedTables;
+use dataset::accounting::metrics_row;
+use dataset::{Accounting, Channel, MetricsRow};
+use polars::prelude::*;
+use rayon::prelude::*;
+use std::collections::{BTreeMap, HashMap};
+
+/// A gap is a time step above this multiple of the trial's median sampling interval.
+pub const GAP_FACTOR: f64 = 5.0;
+/// A window is thin when it holds fewer than this fraction of the samples its length implies.
+pub const THIN_WINDOW_FRACTION: f64 = 0.5;
+/// Relative tolerance of the replay check against the published Raw table.
+pub const REPLAY_TOLERANCE: f64 = 1e-9;
+
+/// The audit of one trial.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrialAudit {
+    /// Trial identifier.
+    pub run_id: String,
+    /// Treatment index.
+    pub run: i64,
+    /// Repetition index.
+    pub repetition: i64,
+    /// Generation label.
+    pub generation: String,
+    /// Task.
+    pub task: String,
+    /// Published accounting.
+    pub published: MetricsRow,
+    /// Corrected accounting.
+    pub corrected: MetricsRow,
+    /// CPU package counter wraps anywhere in the file.
+    pub cpu_wraps_file: usize,
+    /// EnergiBridge's own summary energy, J (negative after a wrap).
+    pub summary_energy_j: Option<f64>,
+    /// Samples in the file.
+    pub samples: usize,
+    /// Samples the corrected window's length implies at the nominal interval.
+    pub expected_in_window: f64,
+    /// Time steps above [`GAP_FACTOR`] × the median interval.
+    pub gaps: usize,
+    /// Largest time step, ms.
+    pub max_gap_ms: i64,
+    /// Samples sharing their predecessor's time.
+    pub duplicate_timestamps: usize,
+    /// Samples earlier than their predecessor.
+    pub backwards_timestamps: usize,
+    /// Rows scored by the published judge.
+    pub judged_rows: usize,
+    /// Hash of all responses in order (to find repetitions that repeat each other).
+    pub responses_hash: Option<u128>,
+    /// Replay check: largest relative difference to the Raw table over cpu, gpu, total energy,
+    /// duration and tokens (None without the table).
+    pub replay_max_rel_diff: Option<f64>,
+    /// Edited table `time(s)` as the published statistics read it, s.
+    pub edited_time_as_read_s: Option<f64>,
+    /// Edited table accuracy.
+    pub edited_accuracy: Option<f64>,
+}
+
+impl TrialAudit {
+    /// Published energy over corrected energy.
+    pub fn energy_ratio(&self) -> f64 {
+        self.published.energy_j / self.corrected.energy_j
+    }
+
+    /// True when the corrected window holds fewer samples than its length implies.
+    pub fn thin_window(&self) -> bool {
+        (self.corrected.samples_in_window as f64) < THIN_WINDOW_FRACTION * self.expected_in_window
+    }
+}
+
+/// One treatment's repetitions compared.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TreatmentAudit {
+    /// Treatment index.
+    pub run: i64,
+    /// Generation label.
+    pub generation: String,
+    /// Size label.
+    pub model_size: String,
+    /// Task.
+    pub task: String,
+    /// Repetitions present.
+    pub repetitions: usize,
+    /// Distinct sets of responses among them (1 = every repetition answered identically).
+    pub distinct_response_sets: usize,
+}
+
+/// The whole audit.
+#[derive(Debug, Clone)]
+pub struct Audit {
+    /// Per trial, sorted by (run, repetition).
+    pub trials: Vec<TrialAudit>,
+    /// Per treatment.
+    pub treatments: Vec<TreatmentAudit>,
+    /// The published tables compared against, if any.
+    pub tables: Option<PublishedTables>,
+}
+
+fn hash_responses(t: &TrialData) -> Option<u128> {
+    if t.requests.iter().all(|r| r.response.is_empty()) {
+        return None;
+    }
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    for r in &t.requests {
+        h.update(r.response.as_bytes());
+        h.update(&[0]);
+    }
+    Some(h.digest128())
+}
+
+fn rel_diff(a: f64, b: f64) -> f64 {
+    if a == b {
+        0.0
+    } else {
+        (a - b).abs() / a.abs().max(b.abs())
+    }
+}
+
+fn audit_trial(t: &TrialData, scores: &[f64], judged: usize, tables: Option<&PublishedTables>) -> TrialAudit {
+    let published = metrics_row(&t.trial, &t.requests, &t.samples, scores, Accounting::Published);
+    let corrected = metrics_row(&t.trial, &t.requests, &t.samples, scores, Accounting::Corrected);
+    let times = &t.samples.time_ms;
+    let steps: Vec<i64> = times.windows(2).map(|w| w[1] - w[0]).collect();
+    let mut positive: Vec<i64> = steps.iter().copied().filter(|&d| d > 0).collect();
+    positive.sort_unstable();
+    let median = positive.get(positive.len() / 2).copied().unwrap_or(0) as f64;
+    let interval = t.trial.sample_interval_ms.unwrap_or(median).max(1.0);
+    let package = t
+        .samples
+        .columns
+        .iter()
+        .find(|c| matches!(Channel::classify(&c.name), Channel::IntelPackage))
+        .or_else(|| {
+            t.samples
+                .columns
+                .iter()
+                .find(|c| Channel::classify(&c.name) == Channel::AmdPackage)
+        });
+    let cpu_wraps_file = package.map_or(0, |c| {
+        let vals: Vec<f64> = (0..c.values.len()).filter_map(|i| c.get(i)).collect();
+        vals.windows(2).filter(|w| w[1] < w[0]).count()
+    });
+    let provenance: serde_json::Value = serde_json::from_str(&t.trial.provenance).unwrap_or_default();
+    let summary_energy_j = provenance
+        .pointer("/energibridge_summary/energy_j")
+        .and_then(serde_json::Value::as_f64);
+    let window_ms = (t.trial.end_ms + t.trial.time_resolution_ms - t.trial.start_ms) as f64;
+    let raw = tables.and_then(|tb| tb.raw.get(&t.trial.run_id));
+    let edited = tables.and_then(|tb| tb.edited.get(&t.trial.run_id));
+    let replay_max_rel_diff = raw.map(|r| {
+        [
+            rel_diff(published.cpu_j, r.cpu_joules),
+            rel_diff(published.gpu_j, r.gpu_joules),
+            rel_diff(published.energy_j, r.total_joules),
+            rel_diff(published.duration_s * 1000.0, r.duration_ms),
+            rel_diff(published.tokens as f64, r.tokens),
+        ]
+        .into_iter()
+        .fold(0.0, f64::max)
+    });
+    TrialAudit {
+        run_id: t.trial.run_id.clone(),
+        run: t.trial.run,
+        repetition: t.trial.repetition,
+        generation: t.trial.generation.clone(),
+        task: t.trial.task.clone(),
+        cpu_wraps_file,
+        summary_energy_j,
+        samples: times.len(),
+        expected_in_window: window_ms / interval,
+        gaps: steps
+            .iter()
+            .filter(|&&d| d as f64 > GAP_FACTOR * interval)
+            .count(),
+        max_gap_ms: steps.iter().copied().max().unwrap_or(0),
+        duplicate_timestamps: steps.iter().filter(|&&d| d == 0).count(),
+        backwards_timestamps: steps.iter().filter(|&&d| d < 0).count(),
+        judged_rows: judged,
+        responses_hash: hash_responses(t),
+        replay_max_rel_diff,
+        edited_time_as_read_s: edited.map(|e| e.time_s_as_read),
+        edited_accuracy: edited.map(|e| e.accuracy),
+        published,
+        corrected,
+    }
+}
+
+/// Runs the audit over a loaded dataset (load it with text to compare responses).
+pub fn run(loaded: &Loaded, tables: Option<PublishedTables>) -> Audit {
+    let scores = loaded.scores(PUBLISHED_SCORER);
+    let judged = loaded.judged_rows(PUBLISHED_SCORER);
+    let trials: Vec<TrialAudit> = loaded
+        .trials
+        .par_iter()
+        .map(|t| {
+            let id = t.trial.run_id.as_str();
+            let s = scores.get(id).map_or(&[][..], Vec::as_slice);
+            audit_trial(t, s, judged.get(id).copied().unwrap_or(0), tables.as_ref())
+        })
+        .collect();
+    let mut by_run: BTreeMap<i64, (Vec<&TrialAudit>, &TrialData)> = BTreeMap::new();
+    for (a, t) in trials.iter().zip(&loaded.trials) {
+        by_run.entry(a.run).or_insert_with(|| (Vec::new(), t)).0.push(a);
+    }
+    let treatments = by_run
+        .into_iter()
+        .map(|(run, (audits, t))| {
+            let mut hashes: Vec<u128> = audits.iter().filter_map(|a| a.responses_hash).collect();
+            hashes.sort_unstable();
+            hashes.dedup();
+            TreatmentAudit {
+                run,
+                generation: t.trial.generation.clone(),
+                model_size: t.trial.model_size.clone(),
+                task: t.trial.task.clone(),
+                repetitions: audits.len(),
+                distinct_response_sets: hashes.len(),
+            }
+        })
+        .collect();
+    Audit {
+        trials,
+        treatments,
+        tables,
+    }
+}
+
+/// Overall figures of an audit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditTotals {
+    /// Trials audited.
+    pub trials: usize,
+    /// Σ published energy, J.
+    pub published_energy_j: f64,
+    /// Σ corrected energy, J.
+    pub corrected_energy_j: f64,
+    /// Σ published CPU energy (counted once in `cpu_j`), J.
+    pub published_cpu_j: f64,
+    /// Trials whose file shows at least one CPU counter wrap.
+    pub trials_with_wraps: usize,
+    /// CPU counter wraps in all files.
+    pub wraps_in_files: usize,
+    /// Wraps inside the corrected windows.
+    pub wraps_in_corrected_windows: usize,
+    /// Wraps inside the published windows.
+    pub wraps_in_published_windows: usize,
+    /// EnergiBridge summaries that are negative.
+    pub negative_summaries: usize,
+    /// Trials with a sampling gap.
+    pub trials_with_gaps: usize,
+    /// Largest step between samples, ms.
+    pub max_gap_ms: i64,
+    /// Trials with a duplicated timestamp.
+    pub trials_with_duplicates: usize,
+    /// Samples running backwards.
+    pub backwards_timestamps: usize,
+    /// Trials whose window is thin.
+    pub thin_windows: usize,
+    /// Histogram: judged rows per trial → trials.
+    pub judged_rows: BTreeMap<usize, usize>,
+    /// Treatments whose repetitions all returned identical responses.
+    pub identical_treatments: usize,
+    /// Treatments.
+    pub treatments: usize,
+    /// Trials checked against the Raw table, and those within [`REPLAY_TOLERANCE`].
+    pub replay_checked: usize,
+    /// Trials matching the Raw table.
+    pub replay_matching: usize,
+    /// Largest relative difference to the Raw table.
+    pub replay_max_rel_diff: f64,
+    /// Trials whose Edited `time(s)` reads as ≈100 × the duration.
+    pub edited_time_x100: usize,
+    /// Trials with an Edited row.
+    pub edited_checked: usize,
+}
+
+impl Audit {
+    /// The overall figures.
+    pub fn totals(&self) -> AuditTotals {
+        let t = &self.trials;
+        let mut judged = BTreeMap::new();
+        for a in t {
+            *judged.entry(a.judged_rows).or_insert(0) += 1;
+        }
+        let replay: Vec<f64> = t.iter().filter_map(|a| a.replay_max_rel_diff).collect();
+        let x100 = t
+            .iter()
+            .filter(|a| {
+                a.edited_time_as_read_s.is_some_and(|s| {
+                    let r = s / a.published.duration_s;
+                    (90.0..=110.0).contains(&r)
+                })
+            })
+            .count();
+        AuditTotals {
+            trials: t.len(),
+            published_energy_j: t.iter().map(|a| a.published.energy_j).sum(),
+            corrected_energy_j: t.iter().map(|a| a.corrected.energy_j).sum(),
+            published_cpu_j: t.iter().map(|a| a.published.cpu_j).sum(),
+            trials_with_wraps: t.iter().filter(|a| a.cpu_wraps_file > 0).count(),
+            wraps_in_files: t.iter().map(|a| a.cpu_wraps_file).sum(),
+            wraps_in_corrected_windows: t.iter().map(|a| a.corrected.cpu_wraps as usize).sum(),
+            wraps_in_published_windows: t.iter().map(|a| a.published.cpu_wraps as usize).sum(),
+            negative_summaries: t
+                .iter()
+                .filter(|a| a.summary_energy_j.is_some_and(|e| e < 0.0))
+                .count(),
+            trials_with_gaps: t.iter().filter(|a| a.gaps > 0).count(),
+            max_gap_ms: t.iter().map(|a| a.max_gap_ms).max().unwrap_or(0),
+            trials_with_duplicates: t.iter().filter(|a| a.duplicate_timestamps > 0).count(),
+            backwards_timestamps: t.iter().map(|a| a.backwards_timestamps).sum(),
+            thin_windows: t.iter().filter(|a| a.thin_window()).count(),
+            judged_rows: judged,
+            identical_treatments: self
+                .treatments
+                .iter()
+                .filter(|x| x.repetitions > 1 && x.distinct_response_sets == 1)
+                .count(),
+            treatments: self.treatments.len(),
+            replay_checked: replay.len(),
+            replay_matching: replay.iter().filter(|&&d| d <= REPLAY_TOLERANCE).count(),
+            replay_max_rel_diff: replay.iter().copied().fold(0.0, f64::max),
+            edited_time_x100: x100,
+            edited_checked: t.iter().filter(|a| a.edited_time_as_read_s.is_some()).count(),
+        }
+    }
+
+    /// The per-trial audit as a frame.
+    pub fn frame(&self) -> PolarsResult<DataFrame> {
+        let t = &self.trials;
+        let f = |name: &str, g: fn(&TrialAudit) -> f64| {
+            Column::new(name.into(), t.iter().map(g).collect::<Vec<_>>())
+        };
+        let i = |name: &str, g: fn(&TrialAudit) -> i64| {
+            Column::new(name.into(), t.iter().map(g).collect::<Vec<_>>())
+        };
+        let o = |name: &str, g: fn(&TrialAudit) -> Option<f64>| {
+            Column::new(name.into(), t.iter().map(g).collect::<Vec<_>>())
+        };
+        let s = |name: &str, g: fn(&TrialAudit) -> String| {
+            Column::new(name.into(), t.iter().map(g).collect::<Vec<_>>())
+        };
+        let b = |name: &str, g: fn(&TrialAudit) -> bool| {
+            Column::new(name.into(), t.iter().map(g).collect::<Vec<_>>())
+        };
+        let distinct: HashMap<i64, usize> = self
+            .treatments
+            .iter()
+            .map(|x| (x.run, x.distinct_response_sets))
+            .collect();
+        let distinct_col = Column::new(
+            "distinct_response_sets_in_treatment".into(),
+            t.iter()
+                .map(|a| distinct.get(&a.run).copied().unwrap_or(0) as i64)
+                .collect::<Vec<_>>(),
+        );
+        DataFrame::new(
+            t.len(),
+            vec![
+                s("run_id", |a| a.run_id.clone()),
+                i("run", |a| a.run),
+                i("repetition", |a| a.repetition),
+                s("generation", |a| a.generation.clone()),
+                s("task", |a| a.task.clone()),
+                f("published_energy_j", |a| a.published.energy_j),
+                f("corrected_energy_j", |a| a.corrected.energy_j),
+                f("energy_ratio", TrialAudit::energy_ratio),
+                f("published_cpu_j", |a| a.published.cpu_j),
+                f("corrected_cpu_j", |a| a.corrected.cpu_j),
+                f("published_gpu_j", |a| a.published.gpu_j),
+                f("corrected_gpu_j", |a| a.corrected.gpu_j),
+                f("published_duration_s", |a| a.published.duration_s),
+                f("corrected_duration_s", |a| a.corrected.duration_s),
+                i("cpu_wraps_file", |a| a.cpu_wraps_file as i64),
+                i("cpu_wraps_corrected_window", |a| a.corrected.cpu_wraps),
+                i("cpu_wraps_published_window", |a| a.published.cpu_wraps),
+                o("energibridge_summary_j", |a| a.summary_energy_j),
+                i("samples", |a| a.samples as i64),
+                i("samples_in_window", |a| a.corrected.samples_in_window),
+                f("expected_in_window", |a| a.expected_in_window),
+                b("thin_window", TrialAudit::thin_window),
+                i("gaps", |a| a.gaps as i64),
+                i("max_gap_ms", |a| a.max_gap_ms),
+                i("duplicate_timestamps", |a| a.duplicate_timestamps as i64),
+                i("backwards_timestamps", |a| a.backwards_timestamps as i64),
+                i("judged_rows", |a| a.judged_rows as i64),
+                distinct_col,
+                o("replay_max_rel_diff", |a| a.replay_max_rel_diff),
+                o("edited_time_as_read_s", |a| a.edited_time_as_read_s),
+                o("edited_accuracy", |a| a.edited_accuracy),
+            ],
+        )
+    }
+}
+
+/// The audit in plain text, for the terminal.
+pub fn render_text(audit: &Audit) -> String {
+    use std::fmt::Write as _;
+    let x = audit.totals();
+    let mut out = String::new();
+    let pct = |a: f64, b: f64| if b == 0.0 { 0.0 } else { 100.0 * (a / b - 1.0) };
+    let _ = writeln!(
+        out,
+        "Data-quality audit of {} trials ({} treatments)\n",
+        x.trials, x.treatments
+    );
+    let _ = writeln!(
+        out,
+        "Energy: published {:.1} kJ vs corrected {:.1} kJ ({:+.1} %): the published gpu_joules adds the CPU energy again ({:.1} kJ counted twice).",
+        x.published_energy_j / 1e3,
+        x.corrected_energy_j / 1e3,
+        pct(x.published_energy_j, x.corrected_energy_j),
+        x.published_cpu_j / 1e3
+    );
+    let _ = writeln!(
+        out,
+        "RAPL wraps: {} in the files ({} trials), {} inside the corrected windows, {} inside the published ones; {} EnergiBridge summaries are negative because of them.",
+        x.wraps_in_files,
+        x.trials_with_wraps,
+        x.wraps_in_corrected_windows,
+        x.wraps_in_published_windows,
+        x.negative_summaries
+    );
+    let _ = writeln!(
+        out,
+        "Sampling: {} trials with gaps > {GAP_FACTOR}x the interval (largest step {} ms), {} with duplicated timestamps, {} samples running backwards, {} thin windows.",
+        x.trials_with_gaps, x.max_gap_ms, x.trials_with_duplicates, x.backwards_timestamps, x.thin_windows
+    );
+    let judged: Vec<String> = x
+        .judged_rows
+        .iter()
+        .map(|(k, v)| format!("{k} rows: {v} trials"))
+        .collect();
+    let _ = writeln!(out, "Judged rows per trial: {}.", judged.join(", "));
+    let _ = writeln!(
+        out,
+        "Repetitions: in {} of {} treatments every repetition returned the identical responses; those repetitions sample measurement noise, not the model's output.",
+        x.identical_treatments, x.treatments
+    );
+    if x.replay_checked > 0 {
+        let _ = writeln!(
+            out,
+            "Replay: {} of {} trials match the published Raw table to {REPLAY_TOLERANCE:e} relative (largest difference {:.2e}).",
+            x.replay_matching, x.replay_checked, x.replay_max_rel_diff
+        );
+    }
+    if x.edited_checked > 0 {
+        let _ = writeln!(
+            out,
+            "Edited table: `time(s)` is written with a decimal comma; read as the published statistics did, {} of {} durations are ~100x too long (so their power figures are 100x too small).",
+            x.edited_time_x100, x.edited_checked
+        );
+    }
+    out
+}

@@ -1,0 +1,187 @@
+//! The subcommands: each validates its options, runs its stage and prints what it did.
+
+use crate::audit;
+use crate::cli::{AuditArgs, ImportArgs, MetricsArgs, ReportArgs};
+use crate::import::{self, ImportOptions};
+use crate::load::{self, LoadOptions};
+use crate::metrics;
+use crate::published;
+use crate::questions;
+use anyhow::{Context, Result};
+use dataset::Accounting;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+fn parse_accounting(s: &str) -> Result<Accounting> {
+    s.parse::<Accounting>()
+        .map_err(|e| anyhow::anyhow!("--accounting: {e}"))
+}
+
+fn show_progress(quiet: bool) -> bool {
+    !quiet && std::io::stderr().is_terminal()
+}
+
+/// `analyze import`.
+pub fn import(args: ImportArgs, quiet: bool) -> Result<()> {
+    let started = Instant::now();
+    let opts = ImportOptions {
+        source: args.source,
+        out: args.out,
+        prompts: args.prompts,
+        force: args.force,
+        keep_going: args.keep_going,
+        progress: show_progress(quiet),
+    };
+    let summary = import::run(&opts)?;
+    for w in &summary.warnings {
+        eprintln!("warning: {w}");
+    }
+    for s in &summary.skipped {
+        eprintln!("skipped: {s}");
+    }
+    println!(
+        "imported {} trials ({} requests, {} samples, {} published judgments) into {} in {:.2} s{}",
+        summary.trials,
+        summary.requests,
+        summary.samples,
+        summary.judgments,
+        opts.out.display(),
+        started.elapsed().as_secs_f64(),
+        if summary.skipped.is_empty() {
+            String::new()
+        } else {
+            format!("; {} skipped", summary.skipped.len())
+        }
+    );
+    Ok(())
+}
+
+/// `analyze metrics`.
+pub fn metrics(args: MetricsArgs, quiet: bool) -> Result<()> {
+    let accounting = parse_accounting(&args.accounting)?;
+    let loaded = load::load(
+        &args.data,
+        LoadOptions {
+            progress: show_progress(quiet),
+            ..Default::default()
+        },
+    )?;
+    let rows = metrics::compute(&loaded, accounting);
+    let ds = dataset::Dataset::open(&args.data)?;
+    ds.write_metrics(accounting.as_str(), &rows)?;
+    let mut df = metrics::frame(&rows)?;
+    match args.csv.as_deref() {
+        Some(p) if p == Path::new("-") => {
+            use polars::prelude::{CsvWriter, SerWriter};
+            CsvWriter::new(std::io::stdout().lock())
+                .include_header(true)
+                .finish(&mut df)?;
+        }
+        Some(p) => {
+            metrics::write_csv(&mut df, p)?;
+            eprintln!(
+                "wrote {} ({} trials, {} accounting)",
+                p.display(),
+                rows.len(),
+                accounting.as_str()
+            );
+        }
+        None => {
+            let total: f64 = rows.iter().map(|r| r.energy_j).sum();
+            let tokens: i64 = rows.iter().map(|r| r.tokens).sum();
+            println!(
+                "{} trials, {} accounting: {:.1} kJ in all, {:.3} J per generated token; table in {}",
+                rows.len(),
+                accounting.as_str(),
+                total / 1e3,
+                if tokens > 0 {
+                    total / tokens as f64
+                } else {
+                    f64::NAN
+                },
+                ds.metrics_path(accounting.as_str()).display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Finds the published tables: the flag, else next to the imported source folder.
+fn published_tables(
+    flag: Option<PathBuf>,
+    loaded: &load::Loaded,
+) -> Result<Option<published::PublishedTables>> {
+    if let Some(dir) = flag {
+        return published::read_dir(&dir).map(Some);
+    }
+    let source = loaded.trials.first().and_then(|t| {
+        serde_json::from_str::<serde_json::Value>(&t.trial.provenance)
+            .ok()?
+            .get("source_dir")?
+            .as_str()
+            .map(PathBuf::from)
+    });
+    match source.and_then(|s| published::find_near(&s)) {
+        Some(dir) => {
+            eprintln!("note: comparing with the published tables in {}", dir.display());
+            published::read_dir(&dir).map(Some)
+        }
+        None => Ok(None),
+    }
+}
+
+/// `analyze audit`.
+pub fn audit(args: AuditArgs, quiet: bool) -> Result<()> {
+    let loaded = load::load(
+        &args.data,
+        LoadOptions {
+            text: true,
+            all_channels: false,
+            progress: show_progress(quiet),
+        },
+    )?;
+    let tables = published_tables(args.published_tables, &loaded)?;
+    let result = audit::run(&loaded, tables);
+    print!("{}", audit::render_text(&result));
+    if let Some(path) = args.csv {
+        let mut df = result.frame()?;
+        metrics::write_csv(&mut df, &path)?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// `analyze [DATA] [--report DIR]`.
+pub fn analyze(args: ReportArgs, quiet: bool) -> Result<()> {
+    let accounting = parse_accounting(&args.accounting)?;
+    let loaded = load::load(
+        &args.data,
+        LoadOptions {
+            progress: show_progress(quiet),
+            ..Default::default()
+        },
+    )
+    .with_context(|| format!("reading {}", args.data.display()))?;
+    let rows = metrics::compute(&loaded, accounting);
+    let trials = metrics::frame(&rows)?;
+    let started = Instant::now();
+    let tables = questions::compute(&trials, accounting.as_str(), args.seed)?;
+    let elapsed = started.elapsed();
+    match &args.report {
+        Some(dir) => {
+            let written = crate::tables::write_all(dir, &trials, &tables)?;
+            eprintln!(
+                "wrote {} tables into {} (statistics took {:.0} ms)",
+                written.len(),
+                dir.join("tables").display(),
+                elapsed.as_secs_f64() * 1e3
+            );
+        }
+        None => {
+            print!("{}", crate::tables::summary_text(&tables));
+            eprintln!("(pass --report DIR to write every table)");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,666 @@
+//! `analyze import`: reads a published-layout experiment folder (the GreenLab Angels 2025
+//! layout: `run_table.csv` plus one `run_<R>_repetition_<K>/` folder per trial) and writes it
+//! as a dataset. The destination is built in a staging folder and renamed into place only when
+//! every trial was read, so a failed import leaves nothing behind.
+
+use anyhow::{Context, Result, bail};
+use dataset::energibridge::{self, Summary};
+use dataset::{
+    Dataset, Judgment, Manifest, Request, RunRow, SampleTable, StagedDataset, Trial, TrialFiles, TrialStatus,
+    normalize_generation,
+};
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use serde_json::json;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// The scorer name under which the study's own per-row relevancy scores are stored.
+pub const PUBLISHED_SCORER: &str = "published_relevancy";
+
+/// What to import and how.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    /// The experiment folder (holding `run_table.csv`), or a folder with exactly one
+    /// `experiments/<name>/run_table.csv` below it.
+    pub source: PathBuf,
+    /// Destination dataset folder.
+    pub out: PathBuf,
+    /// Folder of `<Task>.jsonl` prompt files whose item ids and gold labels to attach.
+    pub prompts: Option<PathBuf>,
+    /// Replace an existing dataset.
+    pub force: bool,
+    /// Skip (with a warning) trials that cannot be read instead of failing.
+    pub keep_going: bool,
+    /// Show a progress bar.
+    pub progress: bool,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default)]
+pub struct ImportSummary {
+    /// Trials written.
+    pub trials: usize,
+    /// Requests written.
+    pub requests: usize,
+    /// Samples written.
+    pub samples: usize,
+    /// Published judgments written.
+    pub judgments: usize,
+    /// Trials skipped under `--keep-going`, with the reason.
+    pub skipped: Vec<String>,
+    /// Warnings (each naming its file).
+    pub warnings: Vec<String>,
+}
+
+/// One row of `run_table.csv`.
+#[derive(Debug, Clone)]
+struct RunTableRow {
+    line: u64,
+    run: RunRow,
+    done: bool,
+    energy: Option<f64>,
+}
+
+/// Finds the experiment folder: `source` itself when it holds `run_table.csv`, else the single
+/// `experiments/*/` folder below it that does (a clone of the published repository).
+pub fn locate_experiment(source: &Path) -> Result<PathBuf> {
+    if source.join("run_table.csv").is_file() {
+        return Ok(source.to_path_buf());
+    }
+    if !source.exists() {
+        bail!("{}: no such folder", source.display());
+    }
+    let experiments = source.join("experiments");
+    let mut found = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(&experiments) {
+        for e in entries.flatten() {
+            if e.path().join("run_table.csv").is_file() {
+                found.push(e.path());
+            }
+        }
+    }
+    match found.len() {
+        1 => Ok(found.remove(0)),
+        0 => bail!(
+            "{}: no run_table.csv here (expected a published-layout experiment folder: run_table.csv plus run_<R>_repetition_<K>/ folders)",
+            source.display()
+        ),
+        _ => {
+            found.sort();
+            bail!(
+                "{}: several experiments found ({}); name one of them",
+                source.display(),
+                found
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    }
+}
+
+/// Parses `run_<R>_repetition_<K>`.
+pub fn parse_run_id(id: &str) -> Option<(i64, i64)> {
+    let rest = id.strip_prefix("run_")?;
+    let (r, k) = rest.split_once("_repetition_")?;
+    Some((r.parse().ok()?, k.parse().ok()?))
+}
+
+fn read_run_table(path: &Path) -> Result<Vec<RunTableRow>> {
+    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        bail!(
+            "{}: empty file: expected a header `__run_id,__done,generation,model_size,task`",
+            path.display()
+        );
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(bytes.as_slice());
+    let header: Vec<String> = reader
+        .byte_headers()
+        .with_context(|| format!("{}:1: unreadable header", path.display()))?
+        .iter()
+        .map(|h| String::from_utf8_lossy(h).trim().to_string())
+        .collect();
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let need = |name: &str| {
+        col(name).with_context(|| format!("{}: missing required column `{name}`", path.display()))
+    };
+    let (c_id, c_gen, c_size, c_task) = (
+        need("__run_id")?,
+        need("generation")?,
+        need("model_size")?,
+        need("task")?,
+    );
+    let (c_done, c_energy) = (col("__done"), col("energy"));
+    let mut rows = Vec::new();
+    let mut seen = HashMap::new();
+    for (i, record) in reader.byte_records().enumerate() {
+        let record = record.map_err(|e| {
+            let line = e.position().map_or(i as u64 + 2, |p| p.line());
+            anyhow::anyhow!("{}:{line}: {e}", path.display())
+        })?;
+        let line = record.position().map_or(i as u64 + 2, |p| p.line());
+        if record.len() == 1 && record.get(0).is_some_and(<[u8]>::is_empty) {
+            continue;
+        }
+        if record.len() != header.len() {
+            bail!(
+                "{}:{line}: expected {} fields as in the header, found {}",
+                path.display(),
+                header.len(),
+                record.len()
+            );
+        }
+        let field = |c: usize| {
+            String::from_utf8_lossy(record.get(c).unwrap_or_default())
+                .trim()
+                .to_string()
+        };
+        let id = field(c_id);
+        let (run, repetition) = parse_run_id(&id).with_context(|| {
+            format!(
+                "{}:{line}: run id `{id}` is not of the form run_<R>_repetition_<K>",
+                path.display()
+            )
+        })?;
+        if let Some(first) = seen.insert(id.clone(), line) {
+            bail!(
+                "{}:{line}: run id `{id}` already listed on line {first}",
+                path.display()
+            );
+        }
+        let generation = normalize_generation(&field(c_gen));
+        let model_size = field(c_size);
+        let energy = match c_energy.map(field) {
+            Some(s) if !s.is_empty() => Some(s.parse::<f64>().with_context(|| {
+                format!(
+                    "{}:{line}: column `energy`: `{s}` is not a number",
+                    path.display()
+                )
+            })?),
+            _ => None,
+        };
+        rows.push(RunTableRow {
+            line,
+            done: c_done.is_none_or(|c| field(c).eq_ignore_ascii_case("done")),
+            energy,
+            run: RunRow {
+                model: format!("Llama-{generation}-{model_size}"),
+                run_id: id,
+                run,
+                repetition,
+                order: rows.len() as i64,
+                generation,
+                model_size,
+                task: field(c_task),
+            },
+        });
+    }
+    if rows.is_empty() {
+        bail!("{}: no trial listed", path.display());
+    }
+    Ok(rows)
+}
+
+/// One row of a `prompts_out.tsv`.
+#[derive(Debug, Clone)]
+struct PromptRow {
+    start_s: i64,
+    end_s: i64,
+    prompt: String,
+    response: String,
+    tokens: i64,
+    accuracy: Option<f64>,
+}
+
+/// Reads `prompts_out.tsv`: tab separated, quote-aware (pandas quotes fields holding `"`).
+fn read_prompts_out(path: &Path, warnings: &mut Vec<String>) -> Result<Vec<PromptRow>> {
+    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        bail!(
+            "{}: empty file: expected a header `start end prompt response response_tokens accuracy`",
+            path.display()
+        );
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(b'\t')
+        .flexible(true)
+        .from_reader(bytes.as_slice());
+    let header: Vec<String> = reader
+        .byte_headers()
+        .with_context(|| format!("{}:1: unreadable header", path.display()))?
+        .iter()
+        .map(|h| String::from_utf8_lossy(h).trim().to_string())
+        .collect();
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let need = |name: &str| {
+        col(name).with_context(|| format!("{}: missing required column `{name}`", path.display()))
+    };
+    let (c_start, c_end, c_prompt, c_resp, c_tok) = (
+        need("start")?,
+        need("end")?,
+        need("prompt")?,
+        need("response")?,
+        need("response_tokens")?,
+    );
+    let c_acc = col("accuracy");
+    let mut rows = Vec::new();
+    let mut lossy_lines = Vec::new();
+    for (i, record) in reader.byte_records().enumerate() {
+        let record = record.map_err(|e| {
+            let line = e.position().map_or(i as u64 + 2, |p| p.line());
+            anyhow::anyhow!("{}:{line}: {e}", path.display())
+        })?;
+        let line = record.position().map_or(i as u64 + 2, |p| p.line());
+        if record.len() == 1 && record.get(0).is_some_and(<[u8]>::is_empty) {
+            continue;
+        }
+        if record.len() != header.len() {
+            bail!(
+                "{}:{line}: expected {} fields as in the header, found {} (truncated file?)",
+                path.display(),
+                header.len(),
+                record.len()
+            );
+        }
+        let raw = |c: usize| record.get(c).unwrap_or_default();
+        let text = |c: usize| {
+            let b = raw(c);
+            match std::str::from_utf8(b) {
+                Ok(s) => (s.to_string(), false),
+                Err(_) => (String::from_utf8_lossy(b).into_owned(), true),
+            }
+        };
+        let int = |c: usize, name: &str| -> Result<i64> {
+            let s = String::from_utf8_lossy(raw(c)).trim().to_string();
+            s.parse::<i64>()
+                .ok()
+                .or_else(|| {
+                    s.parse::<f64>()
+                        .ok()
+                        .filter(|f| f.fract() == 0.0)
+                        .map(|f| f as i64)
+                })
+                .with_context(|| {
+                    format!(
+                        "{}:{line}: column `{name}`: `{s}` is not an integer",
+                        path.display()
+                    )
+                })
+        };
+        let (prompt, bad_p) = text(c_prompt);
+        let (response, bad_r) = text(c_resp);
+        if bad_p || bad_r {
+            lossy_lines.push(line);
+        }
+        let accuracy = match c_acc {
+            Some(c) => {
+                let s = String::from_utf8_lossy(raw(c)).trim().to_string();
+                if s.is_empty() {
+                    None
+                } else {
+                    Some(s.parse::<f64>().with_context(|| {
+                        format!(
+                            "{}:{line}: column `accuracy`: `{s}` is not a number",
+                            path.display()
+                        )
+                    })?)
+                }
+            }
+            None => None,
+        };
+        rows.push(PromptRow {
+            start_s: int(c_start, "start")?,
+            end_s: int(c_end, "end")?,
+            prompt,
+            response,
+            tokens: int(c_tok, "response_tokens")?,
+            accuracy,
+        });
+    }
+    if !lossy_lines.is_empty() {
+        warnings.push(format!(
+            "{}:{}: text is not valid UTF-8 ({} line(s)); invalid bytes replaced by U+FFFD",
+            path.display(),
+            lossy_lines[0],
+            lossy_lines.len()
+        ));
+    }
+    if rows.is_empty() {
+        bail!("{}: no prompt rows after the header", path.display());
+    }
+    Ok(rows)
+}
+
+/// Gold data of one task: item id and label per prompt position.
+#[derive(Debug, Clone)]
+pub struct TaskItem {
+    /// `idx` of the item.
+    pub item_id: i64,
+    /// The gold label as text (`true`, `entailment`, `0`).
+    pub label: String,
+    /// The prompt text.
+    pub prompt: String,
+}
+
+/// Reads `<Task>.jsonl` (`prompt`, `label`, `idx` per line).
+pub fn read_task_items(path: &Path) -> Result<Vec<TaskItem>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let mut items = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let v: serde_json::Value = serde_json::from_str(line)
+            .with_context(|| format!("{}:{}: not a JSON object", path.display(), i + 1))?;
+        let label = match v.get("label") {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(serde_json::Value::Null) | None => bail!("{}:{}: missing `label`", path.display(), i + 1),
+            Some(other) => other.to_string(),
+        };
+        items.push(TaskItem {
+            item_id: v
+                .get("idx")
+                .and_then(serde_json::Value::as_i64)
+                .with_context(|| format!("{}:{}: missing integer `idx`", path.display(), i + 1))?,
+            label,
+            prompt: v
+                .get("prompt")
+                .and_then(serde_json::Value::as_str)
+                .with_context(|| format!("{}:{}: missing `prompt`", path.display(), i + 1))?
+                .to_string(),
+        });
+    }
+    Ok(items)
+}
+
+/// Whitespace-insensitive text comparison (the published files replaced tabs and newlines by
+/// spaces).
+fn same_text(a: &str, b: &str) -> bool {
+    a.split_whitespace().eq(b.split_whitespace())
+}
+
+fn file_record(root: &Path, path: &Path) -> Result<serde_json::Value> {
+    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    Ok(json!({
+        "path": rel.display().to_string(),
+        "bytes": bytes.len(),
+        "xxh3_128": format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&bytes)),
+    }))
+}
+
+/// Reads one trial folder into the contract's records.
+fn read_trial(
+    experiment: &Path,
+    row: &RunTableRow,
+    items: &HashMap<String, Vec<TaskItem>>,
+) -> Result<(TrialFiles, Vec<Judgment>, Vec<String>)> {
+    let dir = experiment.join(&row.run.run_id);
+    if !dir.is_dir() {
+        bail!(
+            "{}: trial `{}` is listed in run_table.csv (line {}) but its folder is missing",
+            dir.display(),
+            row.run.run_id,
+            row.line
+        );
+    }
+    let mut warnings = Vec::new();
+    let plain = dir.join("energibridge.csv");
+    let gz = dir.join("energibridge.csv.gz");
+    let csv_path = if plain.is_file() {
+        plain
+    } else if gz.is_file() {
+        gz
+    } else {
+        bail!("{}: no energibridge.csv or energibridge.csv.gz", dir.display());
+    };
+    let csv = energibridge::read_samples_csv(&csv_path)?;
+    warnings.extend(csv.warnings);
+    let samples: SampleTable = csv.table;
+    let prompts_path = dir.join("prompts_out.tsv");
+    let prompts = read_prompts_out(&prompts_path, &mut warnings)?;
+    let summary_path = dir.join("energibridge-summary.txt");
+    let summary: Option<Summary> = if summary_path.is_file() {
+        Some(energibridge::read_summary(&summary_path)?)
+    } else {
+        warnings.push(format!(
+            "{}: missing; EnergiBridge's own summary is not recorded",
+            summary_path.display()
+        ));
+        None
+    };
+
+    let task_items = items.get(&row.run.task);
+    let mut mismatched = 0;
+    let run_id = &row.run.run_id;
+    let requests: Vec<Request> = prompts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let item = task_items.and_then(|items| items.get(i));
+            if let Some(item) = item
+                && !same_text(&item.prompt, &p.prompt)
+            {
+                mismatched += 1;
+            }
+            Request {
+                run_id: run_id.clone(),
+                index: i as i64,
+                item_id: item.map(|it| it.item_id),
+                gold_label: item.map(|it| it.label.clone()),
+                prompt: p.prompt.clone(),
+                response: p.response.clone(),
+                start_ms: p.start_s * 1000,
+                end_ms: p.end_s * 1000,
+                ttft_ms: None,
+                prompt_tokens: None,
+                completion_tokens: Some(p.tokens),
+                finish_reason: None,
+                error: None,
+            }
+        })
+        .collect();
+    if mismatched > 0 {
+        warnings.push(format!(
+            "{}: {mismatched} of {} prompts differ from {}.jsonl at the same position; gold labels may be misattached",
+            prompts_path.display(),
+            prompts.len(),
+            row.run.task
+        ));
+    }
+    if let Some(items) = task_items
+        && items.len() < prompts.len()
+    {
+        warnings.push(format!(
+            "{}: {} prompts but {}.jsonl has only {} items; the rest have no gold label",
+            prompts_path.display(),
+            prompts.len(),
+            row.run.task,
+            items.len()
+        ));
+    }
+    let judgments: Vec<Judgment> = prompts
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            p.accuracy.map(|score| Judgment {
+                run_id: run_id.clone(),
+                request_index: i as i64,
+                scorer: PUBLISHED_SCORER.to_string(),
+                score: Some(score),
+                reason: Some("published LLM-judge answer relevancy (deepeval)".to_string()),
+                details: None,
+            })
+        })
+        .collect();
+
+    let mut files = vec![
+        file_record(experiment, &csv_path)?,
+        file_record(experiment, &prompts_path)?,
+    ];
+    if summary.is_some() {
+        files.push(file_record(experiment, &summary_path)?);
+    }
+    let provenance = json!({
+        "importer": format!("analyze {} import", env!("CARGO_PKG_VERSION")),
+        "source_dir": experiment.display().to_string(),
+        "files": files,
+        "energibridge_summary": summary.map(|s| json!({"energy_j": s.energy_j, "duration_s": s.duration_s})),
+        "run_table": {"line": row.line, "energy": row.energy, "done": row.done},
+    });
+    let first = prompts.first().map_or(0, |p| p.start_s);
+    let last = prompts.last().map_or(0, |p| p.end_s);
+    let trial = Trial {
+        run_id: run_id.clone(),
+        run: row.run.run,
+        repetition: row.run.repetition,
+        generation: row.run.generation.clone(),
+        model_size: row.run.model_size.clone(),
+        model: row.run.model.clone(),
+        task: row.run.task.clone(),
+        status: TrialStatus::Done,
+        failure_reason: None,
+        start_ms: first * 1000,
+        end_ms: last * 1000,
+        time_resolution_ms: 1000,
+        sample_interval_ms: median_interval(&samples.time_ms),
+        simulated: false,
+        provenance: provenance.to_string(),
+    };
+    Ok((
+        TrialFiles {
+            trial,
+            requests,
+            samples,
+        },
+        judgments,
+        warnings,
+    ))
+}
+
+/// The median positive difference between consecutive sample times, ms.
+fn median_interval(times: &[i64]) -> Option<f64> {
+    let mut d: Vec<i64> = times.windows(2).map(|w| w[1] - w[0]).filter(|&d| d > 0).collect();
+    if d.is_empty() {
+        return None;
+    }
+    d.sort_unstable();
+    Some(d[d.len() / 2] as f64)
+}
+
+/// What reading and writing one trial gives: requests, samples, judgments, warnings.
+type TrialOutcome = (usize, usize, Vec<Judgment>, Vec<String>);
+
+/// Runs the import.
+pub fn run(opts: &ImportOptions) -> Result<ImportSummary> {
+    let experiment = locate_experiment(&opts.source)?;
+    let run_table = read_run_table(&experiment.join("run_table.csv"))?;
+    let mut summary = ImportSummary::default();
+
+    let mut items: HashMap<String, Vec<TaskItem>> = HashMap::new();
+    if let Some(dir) = &opts.prompts {
+        if !dir.is_dir() {
+            bail!("{}: --prompts folder does not exist", dir.display());
+        }
+        let mut tasks: Vec<&str> = run_table.iter().map(|r| r.run.task.as_str()).collect();
+        tasks.sort_unstable();
+        tasks.dedup();
+        for task in tasks {
+            let path = dir.join(format!("{task}.jsonl"));
+            if path.is_file() {
+                items.insert(task.to_string(), read_task_items(&path)?);
+            } else {
+                summary.warnings.push(format!(
+                    "{}: missing; task {task} gets no gold labels",
+                    path.display()
+                ));
+            }
+        }
+    }
+
+    let todo: Vec<&RunTableRow> = run_table.iter().filter(|r| r.done).collect();
+    let not_done = run_table.len() - todo.len();
+    if not_done > 0 {
+        summary.warnings.push(format!(
+            "{}: {not_done} trial(s) not marked DONE were not imported",
+            experiment.join("run_table.csv").display()
+        ));
+    }
+    let manifest = Manifest::new(
+        format!("analyze {} import", env!("CARGO_PKG_VERSION")),
+        false,
+        format!("imported from {}", experiment.display()),
+    );
+    let staged = StagedDataset::begin(&opts.out, &manifest, opts.force)?;
+    let ds: &Dataset = staged.dataset();
+
+    let bar = if opts.progress {
+        let b = ProgressBar::new(todo.len() as u64);
+        b.set_style(
+            ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} trials, {elapsed} (ETA {eta})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        b.set_prefix("importing");
+        b
+    } else {
+        ProgressBar::hidden()
+    };
+    let results: Vec<Result<TrialOutcome>> = todo
+        .par_iter()
+        .map(|row| {
+            let (files, judgments, warnings) = read_trial(&experiment, row, &items)?;
+            // Staged files need no fsync: the whole dataset is renamed into place at the end.
+            ds.write_trial(&files, false)?;
+            bar.inc(1);
+            Ok((files.requests.len(), files.samples.len(), judgments, warnings))
+        })
+        .collect();
+    bar.finish_and_clear();
+
+    let mut judgments = Vec::new();
+    for (row, result) in todo.iter().zip(results) {
+        match result {
+            Ok((requests, samples, j, w)) => {
+                summary.trials += 1;
+                summary.requests += requests;
+                summary.samples += samples;
+                judgments.extend(j);
+                summary.warnings.extend(w);
+            }
+            Err(e) if opts.keep_going => summary.skipped.push(format!("{}: {e:#}", row.run.run_id)),
+            Err(e) => return Err(e.context(format!("importing trial {}", row.run.run_id))),
+        }
+    }
+    if summary.trials == 0 {
+        bail!("{}: no trial could be imported", experiment.display());
+    }
+    ds.write_runs(&run_table.iter().map(|r| r.run.clone()).collect::<Vec<_>>())?;
+    summary.judgments = judgments.len();
+    ds.write_judgments(PUBLISHED_SCORER, &judgments)?;
+    staged.commit()?;
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_ids_parse() {
+        assert_eq!(parse_run_id("run_25_repetition_18"), Some((25, 18)));
+        assert_eq!(parse_run_id("run_x_repetition_1"), None);
+        assert_eq!(parse_run_id("trial_1"), None);
+    }
+
+    #[test]
+    fn median_interval_ignores_duplicates() {
+        assert_eq!(median_interval(&[0, 0, 200, 400, 601]), Some(200.0));
+        assert_eq!(median_interval(&[5]), None);
+    }
+}

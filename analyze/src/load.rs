@@ -1,0 +1,125 @@
+//! Loading a dataset for analysis: every committed trial with its requests (timing only) and
+//! the sample channels the accounting needs, read in parallel.
+
+use anyhow::{Context, Result, bail};
+use dataset::{Dataset, Judgment, Request, SampleTable, Trial};
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// One trial, ready for accounting.
+#[derive(Debug, Clone)]
+pub struct TrialData {
+    /// The trial row.
+    pub trial: Trial,
+    /// Its requests, by index (prompt and response text not loaded unless asked for).
+    pub requests: Vec<Request>,
+    /// Its accounting channels (or every channel when asked for).
+    pub samples: SampleTable,
+}
+
+/// What to load beyond the accounting minimum.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoadOptions {
+    /// Load prompt and response text.
+    pub text: bool,
+    /// Load every sample channel, not only the accounting ones.
+    pub all_channels: bool,
+    /// Show a progress bar.
+    pub progress: bool,
+}
+
+/// A loaded dataset.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// Trials sorted by (run, repetition).
+    pub trials: Vec<TrialData>,
+    /// Every judgment of every scorer.
+    pub judgments: Vec<Judgment>,
+    /// True when the manifest marks the data simulated.
+    pub simulated: bool,
+    /// The manifest's description.
+    pub description: String,
+}
+
+/// A progress bar over `n` items (hidden when `show` is false).
+pub fn progress_bar(n: usize, prefix: &'static str, show: bool) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(n as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} trials, {elapsed} (ETA {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_prefix(prefix);
+    bar
+}
+
+/// Opens and loads a dataset.
+pub fn load(path: &Path, opts: LoadOptions) -> Result<Loaded> {
+    let ds = Dataset::open(path)?;
+    let manifest = ds.manifest()?;
+    let ids = ds.trial_ids()?;
+    if ids.is_empty() {
+        bail!(
+            "{}: the dataset holds no trials (run `collect` or `analyze import` first)",
+            path.display()
+        );
+    }
+    let bar = progress_bar(ids.len(), "loading", opts.progress);
+    let mut trials = ids
+        .par_iter()
+        .map(|id| {
+            let trial = ds.read_trial(id)?;
+            let requests = ds.read_requests(id, opts.text)?;
+            let samples = ds.read_samples(id, !opts.all_channels)?;
+            bar.inc(1);
+            Ok(TrialData {
+                trial,
+                requests,
+                samples,
+            })
+        })
+        .collect::<Result<Vec<_>, dataset::DatasetError>>()
+        .with_context(|| format!("loading {}", path.display()))?;
+    bar.finish_and_clear();
+    trials.sort_by(|a, b| {
+        (a.trial.run, a.trial.repetition, &a.trial.run_id).cmp(&(
+            b.trial.run,
+            b.trial.repetition,
+            &b.trial.run_id,
+        ))
+    });
+    Ok(Loaded {
+        trials,
+        judgments: ds.read_judgments()?,
+        simulated: manifest.simulated,
+        description: manifest.description,
+    })
+}
+
+impl Loaded {
+    /// Scores of one scorer per run id.
+    pub fn scores(&self, scorer: &str) -> HashMap<&str, Vec<f64>> {
+        let mut map: HashMap<&str, Vec<f64>> = HashMap::new();
+        for j in self.judgments.iter().filter(|j| j.scorer == scorer) {
+            let entry = map.entry(j.run_id.as_str()).or_default();
+            if let Some(s) = j.score {
+                entry.push(s);
+            }
+        }
+        map
+    }
+
+    /// Judgment rows (scored or not) of one scorer per run id.
+    pub fn judged_rows(&self, scorer: &str) -> HashMap<&str, usize> {
+        let mut map: HashMap<&str, usize> = HashMap::new();
+        for j in self.judgments.iter().filter(|j| j.scorer == scorer) {
+            *map.entry(j.run_id.as_str()).or_default() += 1;
+        }
+        map
+    }
+}

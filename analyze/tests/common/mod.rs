@@ -1,0 +1,62 @@
+//! Helpers shared by analyze's integration tests: the published dataset fixture (read from
+//! `../shared`, never copied) and a once-per-process import of it.
+
+#![allow(dead_code)]
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// The published GreenLab Angels 2025 dataset, or None (with a message) when it is absent.
+pub fn published_dataset() -> Option<PathBuf> {
+    let path = std::env::var_os("GREENLAB_DATASET")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/datasets/greenlab-angels-2025")
+        });
+    if path.join("experiments/llama_profiling/run_table.csv").is_file() {
+        Some(path)
+    } else {
+        eprintln!(
+            "SKIPPED: the published dataset is not at {} (set GREENLAB_DATASET to its folder)",
+            path.display()
+        );
+        None
+    }
+}
+
+/// The `analyze` binary.
+pub fn analyze() -> Command {
+    let mut cmd = Command::cargo_bin("analyze").expect("the analyze binary is built");
+    cmd.arg("--quiet");
+    cmd
+}
+
+struct Imported {
+    _dir: tempfile::TempDir,
+    data: PathBuf,
+}
+
+static IMPORTED: OnceLock<Option<Imported>> = OnceLock::new();
+
+/// The published dataset imported once per test process (with gold labels attached).
+pub fn imported_published() -> Option<&'static Path> {
+    IMPORTED
+        .get_or_init(|| {
+            let src = published_dataset()?;
+            let dir = tempfile::tempdir().expect("temp dir");
+            let data = dir.path().join("data");
+            analyze()
+                .arg("import")
+                .arg(src.join("experiments/llama_profiling"))
+                .arg("--out")
+                .arg(&data)
+                .arg("--prompts")
+                .arg(src.join("prompts"))
+                .assert()
+                .success();
+            Some(Imported { _dir: dir, data })
+        })
+        .as_ref()
+        .map(|i| i.data.as_path())
+}

@@ -1,0 +1,499 @@
+//! Energy accounting: from one trial's samples and request times to CPU, GPU and DRAM joules,
+//! in two flavours.
+//!
+//! * [`Accounting::Published`] reproduces the published study's procedure exactly, defects
+//!   included (see the dataset README): it exists to prove we read the data as they did.
+//! * [`Accounting::Corrected`] is what the samples actually support: GPU energy from the
+//!   energy counter when there is one, else the trapezoidal integral of power over time; CPU
+//!   and DRAM energy from their cumulative counters with wraps undone.
+//!
+//! The corrected rule depends on how precise the request timestamps are
+//! (`time_resolution_ms`). With whole seconds (the published data) the window is the set of
+//! samples with `start_ms <= Time < end_ms + resolution` and the energy is taken between the
+//! first and the last sample inside it. With millisecond timestamps (`collect`) the window is
+//! exactly `[start_ms, end_ms]`: counters are linearly interpolated at its edges and power is
+//! integrated piecewise-linearly between them. `docs/accounting.md` gives every formula.
+
+use crate::records::{MetricsRow, Request, Trial};
+use crate::samples::{Channel, SampleColumn, SampleTable};
+
+/// Which accounting to apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Accounting {
+    /// What the samples support (the default).
+    Corrected,
+    /// The study's exact procedure, defects included.
+    Published,
+}
+
+impl Accounting {
+    /// The label used in tables and file names.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Accounting::Corrected => "corrected",
+            Accounting::Published => "published",
+        }
+    }
+}
+
+impl std::str::FromStr for Accounting {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "corrected" => Ok(Accounting::Corrected),
+            "published" => Ok(Accounting::Published),
+            other => Err(format!(
+                "unknown accounting `{other}` (expected `corrected` or `published`)"
+            )),
+        }
+    }
+}
+
+/// How GPU energy was obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GpuSource {
+    /// Differences of NVML's total-energy counter.
+    EnergyCounter,
+    /// Trapezoidal integral of board power over time.
+    PowerIntegral,
+    /// Power times an assumed 0.2 s per sample (the published procedure).
+    PowerTimesInterval,
+    /// Some GPUs by counter, others by power.
+    Mixed,
+    /// No GPU channel in the samples.
+    None,
+}
+
+impl GpuSource {
+    /// The label stored in the metrics table.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GpuSource::EnergyCounter => "energy_counter",
+            GpuSource::PowerIntegral => "power_integral",
+            GpuSource::PowerTimesInterval => "power_x_interval",
+            GpuSource::Mixed => "mixed",
+            GpuSource::None => "none",
+        }
+    }
+}
+
+/// The energy of one window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Energy {
+    /// CPU package energy, J (0 when no package counter exists).
+    pub cpu_j: f64,
+    /// GPU energy over all GPUs, J.
+    pub gpu_j: f64,
+    /// DRAM energy, J; None when no DRAM counter exists.
+    pub dram_j: Option<f64>,
+    /// Window length, s.
+    pub duration_s: f64,
+    /// Samples inside the window.
+    pub samples_in_window: usize,
+    /// How GPU energy was obtained.
+    pub gpu_source: GpuSource,
+    /// Wraps of the CPU package counter inside the window.
+    pub cpu_wraps: usize,
+    /// Samples inside the window's time range left out because time ran backwards.
+    pub backwards_samples: usize,
+}
+
+impl Energy {
+    /// cpu_j + gpu_j + dram_j, absent parts counting 0.
+    pub fn total_j(&self) -> f64 {
+        self.cpu_j + self.gpu_j + self.dram_j.unwrap_or(0.0)
+    }
+}
+
+/// A time window over the samples: `[start_ms, end_ms]` from request timestamps of the given
+/// resolution (1000 for whole seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// Start of the first request, ms.
+    pub start_ms: i64,
+    /// End of the last request, ms (floored to the resolution).
+    pub end_ms: i64,
+    /// Resolution of the timestamps, ms.
+    pub resolution_ms: i64,
+}
+
+impl Window {
+    /// True when the timestamps are coarser than the samples (whole seconds): then the
+    /// accounting selects samples instead of interpolating at the edges.
+    pub fn is_coarse(&self) -> bool {
+        self.resolution_ms >= 1000
+    }
+}
+
+/// The CPU package counter: Intel's, else AMD's.
+fn package_column(samples: &SampleTable) -> Option<&SampleColumn> {
+    let mut amd = None;
+    for c in &samples.columns {
+        match Channel::classify(&c.name) {
+            Channel::IntelPackage => return Some(c),
+            Channel::AmdPackage => amd = amd.or(Some(c)),
+            _ => {}
+        }
+    }
+    amd
+}
+
+fn dram_column(samples: &SampleTable) -> Option<&SampleColumn> {
+    samples
+        .columns
+        .iter()
+        .find(|c| Channel::classify(&c.name) == Channel::Dram)
+}
+
+/// GPU channels per device: (index, power column, energy counter column).
+fn gpu_columns(samples: &SampleTable) -> Vec<(u32, Option<&SampleColumn>, Option<&SampleColumn>)> {
+    let mut gpus: Vec<(u32, Option<&SampleColumn>, Option<&SampleColumn>)> = Vec::new();
+    for c in &samples.columns {
+        let (i, is_power) = match Channel::classify(&c.name) {
+            Channel::GpuPower(i) => (i, true),
+            Channel::GpuEnergy(i) => (i, false),
+            _ => continue,
+        };
+        let pos = match gpus.iter().position(|g| g.0 == i) {
+            Some(p) => p,
+            None => {
+                gpus.push((i, None, None));
+                gpus.len() - 1
+            }
+        };
+        if is_power {
+            gpus[pos].1 = Some(c);
+        } else {
+            gpus[pos].2 = Some(c);
+        }
+    }
+    gpus.sort_by_key(|g| g.0);
+    gpus
+}
+
+/// The published procedure (dataset README, "How the published per-trial numbers were
+/// computed"), literally: keep samples with `start_s <= Time/1000 <= end_s`; the package
+/// difference to the previous kept sample (0 first, a negative one replaced by the new counter
+/// value); `gpu = Σ(P_mW/5000 + cpu_diff)` summed over GPUs; `dram = 0`.
+pub fn published(samples: &SampleTable, window: Window) -> Energy {
+    let start_s = window.start_ms as f64 / 1000.0;
+    let end_s = window.end_ms as f64 / 1000.0;
+    let kept: Vec<usize> = (0..samples.len())
+        .filter(|&i| {
+            let t = samples.time_ms[i] as f64 / 1000.0;
+            start_s <= t && t <= end_s
+        })
+        .collect();
+    let package = package_column(samples);
+    let powers: Vec<&SampleColumn> = gpu_columns(samples).iter().filter_map(|g| g.1).collect();
+    let mut cpu_j = 0.0;
+    let mut gpu_j = 0.0;
+    let mut cpu_wraps = 0;
+    let mut previous: Option<f64> = None;
+    for &i in &kept {
+        let cpu_diff = match (package.and_then(|p| p.get(i)), previous) {
+            (Some(v), Some(p)) => {
+                let d = v - p;
+                if d < 0.0 {
+                    cpu_wraps += 1;
+                    v
+                } else {
+                    d
+                }
+            }
+            _ => 0.0,
+        };
+        if let Some(v) = package.and_then(|p| p.get(i)) {
+            previous = Some(v);
+        }
+        let power_mw: f64 = powers.iter().filter_map(|c| c.get(i)).sum();
+        gpu_j += power_mw / 5000.0 + cpu_diff;
+        cpu_j += cpu_diff;
+    }
+    let duration_ms = match (kept.first(), kept.last()) {
+        (Some(&a), Some(&b)) => samples.time_ms[b] - samples.time_ms[a],
+        _ => 0,
+    };
+    Energy {
+        cpu_j,
+        gpu_j,
+        dram_j: Some(0.0),
+        duration_s: duration_ms as f64 / 1000.0,
+        samples_in_window: kept.len(),
+        gpu_source: if powers.is_empty() {
+            GpuSource::None
+        } else {
+            GpuSource::PowerTimesInterval
+        },
+        cpu_wraps,
+        backwards_samples: 0,
+    }
+}
+
+/// The indices of samples in time order: a sample earlier than the last accepted one is left
+/// out (and counted when it falls inside `[lo, hi]`).
+fn monotone_indices(samples: &SampleTable, lo: i64, hi: i64) -> (Vec<usize>, usize) {
+    let mut kept = Vec::with_capacity(samples.len());
+    let mut backwards = 0;
+    let mut last = i64::MIN;
+    for (i, &t) in samples.time_ms.iter().enumerate() {
+        if t < last {
+            if (lo..=hi).contains(&t) {
+                backwards += 1;
+            }
+            continue;
+        }
+        last = t;
+        kept.push(i);
+    }
+    (kept, backwards)
+}
+
+/// The wrap range of a cumulative counter: its exact range when the sampler recorded it, else
+/// the smallest power of two at least as large as the largest value it shows (2^18 J for the
+/// 32-bit, 2^-14 J Intel counters of the published data).
+pub fn wrap_range(column: &SampleColumn) -> f64 {
+    if let Some(r) = column.wrap_range {
+        return r;
+    }
+    let max = (0..column.values.len())
+        .filter_map(|i| column.get(i))
+        .fold(0.0_f64, f64::max);
+    if max <= 1.0 {
+        1.0
+    } else {
+        2f64.powi(max.log2().ceil() as i32)
+    }
+}
+
+/// A cumulative counter, unwrapped, at the given sample indices (missing values skipped):
+/// returns (time ms, unwrapped value, wraps before this point).
+fn unwrapped(column: &SampleColumn, times: &[i64], idx: &[usize]) -> Vec<(i64, f64, usize)> {
+    let range = wrap_range(column);
+    let mut out: Vec<(i64, f64, usize)> = Vec::with_capacity(idx.len());
+    let mut offset = 0.0;
+    let mut wraps = 0;
+    let mut previous: Option<f64> = None;
+    for &i in idx {
+        let Some(v) = column.get(i) else { continue };
+        if let Some(p) = previous
+            && v < p
+        {
+            offset += range;
+            wraps += 1;
+        }
+        previous = Some(v);
+        out.push((times[i], v + offset, wraps));
+    }
+    out
+}
+
+/// Linear interpolation of a cumulative series at `t`, clamped to its ends.
+fn interpolate(series: &[(i64, f64, usize)], t: i64) -> Option<(f64, usize)> {
+    let first = series.first()?;
+    let last = series.last()?;
+    if t <= first.0 {
+        return Some((first.1, first.2));
+    }
+    if t >= last.0 {
+        return Some((last.1, last.2));
+    }
+    let k = series.partition_point(|s| s.0 <= t);
+    let (a, b) = (series[k - 1], series[k]);
+    if b.0 == a.0 {
+        return Some((b.1, b.2));
+    }
+    let f = (t - a.0) as f64 / (b.0 - a.0) as f64;
+    Some((a.1 + f * (b.1 - a.1), a.2))
+}
+
+/// Energy of a cumulative counter between two times (coarse: between the first and last sample
+/// in `[lo, hi_exclusive)`; precise: interpolated at the edges). Returns (energy, wraps inside).
+fn counter_energy(series: &[(i64, f64, usize)], window: Window, coarse: bool) -> (f64, usize) {
+    if coarse {
+        let hi = window.end_ms + window.resolution_ms;
+        let inside: Vec<&(i64, f64, usize)> = series
+            .iter()
+            .filter(|s| s.0 >= window.start_ms && s.0 < hi)
+            .collect();
+        match (inside.first(), inside.last()) {
+            (Some(a), Some(b)) => (b.1 - a.1, b.2 - a.2),
+            _ => (0.0, 0),
+        }
+    } else {
+        match (
+            interpolate(series, window.start_ms),
+            interpolate(series, window.end_ms),
+        ) {
+            (Some(a), Some(b)) => (b.0 - a.0, b.1 - a.1),
+            _ => (0.0, 0),
+        }
+    }
+}
+
+/// Integral of a power channel (mW) over the window, in J. Coarse: trapezoids between
+/// consecutive samples inside the window. Precise: the piecewise-linear power curve integrated
+/// exactly over `[start_ms, end_ms]` (edges interpolated). A duplicated timestamp is a
+/// zero-width interval; an interval with a missing end is skipped.
+fn power_energy(column: &SampleColumn, times: &[i64], idx: &[usize], window: Window, coarse: bool) -> f64 {
+    let points: Vec<(i64, f64)> = idx
+        .iter()
+        .filter_map(|&i| column.get(i).map(|p| (times[i], p)))
+        .collect();
+    let (lo, hi) = if coarse {
+        (window.start_ms, window.end_ms + window.resolution_ms - 1)
+    } else {
+        (window.start_ms, window.end_ms)
+    };
+    let mut mw_ms = 0.0;
+    for w in points.windows(2) {
+        let ((t0, p0), (t1, p1)) = (w[0], w[1]);
+        if coarse {
+            if t0 >= lo && t1 <= hi {
+                mw_ms += (p0 + p1) / 2.0 * (t1 - t0) as f64;
+            }
+            continue;
+        }
+        let a = t0.max(lo);
+        let b = t1.min(hi);
+        if b <= a || t1 == t0 {
+            continue;
+        }
+        let at = |t: i64| p0 + (p1 - p0) * (t - t0) as f64 / (t1 - t0) as f64;
+        mw_ms += (at(a) + at(b)) / 2.0 * (b - a) as f64;
+    }
+    mw_ms / 1.0e6
+}
+
+/// The corrected accounting of one window (see the module documentation).
+pub fn corrected(samples: &SampleTable, window: Window) -> Energy {
+    let coarse = window.is_coarse();
+    let hi_inclusive = if coarse {
+        window.end_ms + window.resolution_ms - 1
+    } else {
+        window.end_ms
+    };
+    let (idx, backwards_samples) = monotone_indices(samples, window.start_ms, hi_inclusive);
+    let times = &samples.time_ms;
+    let in_window: Vec<i64> = idx
+        .iter()
+        .map(|&i| times[i])
+        .filter(|&t| t >= window.start_ms && t <= hi_inclusive)
+        .collect();
+
+    let (cpu_j, cpu_wraps) = package_column(samples)
+        .map(|c| counter_energy(&unwrapped(c, times, &idx), window, coarse))
+        .unwrap_or((0.0, 0));
+    let dram_j = dram_column(samples).map(|c| counter_energy(&unwrapped(c, times, &idx), window, coarse).0);
+
+    let mut gpu_j = 0.0;
+    let (mut by_counter, mut by_power) = (0, 0);
+    for (_, power, counter) in gpu_columns(samples) {
+        // The counter is exact; power readings on recent GPUs are 1 s averages.
+        let usable_counter = counter.filter(|c| c.valid.is_none() && !c.values.is_empty());
+        if let Some(c) = usable_counter {
+            gpu_j += counter_energy(&unwrapped(c, times, &idx), window, coarse).0 / 1000.0;
+            by_counter += 1;
+        } else if let Some(p) = power {
+            gpu_j += power_energy(p, times, &idx, window, coarse);
+            by_power += 1;
+        }
+    }
+    let gpu_source = match (by_counter, by_power) {
+        (0, 0) => GpuSource::None,
+        (_, 0) => GpuSource::EnergyCounter,
+        (0, _) => GpuSource::PowerIntegral,
+        _ => GpuSource::Mixed,
+    };
+    let duration_ms = if coarse {
+        match (in_window.first(), in_window.last()) {
+            (Some(a), Some(b)) => b - a,
+            _ => 0,
+        }
+    } else {
+        window.end_ms - window.start_ms
+    };
+    Energy {
+        cpu_j,
+        gpu_j,
+        dram_j,
+        duration_s: duration_ms as f64 / 1000.0,
+        samples_in_window: in_window.len(),
+        gpu_source,
+        cpu_wraps,
+        backwards_samples,
+    }
+}
+
+/// The inference window of a trial: first request start to last request end. The published
+/// procedure takes the first and last prompt in the order sent; the corrected one the earliest
+/// start and latest end (the same for sequential requests, right for concurrent ones).
+pub fn trial_window(trial: &Trial, requests: &[Request], accounting: Accounting) -> Window {
+    let (start_ms, end_ms) = match accounting {
+        Accounting::Published => (
+            requests.first().map_or(trial.start_ms, |r| r.start_ms),
+            requests.last().map_or(trial.end_ms, |r| r.end_ms),
+        ),
+        Accounting::Corrected => (
+            requests
+                .iter()
+                .map(|r| r.start_ms)
+                .min()
+                .unwrap_or(trial.start_ms),
+            requests.iter().map(|r| r.end_ms).max().unwrap_or(trial.end_ms),
+        ),
+    };
+    Window {
+        start_ms,
+        end_ms,
+        resolution_ms: trial.time_resolution_ms.max(1),
+    }
+}
+
+/// The metrics row of one trial. `scores` are its `published_relevancy` scores (the published
+/// accounting divides their sum by 5, the corrected one takes their mean).
+pub fn metrics_row(
+    trial: &Trial,
+    requests: &[Request],
+    samples: &SampleTable,
+    scores: &[f64],
+    accounting: Accounting,
+) -> MetricsRow {
+    let window = trial_window(trial, requests, accounting);
+    let e = match accounting {
+        Accounting::Published => published(samples, window),
+        Accounting::Corrected => corrected(samples, window),
+    };
+    let tokens: i64 = requests.iter().filter_map(|r| r.completion_tokens).sum();
+    let energy_j = e.total_j();
+    let accuracy = match accounting {
+        Accounting::Published => Some(scores.iter().sum::<f64>() / 5.0),
+        Accounting::Corrected if scores.is_empty() => None,
+        Accounting::Corrected => Some(scores.iter().sum::<f64>() / scores.len() as f64),
+    };
+    MetricsRow {
+        run_id: trial.run_id.clone(),
+        run: trial.run,
+        repetition: trial.repetition,
+        generation: trial.generation.clone(),
+        model_size: trial.model_size.clone(),
+        task: trial.task.clone(),
+        cpu_j: e.cpu_j,
+        gpu_j: e.gpu_j,
+        dram_j: e.dram_j,
+        energy_j,
+        duration_s: e.duration_s,
+        tokens,
+        energy_per_token: (tokens > 0).then(|| energy_j / tokens as f64),
+        power_w: (e.duration_s > 0.0).then(|| energy_j / e.duration_s),
+        accuracy,
+        model: trial.model.clone(),
+        accounting: accounting.as_str().to_string(),
+        samples_in_window: e.samples_in_window as i64,
+        requests: requests.len() as i64,
+        gpu_source: e.gpu_source.as_str().to_string(),
+        cpu_wraps: e.cpu_wraps as i64,
+        backwards_samples: e.backwards_samples as i64,
+        simulated: trial.simulated,
+    }
+}

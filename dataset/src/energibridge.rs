@@ -1,0 +1,364 @@
+//! Reader for EnergiBridge's output: the samples CSV (plain or gzip-compressed, any column set)
+//! and its one-line summary. `analyze import` and `collect --energy energibridge` both read
+//! EnergiBridge files through here.
+
+use crate::error::{DatasetError, IoContext, Result};
+use crate::samples::{SampleColumn, SampleTable};
+use std::path::Path;
+
+/// The result of reading one samples CSV: the table and the warnings worth showing the user.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CsvRead {
+    /// The samples.
+    pub table: SampleTable,
+    /// Non-fatal problems (time running backwards, undecodable header bytes), each naming the
+    /// file and line.
+    pub warnings: Vec<String>,
+}
+
+/// Reads a file and inflates it when it is gzip-compressed (by its magic bytes, not its name).
+pub fn read_maybe_gzip(path: &Path) -> Result<Vec<u8>> {
+    let raw = std::fs::read(path).at(path)?;
+    if raw.len() >= 2 && raw[0] == 0x1f && raw[1] == 0x8b {
+        inflate_gzip(&raw).map_err(|m| DatasetError::invalid(path, m))
+    } else {
+        Ok(raw)
+    }
+}
+
+/// Inflates a gzip buffer with libdeflate (about 3x faster than zlib). The output size is taken
+/// from the gzip trailer, checked against a sane bound so a truncated file cannot ask for
+/// gigabytes.
+pub fn inflate_gzip(raw: &[u8]) -> std::result::Result<Vec<u8>, String> {
+    let bad = || "not a complete gzip stream (truncated or corrupt)".to_string();
+    if raw.len() < 18 {
+        return Err(bad());
+    }
+    let mut trailer = [0u8; 4];
+    trailer.copy_from_slice(&raw[raw.len() - 4..]);
+    let stated = u32::from_le_bytes(trailer) as usize;
+    let limit = raw.len().saturating_mul(1032).max(1 << 20);
+    let mut size = if stated > 0 && stated <= limit {
+        stated
+    } else {
+        raw.len() * 8
+    };
+    let mut decompressor = libdeflater::Decompressor::new();
+    loop {
+        let mut out = vec![0u8; size];
+        match decompressor.gzip_decompress(raw, &mut out) {
+            Ok(n) => {
+                out.truncate(n);
+                return Ok(out);
+            }
+            Err(libdeflater::DecompressionError::InsufficientSpace) if size < limit => {
+                size = (size * 2).min(limit);
+            }
+            Err(_) => return Err(bad()),
+        }
+    }
+}
+
+/// Reads an EnergiBridge samples CSV (`energibridge.csv` or `energibridge.csv.gz`).
+pub fn read_samples_csv(path: &Path) -> Result<CsvRead> {
+    let bytes = read_maybe_gzip(path)?;
+    parse_samples_csv(&bytes, path)
+}
+
+/// Parses EnergiBridge CSV bytes. `Time` (ms since the epoch) is required; every other column
+/// is kept as a float channel (an empty cell is a missing value). Errors name the file, the
+/// line and the column; time running backwards is a warning, not an error.
+pub fn parse_samples_csv(bytes: &[u8], path: &Path) -> Result<CsvRead> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(DatasetError::invalid(
+            path,
+            "empty file: expected an EnergiBridge CSV header",
+        ));
+    }
+    let mut warnings = Vec::new();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(bytes);
+    let header = reader
+        .byte_headers()
+        .map_err(|e| DatasetError::parse(path, 1, e.to_string()))?
+        .clone();
+    let names: Vec<String> = header
+        .iter()
+        .map(|h| String::from_utf8_lossy(h).trim().to_string())
+        .collect();
+    if header.iter().any(|h| std::str::from_utf8(h).is_err()) {
+        warnings.push(format!(
+            "{}:1: header holds bytes that are not UTF-8; replaced by U+FFFD",
+            path.display()
+        ));
+    }
+    let time_col = names
+        .iter()
+        .position(|n| n == "Time")
+        .ok_or_else(|| DatasetError::missing_column(path, "Time"))?;
+    let width = names.len();
+    // Estimate the row count from the first line's length to allocate once.
+    let estimate = bytes.len()
+        / bytes
+            .iter()
+            .position(|&b| b == b'\n')
+            .unwrap_or(bytes.len())
+            .max(1);
+    let mut time_ms: Vec<i64> = Vec::with_capacity(estimate);
+    let mut values: Vec<Vec<f64>> = (0..width).map(|_| Vec::with_capacity(estimate)).collect();
+    let mut valid: Vec<Option<Vec<bool>>> = vec![None; width];
+    let mut record = csv::ByteRecord::new();
+    let mut previous_time: Option<i64> = None;
+    let mut backwards = 0usize;
+    let mut row = 0usize;
+    loop {
+        let more = reader
+            .read_byte_record(&mut record)
+            .map_err(|e| DatasetError::parse(path, line_of(&e, row + 2), e.to_string()))?;
+        if !more {
+            break;
+        }
+        let line = record.position().map_or(row as u64 + 2, |p| p.line());
+        if record.len() == 1 && record.get(0).is_some_and(|f| f.is_empty()) {
+            // A blank line (e.g. a trailing one) carries no sample.
+            continue;
+        }
+        if record.len() != width {
+            return Err(DatasetError::parse(
+                path,
+                line,
+                format!(
+                    "expected {width} fields as in the header, found {} (truncated file?)",
+                    record.len()
+                ),
+            ));
+        }
+        for (c, field) in record.iter().enumerate() {
+            if c == time_col {
+                let t = parse_time(field).ok_or_else(|| {
+                    DatasetError::parse(
+                        path,
+                        line,
+                        format!(
+                            "column `Time`: `{}` is not a time in ms",
+                            String::from_utf8_lossy(field)
+                        ),
+                    )
+                })?;
+                if let Some(p) = previous_time
+                    && t < p
+                {
+                    backwards += 1;
+                    if backwards <= 3 {
+                        warnings.push(format!(
+                            "{}:{line}: time runs backwards ({t} ms after {p} ms); the corrected accounting leaves this sample out",
+                            path.display()
+                        ));
+                    }
+                }
+                previous_time = Some(t);
+                time_ms.push(t);
+                values[c].push(0.0);
+                continue;
+            }
+            let field = trim_ascii(field);
+            let v = if field.is_empty() {
+                None
+            } else {
+                match fast_float2::parse::<f64, _>(field) {
+                    Ok(v) if v.is_nan() => None,
+                    Ok(v) => Some(v),
+                    Err(_) => {
+                        return Err(DatasetError::parse(
+                            path,
+                            line,
+                            format!(
+                                "column `{}`: `{}` is not a number",
+                                names[c],
+                                String::from_utf8_lossy(field)
+                            ),
+                        ));
+                    }
+                }
+            };
+            match v {
+                Some(v) => {
+                    values[c].push(v);
+                    if let Some(mask) = &mut valid[c] {
+                        mask.push(true);
+                    }
+                }
+                None => {
+                    values[c].push(0.0);
+                    valid[c].get_or_insert_with(|| vec![true; row]).push(false);
+                }
+            }
+        }
+        row += 1;
+    }
+    if backwards > 3 {
+        warnings.push(format!(
+            "{}: time runs backwards at {backwards} samples in all",
+            path.display()
+        ));
+    }
+    let columns = names
+        .into_iter()
+        .zip(values)
+        .zip(valid)
+        .enumerate()
+        .filter(|(c, _)| *c != time_col)
+        .map(|(_, ((name, values), valid))| SampleColumn {
+            name,
+            values,
+            valid,
+            wrap_range: None,
+        })
+        .collect();
+    Ok(CsvRead {
+        table: SampleTable { time_ms, columns },
+        warnings,
+    })
+}
+
+fn line_of(e: &csv::Error, fallback: usize) -> u64 {
+    e.position().map_or(fallback as u64, csv::Position::line)
+}
+
+fn trim_ascii(b: &[u8]) -> &[u8] {
+    b.trim_ascii()
+}
+
+/// Parses a time in ms: an integer, or a float with no fractional part (some writers add `.0`).
+fn parse_time(field: &[u8]) -> Option<i64> {
+    let s = std::str::from_utf8(field).ok()?.trim();
+    if let Ok(t) = s.parse::<i64>() {
+        return Some(t);
+    }
+    let f: f64 = s.parse().ok()?;
+    (f.is_finite() && f.fract() == 0.0 && f.abs() < 9.0e15).then_some(f as i64)
+}
+
+/// EnergiBridge's one-line summary: `Energy consumption in joules: X for Y sec of execution.`
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Summary {
+    /// EnergiBridge's own CPU package energy, J (not wrap-aware: negative after a wrap).
+    pub energy_j: f64,
+    /// Execution time, s.
+    pub duration_s: f64,
+}
+
+/// Parses `energibridge-summary.txt`.
+pub fn read_summary(path: &Path) -> Result<Summary> {
+    let bytes = std::fs::read(path).at(path)?;
+    let text = String::from_utf8_lossy(&bytes);
+    parse_summary(&text).ok_or_else(|| {
+        DatasetError::parse(
+            path,
+            1,
+            "expected `Energy consumption in joules: X for Y sec of execution.`",
+        )
+    })
+}
+
+/// Parses the summary line.
+pub fn parse_summary(text: &str) -> Option<Summary> {
+    let rest = text.trim().strip_prefix("Energy consumption in joules:")?;
+    let (energy, rest) = rest.split_once(" for ")?;
+    // The trailing period is missing from the summaries EnergiBridge wrote after a wrap.
+    let rest = rest.trim();
+    let duration = rest
+        .strip_suffix('.')
+        .unwrap_or(rest)
+        .strip_suffix("sec of execution")?;
+    Some(Summary {
+        energy_j: energy.trim().parse().ok()?,
+        duration_s: duration.trim().parse().ok()?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<CsvRead> {
+        parse_samples_csv(text.as_bytes(), Path::new("t.csv"))
+    }
+
+    #[test]
+    fn reads_any_column_set_and_keeps_names() {
+        let r = parse("Delta,Time,GPU0_POWER (mWatts),CPU_ENERGY (J)\n0,1000,5000,1.5\n200,1200,6000,2.5\n")
+            .unwrap();
+        assert_eq!(r.table.time_ms, vec![1000, 1200]);
+        let names: Vec<_> = r.table.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["Delta", "GPU0_POWER (mWatts)", "CPU_ENERGY (J)"]);
+        assert_eq!(r.table.column("CPU_ENERGY (J)").unwrap().values, vec![1.5, 2.5]);
+        assert!(r.warnings.is_empty());
+    }
+
+    #[test]
+    fn empty_cells_are_missing_values() {
+        let r = parse("Time,A\n1,\n2,3\n").unwrap();
+        let a = r.table.column("A").unwrap();
+        assert_eq!(a.get(0), None);
+        assert_eq!(a.get(1), Some(3.0));
+    }
+
+    #[test]
+    fn a_truncated_last_line_is_an_error_naming_its_line() {
+        let e = parse("Time,A,B\n1,2,3\n2,3\n").unwrap_err().to_string();
+        assert!(e.contains("t.csv:3:"), "{e}");
+        assert!(e.contains("expected 3 fields"), "{e}");
+    }
+
+    #[test]
+    fn a_non_numeric_cell_is_an_error_naming_line_and_column() {
+        let e = parse("Time,A\n1,2\n2,abc\n").unwrap_err().to_string();
+        assert!(
+            e.contains("t.csv:3:") && e.contains("`A`") && e.contains("abc"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn missing_time_is_an_error() {
+        let e = parse("Delta,A\n1,2\n").unwrap_err().to_string();
+        assert!(e.contains("missing required column `Time`"), "{e}");
+    }
+
+    #[test]
+    fn empty_input_is_an_error() {
+        assert!(parse("").unwrap_err().to_string().contains("empty file"));
+    }
+
+    #[test]
+    fn time_running_backwards_is_a_warning() {
+        let r = parse("Time,A\n5,1\n3,1\n").unwrap();
+        assert_eq!(r.warnings.len(), 1);
+        assert!(r.warnings[0].contains("t.csv:3"), "{:?}", r.warnings);
+    }
+
+    #[test]
+    fn gzip_and_plain_inputs_read_the_same() {
+        let text = b"Time,A\n1,2\n";
+        let mut c = libdeflater::Compressor::new(libdeflater::CompressionLvl::default());
+        let mut gz = vec![0; c.gzip_compress_bound(text.len())];
+        let n = c.gzip_compress(text, &mut gz).unwrap();
+        gz.truncate(n);
+        assert_eq!(inflate_gzip(&gz).unwrap(), text);
+        assert!(inflate_gzip(&gz[..n - 5]).is_err());
+    }
+
+    #[test]
+    fn summary_lines_parse_including_negative_energy() {
+        let s =
+            parse_summary("Energy consumption in joules: -250123.5 for 225.53496 sec of execution.").unwrap();
+        assert_eq!(s.energy_j, -250123.5);
+        assert_eq!(s.duration_s, 225.53496);
+        assert!(parse_summary("garbage").is_none());
+        let s = parse_summary("Energy consumption in joules: -251951.2 for 192.07 sec of execution").unwrap();
+        assert_eq!(s.energy_j, -251951.2);
+    }
+}

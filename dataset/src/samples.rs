@@ -1,0 +1,242 @@
+//! Energy/power samples of one trial: a `Time` column (ms since the Unix epoch) plus one float
+//! column per measured channel, named as EnergiBridge names it. Channel names are classified
+//! here so the accounting can find GPU power, GPU energy counters and RAPL counters whatever
+//! machine wrote the file.
+
+use crate::error::{DatasetError, Result};
+use crate::schema::SAMPLES;
+use crate::table::{BatchBuilder, read_batch, write_batch};
+use arrow::array::{Array, AsArray, Float64Array, RecordBatch};
+use arrow::buffer::NullBuffer;
+use arrow::datatypes::{DataType, Field, Float64Type, Int64Type};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Field metadata key carrying a cumulative counter's wrap range (in the column's unit), when
+/// the sampler knew it (RAPL's `max_energy_range_uj`).
+pub const WRAP_RANGE_KEY: &str = "llm_energy.wrap_range";
+
+/// One measured channel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SampleColumn {
+    /// Column name (EnergiBridge vocabulary, e.g. `GPU0_POWER (mWatts)`).
+    pub name: String,
+    /// One value per sample; 0 where `valid` says the value is missing.
+    pub values: Vec<f64>,
+    /// Validity per sample; None when every value is present.
+    pub valid: Option<Vec<bool>>,
+    /// The counter's wrap range in the column's unit, when known exactly.
+    pub wrap_range: Option<f64>,
+}
+
+impl SampleColumn {
+    /// A fully valid column.
+    pub fn new(name: impl Into<String>, values: Vec<f64>) -> Self {
+        Self {
+            name: name.into(),
+            values,
+            valid: None,
+            wrap_range: None,
+        }
+    }
+
+    /// The value at `i`, None when missing.
+    pub fn get(&self, i: usize) -> Option<f64> {
+        match &self.valid {
+            Some(v) if !v[i] => None,
+            _ => self.values.get(i).copied(),
+        }
+    }
+}
+
+/// All samples of one trial, in file order (not necessarily sorted: time can run backwards).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SampleTable {
+    /// Sample times, ms since the Unix epoch.
+    pub time_ms: Vec<i64>,
+    /// Every other channel.
+    pub columns: Vec<SampleColumn>,
+}
+
+/// What a sample column measures, as far as the accounting is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Channel {
+    /// `GPU<i>_POWER (mWatts)`: board power, mW.
+    GpuPower(u32),
+    /// `GPU<i>_ENERGY (mJ)`: cumulative energy counter, mJ.
+    GpuEnergy(u32),
+    /// `PACKAGE_ENERGY (J)` / `PACAKGE_ENERGY (J)`: Intel package counter, J.
+    IntelPackage,
+    /// `CPU_ENERGY (J)`: AMD package counter, J.
+    AmdPackage,
+    /// `DRAM_ENERGY (J)`: DRAM counter, J.
+    Dram,
+    /// Anything else (kept, not accounted).
+    Other,
+}
+
+impl Channel {
+    /// Classifies a column name.
+    pub fn classify(name: &str) -> Channel {
+        match name {
+            "PACKAGE_ENERGY (J)" | "PACAKGE_ENERGY (J)" => return Channel::IntelPackage,
+            "CPU_ENERGY (J)" => return Channel::AmdPackage,
+            "DRAM_ENERGY (J)" => return Channel::Dram,
+            _ => {}
+        }
+        if let Some(rest) = name.strip_prefix("GPU") {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            if let Ok(i) = digits.parse::<u32>() {
+                match &rest[digits.len()..] {
+                    "_POWER (mWatts)" => return Channel::GpuPower(i),
+                    "_ENERGY (mJ)" => return Channel::GpuEnergy(i),
+                    _ => {}
+                }
+            }
+        }
+        Channel::Other
+    }
+}
+
+impl SampleTable {
+    /// Number of samples.
+    pub fn len(&self) -> usize {
+        self.time_ms.len()
+    }
+
+    /// True when there is no sample.
+    pub fn is_empty(&self) -> bool {
+        self.time_ms.is_empty()
+    }
+
+    /// A column by exact name.
+    pub fn column(&self, name: &str) -> Option<&SampleColumn> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// Columns of one channel kind, sorted by GPU index where there is one.
+    pub fn channels(&self) -> HashMap<Channel, Vec<&SampleColumn>> {
+        let mut map: HashMap<Channel, Vec<&SampleColumn>> = HashMap::new();
+        for c in &self.columns {
+            map.entry(Channel::classify(&c.name)).or_default().push(c);
+        }
+        map
+    }
+
+    /// The column names the accounting needs (for projected reads).
+    pub fn is_accounting_column(name: &str) -> bool {
+        !matches!(Channel::classify(name), Channel::Other)
+    }
+
+    /// Converts to a record batch tagged with the trial's `run_id`.
+    pub fn to_batch(&self, run_id: &str) -> RecordBatch {
+        let mut b = BatchBuilder::default()
+            .text("run_id", std::iter::repeat_n(run_id, self.len()))
+            .int("Time", self.time_ms.iter().copied());
+        for c in &self.columns {
+            let mut field = Field::new(c.name.as_str(), DataType::Float64, true);
+            if let Some(range) = c.wrap_range {
+                field = field.with_metadata(HashMap::from([(WRAP_RANGE_KEY.to_string(), range.to_string())]));
+            }
+            let nulls = c.valid.as_ref().map(|v| NullBuffer::from(v.clone()));
+            let array = Float64Array::new(c.values.clone().into(), nulls);
+            b = b.array(field, Arc::new(array));
+        }
+        b.finish(&SAMPLES)
+    }
+
+    /// Reads a record batch back (any float/int channel columns; `run_id` dropped).
+    pub fn from_batch(batch: &RecordBatch, path: &Path) -> Result<Self> {
+        let time = batch
+            .column_by_name("Time")
+            .ok_or_else(|| DatasetError::missing_column(path, "Time"))?;
+        let time =
+            arrow::compute::cast(time, &DataType::Int64).map_err(|e| DatasetError::parquet(path, e))?;
+        let time = time.as_primitive::<Int64Type>();
+        if time.null_count() > 0 {
+            return Err(DatasetError::invalid(path, "column `Time` holds nulls"));
+        }
+        let mut table = SampleTable {
+            time_ms: time.values().to_vec(),
+            columns: Vec::new(),
+        };
+        let schema = batch.schema();
+        for (field, array) in schema.fields().iter().zip(batch.columns()) {
+            if field.name() == "Time" || field.name() == "run_id" {
+                continue;
+            }
+            if !field.data_type().is_numeric() {
+                continue;
+            }
+            let cast = arrow::compute::cast(array, &DataType::Float64)
+                .map_err(|e| DatasetError::parquet(path, e))?;
+            let floats = cast.as_primitive::<Float64Type>();
+            let valid = floats
+                .nulls()
+                .filter(|n| n.null_count() > 0)
+                .map(|n| n.iter().collect::<Vec<bool>>());
+            let mut values = floats.values().to_vec();
+            if let Some(mask) = &valid {
+                for (v, ok) in values.iter_mut().zip(mask) {
+                    if !ok {
+                        *v = 0.0;
+                    }
+                }
+            }
+            table.columns.push(SampleColumn {
+                name: field.name().clone(),
+                values,
+                valid,
+                wrap_range: field.metadata().get(WRAP_RANGE_KEY).and_then(|v| v.parse().ok()),
+            });
+        }
+        Ok(table)
+    }
+
+    /// Writes the samples of one trial (atomically).
+    pub fn write(&self, path: &Path, run_id: &str, sync: bool) -> Result<()> {
+        write_batch(path, &self.to_batch(run_id), sync)
+    }
+
+    /// Reads a samples file; with `accounting_only`, only `Time` and the channels the
+    /// accounting uses are decoded (much faster on wide EnergiBridge files).
+    pub fn read(path: &Path, accounting_only: bool) -> Result<Self> {
+        let batch = if accounting_only {
+            let file = std::fs::File::open(path).map_err(|e| DatasetError::io(path, e))?;
+            let meta = parquet::arrow::arrow_reader::ArrowReaderMetadata::load(&file, Default::default())
+                .map_err(|e| DatasetError::parquet(path, e))?;
+            let names: Vec<String> = meta
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .filter(|n| n == "Time" || Self::is_accounting_column(n))
+                .collect();
+            let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+            read_batch(path, Some(&refs))?.0
+        } else {
+            read_batch(path, None)?.0
+        };
+        Self::from_batch(&batch, path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn channel_names_of_every_energibridge_flavour_are_classified() {
+        assert_eq!(Channel::classify("GPU0_POWER (mWatts)"), Channel::GpuPower(0));
+        assert_eq!(Channel::classify("GPU12_POWER (mWatts)"), Channel::GpuPower(12));
+        assert_eq!(Channel::classify("GPU1_ENERGY (mJ)"), Channel::GpuEnergy(1));
+        assert_eq!(Channel::classify("PACKAGE_ENERGY (J)"), Channel::IntelPackage);
+        assert_eq!(Channel::classify("PACAKGE_ENERGY (J)"), Channel::IntelPackage);
+        assert_eq!(Channel::classify("CPU_ENERGY (J)"), Channel::AmdPackage);
+        assert_eq!(Channel::classify("DRAM_ENERGY (J)"), Channel::Dram);
+        assert_eq!(Channel::classify("GPU0_USAGE"), Channel::Other);
+        assert_eq!(Channel::classify("GPUX_POWER (mWatts)"), Channel::Other);
+        assert_eq!(Channel::classify("CORE3_ENERGY (J)"), Channel::Other);
+    }
+}

@@ -1,0 +1,488 @@
+//! The physical layout of a dataset folder and the only code that knows it.
+//!
+//! ```text
+//! DATA/
+//!   dataset.json                     manifest: format, schema version, who wrote it
+//!   runs.parquet                     the run table (design, execution order)
+//!   trials/<run_id>/trial.parquet    one row: what happened
+//!   trials/<run_id>/requests.parquet one row per prompt
+//!   trials/<run_id>/samples.parquet  one row per energy sample
+//!   judgments/<scorer>.parquet       scores, one file per scorer
+//!   derived/metrics_<accounting>.parquet
+//! ```
+//!
+//! One folder per trial makes a trial's commit a single `rename` (a crash loses at most the
+//! trial in flight, and a half-written trial is never visible), while the fixed file names let
+//! DuckDB, polars or pandas read a whole table with one glob
+//! (`trials/*/samples.parquet`; every file carries `run_id`, so no Hive parsing is needed).
+
+use crate::error::{DatasetError, IoContext, Result};
+use crate::records::{Judgment, MetricsRow, Request, RunRow, Trial};
+use crate::samples::SampleTable;
+use crate::schema::SCHEMA_VERSION;
+use crate::table;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Name of the manifest file that marks a folder as a dataset.
+pub const MANIFEST: &str = "dataset.json";
+/// Folder of committed trials.
+pub const TRIALS_DIR: &str = "trials";
+/// Folder where trials are assembled before their commit; its content is garbage after a crash.
+pub const STAGING_DIR: &str = ".staging";
+
+/// The manifest (`dataset.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Always `llm-energy-dataset`.
+    pub format: String,
+    /// Schema version the dataset was created with.
+    pub schema_version: u32,
+    /// Tool and version that created it (`analyze 0.1.0 import`).
+    pub created_by: String,
+    /// Creation time, ms since the Unix epoch.
+    pub created_at_ms: i64,
+    /// True when the data are simulated (`collect --demo`).
+    #[serde(default)]
+    pub simulated: bool,
+    /// Free-form description (the source folder of an import, the config of a collection).
+    #[serde(default)]
+    pub description: String,
+}
+
+impl Manifest {
+    /// A manifest for a new dataset.
+    pub fn new(created_by: impl Into<String>, simulated: bool, description: impl Into<String>) -> Self {
+        Self {
+            format: "llm-energy-dataset".into(),
+            schema_version: SCHEMA_VERSION,
+            created_by: created_by.into(),
+            created_at_ms: now_ms(),
+            simulated,
+            description: description.into(),
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Everything one trial writes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrialFiles {
+    /// The trial row.
+    pub trial: Trial,
+    /// Its requests, in order.
+    pub requests: Vec<Request>,
+    /// Its samples.
+    pub samples: SampleTable,
+}
+
+/// Checks that a run id can name a folder: ASCII letters, digits, `_`, `-`, `.`, not starting
+/// with a dot.
+pub fn validate_run_id(run_id: &str) -> std::result::Result<(), String> {
+    let ok = !run_id.is_empty()
+        && !run_id.starts_with('.')
+        && run_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "run id `{run_id}` must be ASCII letters, digits, `_`, `-` or `.` and not start with `.`"
+        ))
+    }
+}
+
+/// A dataset folder.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    root: PathBuf,
+}
+
+impl Dataset {
+    /// Opens an existing dataset (its `dataset.json` must exist and be readable).
+    pub fn open(root: impl Into<PathBuf>) -> Result<Self> {
+        let root = root.into();
+        let manifest = root.join(MANIFEST);
+        if !manifest.is_file() {
+            return Err(DatasetError::NotADataset { path: root });
+        }
+        let ds = Self { root };
+        ds.manifest()?;
+        Ok(ds)
+    }
+
+    /// True when `root` holds a dataset.
+    pub fn exists(root: &Path) -> bool {
+        root.join(MANIFEST).is_file()
+    }
+
+    /// Creates a dataset in place (used by `collect`, which commits trial by trial). Refuses an
+    /// existing dataset unless `force`, in which case the old one is removed first.
+    pub fn create(root: impl Into<PathBuf>, manifest: &Manifest, force: bool) -> Result<Self> {
+        let root = root.into();
+        if Self::exists(&root) {
+            if !force {
+                return Err(DatasetError::AlreadyExists { path: root });
+            }
+            remove_dataset(&root)?;
+        }
+        std::fs::create_dir_all(root.join(TRIALS_DIR)).at(&root)?;
+        let ds = Self { root };
+        ds.write_manifest(manifest)?;
+        Ok(ds)
+    }
+
+    /// The dataset's folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Reads the manifest.
+    pub fn manifest(&self) -> Result<Manifest> {
+        let path = self.root.join(MANIFEST);
+        let text = std::fs::read_to_string(&path).at(&path)?;
+        let m: Manifest = serde_json::from_str(&text)
+            .map_err(|e| DatasetError::parse(&path, e.line() as u64, format!("invalid manifest: {e}")))?;
+        if m.schema_version > SCHEMA_VERSION {
+            return Err(DatasetError::NewerSchema {
+                path,
+                found: m.schema_version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        Ok(m)
+    }
+
+    /// Writes the manifest atomically.
+    pub fn write_manifest(&self, m: &Manifest) -> Result<()> {
+        let path = self.root.join(MANIFEST);
+        let text = serde_json::to_string_pretty(m).unwrap_or_default();
+        table::write_atomic(&path, text.as_bytes(), true)
+    }
+
+    /// Path of the run table.
+    pub fn runs_path(&self) -> PathBuf {
+        self.root.join("runs.parquet")
+    }
+
+    /// Reads the run table (empty when there is none yet).
+    pub fn read_runs(&self) -> Result<Vec<RunRow>> {
+        let path = self.runs_path();
+        if !path.exists() {
+            return Ok(Vec::new());
+        }
+        table::read_runs(&path)
+    }
+
+    /// Writes the run table atomically.
+    pub fn write_runs(&self, rows: &[RunRow]) -> Result<()> {
+        table::write_batch(&self.runs_path(), &table::runs_batch(rows), true)
+    }
+
+    /// Folder of one committed trial.
+    pub fn trial_dir(&self, run_id: &str) -> PathBuf {
+        self.root.join(TRIALS_DIR).join(run_id)
+    }
+
+    /// Run ids of all committed trials, sorted.
+    pub fn trial_ids(&self) -> Result<Vec<String>> {
+        let dir = self.root.join(TRIALS_DIR);
+        if !dir.exists() {
+            return Ok(Vec::new());
+        }
+        let mut ids = Vec::new();
+        for entry in std::fs::read_dir(&dir).at(&dir)? {
+            let entry = entry.at(&dir)?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') || !entry.path().join("trial.parquet").is_file() {
+                continue;
+            }
+            ids.push(name);
+        }
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// True when the trial is committed.
+    pub fn has_trial(&self, run_id: &str) -> bool {
+        self.trial_dir(run_id).join("trial.parquet").is_file()
+    }
+
+    /// Removes leftovers of interrupted commits (the staging folder) and returns how many
+    /// half-written trials were discarded.
+    pub fn discard_staging(&self) -> Result<usize> {
+        let dir = self.root.join(STAGING_DIR);
+        if !dir.exists() {
+            return Ok(0);
+        }
+        let n = std::fs::read_dir(&dir).at(&dir)?.count();
+        std::fs::remove_dir_all(&dir).at(&dir)?;
+        Ok(n)
+    }
+
+    /// Commits one trial: all its files are written into a staging folder, then the folder is
+    /// renamed into `trials/<run_id>`. With `sync`, files and folders are fsynced first so the
+    /// commit survives a power cut. An existing trial of the same id is replaced.
+    pub fn write_trial(&self, files: &TrialFiles, sync: bool) -> Result<()> {
+        let run_id = &files.trial.run_id;
+        validate_run_id(run_id).map_err(|m| DatasetError::invalid(&self.root, m))?;
+        let staging = self
+            .root
+            .join(STAGING_DIR)
+            .join(format!("{run_id}.{}", std::process::id()));
+        if staging.exists() {
+            std::fs::remove_dir_all(&staging).at(&staging)?;
+        }
+        std::fs::create_dir_all(&staging).at(&staging)?;
+        let result = (|| {
+            table::write_batch(
+                &staging.join("trial.parquet"),
+                &table::trials_batch(std::slice::from_ref(&files.trial)),
+                sync,
+            )?;
+            table::write_batch(
+                &staging.join("requests.parquet"),
+                &table::requests_batch(&files.requests),
+                sync,
+            )?;
+            files
+                .samples
+                .write(&staging.join("samples.parquet"), run_id, sync)?;
+            if sync {
+                sync_dir(&staging)?;
+            }
+            let target = self.trial_dir(run_id);
+            std::fs::create_dir_all(self.root.join(TRIALS_DIR)).at(&self.root)?;
+            if target.exists() {
+                let trash = self
+                    .root
+                    .join(STAGING_DIR)
+                    .join(format!("{run_id}.old.{}", std::process::id()));
+                std::fs::rename(&target, &trash).at(&target)?;
+                std::fs::rename(&staging, &target).at(&target)?;
+                std::fs::remove_dir_all(&trash).at(&trash)?;
+            } else {
+                std::fs::rename(&staging, &target).at(&target)?;
+            }
+            if sync {
+                sync_dir(&self.root.join(TRIALS_DIR))?;
+            }
+            Ok(())
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_dir_all(&staging);
+        }
+        result
+    }
+
+    /// Reads a committed trial's row.
+    pub fn read_trial(&self, run_id: &str) -> Result<Trial> {
+        let path = self.trial_dir(run_id).join("trial.parquet");
+        let mut rows = table::read_trials(&path)?;
+        match rows.len() {
+            1 => Ok(rows.remove(0)),
+            n => Err(DatasetError::invalid(
+                &path,
+                format!("expected one trial row, found {n}"),
+            )),
+        }
+    }
+
+    /// Reads a committed trial's requests, sorted by index (without prompt and response text
+    /// unless `text`).
+    pub fn read_requests(&self, run_id: &str, text: bool) -> Result<Vec<Request>> {
+        let mut rows = table::read_requests_with(&self.trial_dir(run_id).join("requests.parquet"), text)?;
+        rows.sort_by_key(|r| r.index);
+        Ok(rows)
+    }
+
+    /// Reads a committed trial's samples (only the accounting channels with `accounting_only`).
+    pub fn read_samples(&self, run_id: &str, accounting_only: bool) -> Result<SampleTable> {
+        SampleTable::read(&self.trial_dir(run_id).join("samples.parquet"), accounting_only)
+    }
+
+    /// Folder of judgment files.
+    pub fn judgments_dir(&self) -> PathBuf {
+        self.root.join("judgments")
+    }
+
+    /// File name for a scorer (characters unsafe in file names become `_`).
+    pub fn judgments_path(&self, scorer: &str) -> PathBuf {
+        let safe: String = scorer
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.') {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        self.judgments_dir().join(format!("{safe}.parquet"))
+    }
+
+    /// Writes (replaces) the judgments of one scorer atomically.
+    pub fn write_judgments(&self, scorer: &str, rows: &[Judgment]) -> Result<()> {
+        let dir = self.judgments_dir();
+        std::fs::create_dir_all(&dir).at(&dir)?;
+        table::write_batch(&self.judgments_path(scorer), &table::judgments_batch(rows), true)
+    }
+
+    /// Reads every judgment file.
+    pub fn read_judgments(&self) -> Result<Vec<Judgment>> {
+        let dir = self.judgments_dir();
+        if !dir.exists() {
+            return Ok(Vec::new());
+        }
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .at(&dir)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+            .collect();
+        paths.sort();
+        let mut all = Vec::new();
+        for p in paths {
+            all.extend(table::read_judgments(&p)?);
+        }
+        Ok(all)
+    }
+
+    /// Path of a derived metrics table.
+    pub fn metrics_path(&self, accounting: &str) -> PathBuf {
+        self.root
+            .join("derived")
+            .join(format!("metrics_{accounting}.parquet"))
+    }
+
+    /// Writes a derived metrics table atomically.
+    pub fn write_metrics(&self, accounting: &str, rows: &[MetricsRow]) -> Result<()> {
+        let path = self.metrics_path(accounting);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).at(dir)?;
+        }
+        table::write_batch(&path, &table::metrics_batch(rows), false)
+    }
+}
+
+fn sync_dir(dir: &Path) -> Result<()> {
+    std::fs::File::open(dir).and_then(|f| f.sync_all()).at(dir)
+}
+
+/// Removes a dataset folder's known content (never foreign files next to it). Used by `--force`.
+fn remove_dataset(root: &Path) -> Result<()> {
+    for name in [TRIALS_DIR, STAGING_DIR, "judgments", "derived"] {
+        let p = root.join(name);
+        if p.exists() {
+            std::fs::remove_dir_all(&p).at(&p)?;
+        }
+    }
+    for name in [MANIFEST, "runs.parquet"] {
+        let p = root.join(name);
+        if p.exists() {
+            std::fs::remove_file(&p).at(&p)?;
+        }
+    }
+    Ok(())
+}
+
+/// A dataset being built in a temporary sibling folder and moved into place only when complete
+/// (`analyze import`): a failed import leaves nothing at the destination.
+#[derive(Debug)]
+pub struct StagedDataset {
+    dataset: Dataset,
+    target: PathBuf,
+    force: bool,
+    committed: bool,
+}
+
+impl StagedDataset {
+    /// Starts staging a dataset for `target`. Fails early when the target holds a dataset and
+    /// `force` is not set, or is a non-empty folder that is not a dataset.
+    pub fn begin(target: &Path, manifest: &Manifest, force: bool) -> Result<Self> {
+        if Dataset::exists(target) && !force {
+            return Err(DatasetError::AlreadyExists {
+                path: target.to_path_buf(),
+            });
+        }
+        if target.is_dir()
+            && !Dataset::exists(target)
+            && std::fs::read_dir(target).at(target)?.next().is_some()
+        {
+            return Err(DatasetError::invalid(
+                target,
+                "folder is not empty and holds no dataset; refusing to write into it",
+            ));
+        }
+        let parent = target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::create_dir_all(parent).at(parent)?;
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "dataset".into());
+        let staging = parent.join(format!(".{name}.staging-{}", std::process::id()));
+        if staging.exists() {
+            std::fs::remove_dir_all(&staging).at(&staging)?;
+        }
+        std::fs::create_dir_all(staging.join(TRIALS_DIR)).at(&staging)?;
+        let dataset = Dataset { root: staging };
+        dataset.write_manifest(manifest)?;
+        Ok(Self {
+            dataset,
+            target: target.to_path_buf(),
+            force,
+            committed: false,
+        })
+    }
+
+    /// The dataset being staged.
+    pub fn dataset(&self) -> &Dataset {
+        &self.dataset
+    }
+
+    /// Moves the staged dataset into place (replacing an old one when forced).
+    pub fn commit(mut self) -> Result<Dataset> {
+        let staging = self.dataset.root.clone();
+        if self.target.exists() {
+            if Dataset::exists(&self.target) && self.force {
+                let old = staging.with_file_name(format!(
+                    "{}.old",
+                    staging
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default()
+                ));
+                std::fs::rename(&self.target, &old).at(&self.target)?;
+                std::fs::rename(&staging, &self.target).at(&self.target)?;
+                std::fs::remove_dir_all(&old).at(&old)?;
+            } else {
+                // An empty folder: replace it.
+                std::fs::remove_dir(&self.target).at(&self.target)?;
+                std::fs::rename(&staging, &self.target).at(&self.target)?;
+            }
+        } else {
+            std::fs::rename(&staging, &self.target).at(&self.target)?;
+        }
+        self.committed = true;
+        Ok(Dataset {
+            root: self.target.clone(),
+        })
+    }
+}
+
+impl Drop for StagedDataset {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_dir_all(&self.dataset.root);
+        }
+    }
+}

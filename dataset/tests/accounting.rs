@@ -1,0 +1,191 @@
+//! The corrected and published accounting on fixtures whose answers are known analytically.
+
+#![allow(clippy::unwrap_used)]
+
+use approx::assert_relative_eq;
+use dataset::accounting::{self, Window, wrap_range};
+use dataset::{GpuSource, SampleColumn, SampleTable};
+
+/// Tolerance for sums of a few hundred floats with exact analytic answers.
+const EXACT: f64 = 1e-12;
+
+fn table(time_ms: Vec<i64>, columns: Vec<(&str, Vec<f64>)>) -> SampleTable {
+    SampleTable {
+        time_ms,
+        columns: columns
+            .into_iter()
+            .map(|(n, v)| SampleColumn::new(n, v))
+            .collect(),
+    }
+}
+
+fn coarse(start_s: i64, end_s: i64) -> Window {
+    Window {
+        start_ms: start_s * 1000,
+        end_ms: end_s * 1000,
+        resolution_ms: 1000,
+    }
+}
+
+fn precise(start_ms: i64, end_ms: i64) -> Window {
+    Window {
+        start_ms,
+        end_ms,
+        resolution_ms: 1,
+    }
+}
+
+#[test]
+fn constant_power_integrates_to_power_times_window() {
+    // 300 W for samples every 200 ms from t = 10 s to t = 20.8 s; the window of whole seconds
+    // [10, 20] keeps samples 10.0 s ..= 20.8 s, so 10.8 s of integral.
+    let t: Vec<i64> = (0..=54).map(|i| 10_000 + i * 200).collect();
+    let s = table(t.clone(), vec![("GPU0_POWER (mWatts)", vec![300_000.0; t.len()])]);
+    let e = accounting::corrected(&s, coarse(10, 20));
+    assert_relative_eq!(e.gpu_j, 300.0 * 10.8, max_relative = EXACT);
+    assert_relative_eq!(e.duration_s, 10.8, max_relative = EXACT);
+    assert_eq!(e.samples_in_window, 55);
+    assert_eq!(e.gpu_source, GpuSource::PowerIntegral);
+    assert_eq!(e.dram_j, None);
+    assert_eq!(e.cpu_j, 0.0);
+}
+
+#[test]
+fn a_linear_power_ramp_integrates_exactly_with_trapezoids() {
+    // P(t) = 100 W + 10 W/s * t, sampled every 250 ms over 0..8 s: ∫ = 100*8 + 5*64 = 1120 J.
+    let t: Vec<i64> = (0..=32).map(|i| i * 250).collect();
+    let p: Vec<f64> = t
+        .iter()
+        .map(|&ms| (100.0 + 10.0 * ms as f64 / 1000.0) * 1000.0)
+        .collect();
+    let s = table(t, vec![("GPU0_POWER (mWatts)", p)]);
+    let e = accounting::corrected(&s, precise(0, 8000));
+    assert_relative_eq!(e.gpu_j, 1120.0, max_relative = EXACT);
+    // Precise windows interpolate at the edges: [1.1 s, 6.3 s] → 100*5.2 + 5*(6.3²-1.1²) = 712.4 J.
+    let e = accounting::corrected(&s, precise(1100, 6300));
+    assert_relative_eq!(e.gpu_j, 712.4, max_relative = 1e-11);
+    assert_relative_eq!(e.duration_s, 5.2, max_relative = EXACT);
+}
+
+#[test]
+fn two_gpus_are_summed() {
+    let t: Vec<i64> = (0..=10).map(|i| i * 100).collect();
+    let s = table(
+        t.clone(),
+        vec![
+            ("GPU0_POWER (mWatts)", vec![100_000.0; 11]),
+            ("GPU1_POWER (mWatts)", vec![50_000.0; 11]),
+        ],
+    );
+    let e = accounting::corrected(&s, precise(0, 1000));
+    assert_relative_eq!(e.gpu_j, 150.0, max_relative = EXACT);
+}
+
+fn counter(start: f64, step: f64, n: usize, range: f64) -> Vec<f64> {
+    (0..n).map(|i| (start + step * i as f64) % range).collect()
+}
+
+#[test]
+fn a_counter_wrapping_once_in_the_window_is_unwrapped() {
+    // 2^18 J range (the largest value shown, 262100, rounds up to 2^18); 50 J per 200 ms.
+    let range = 262_144.0;
+    let t: Vec<i64> = (0..100).map(|i| i * 200).collect();
+    let v = counter(262_100.0 - 50.0 * 20.0, 50.0, 100, range);
+    let s = table(t, vec![("PACKAGE_ENERGY (J)", v)]);
+    assert_eq!(wrap_range(&s.columns[0]), range);
+    let e = accounting::corrected(&s, coarse(0, 19)); // samples 0 ..= 19.8 s: 99 steps
+    assert_relative_eq!(e.cpu_j, 50.0 * 99.0, max_relative = EXACT);
+    assert_eq!(e.cpu_wraps, 1);
+}
+
+#[test]
+fn a_counter_wrapping_twice_in_the_window_is_unwrapped() {
+    // An AMD counter with a 2^16 J range (largest value shown 65 000) wrapping twice:
+    // 1000 J per sample, 150 samples: 149 000 J.
+    let range = 65_536.0;
+    let t: Vec<i64> = (0..150).map(|i| i * 200).collect();
+    let v = counter(500.0, 1000.0, 150, range);
+    assert_eq!(v.iter().cloned().fold(0.0, f64::max), 65_500.0);
+    let s = table(t, vec![("CPU_ENERGY (J)", v)]);
+    let e = accounting::corrected(&s, coarse(0, 29));
+    assert_relative_eq!(e.cpu_j, 149_000.0, max_relative = EXACT);
+    assert_eq!(e.cpu_wraps, 2);
+}
+
+#[test]
+fn a_recorded_wrap_range_wins_over_the_inferred_one() {
+    let mut c = SampleColumn::new("PACKAGE_ENERGY (J)", vec![10.0, 90.0, 5.0]);
+    assert_eq!(wrap_range(&c), 128.0);
+    c.wrap_range = Some(100.0);
+    let s = SampleTable {
+        time_ms: vec![0, 1000, 2000],
+        columns: vec![c],
+    };
+    let e = accounting::corrected(&s, precise(0, 2000));
+    assert_relative_eq!(e.cpu_j, 95.0, max_relative = EXACT);
+}
+
+#[test]
+fn duplicated_timestamps_are_zero_width_intervals() {
+    // The published files start with two rows at the same time; the duplicate must add nothing.
+    let t = vec![0, 0, 200, 400, 600, 800, 1000];
+    let p = vec![
+        999_000.0, 100_000.0, 100_000.0, 100_000.0, 100_000.0, 100_000.0, 100_000.0,
+    ];
+    let s = table(t, vec![("GPU0_POWER (mWatts)", p)]);
+    let e = accounting::corrected(&s, coarse(0, 0));
+    // Window [0, 1000) holds samples 0, 0, 200, ..., 800: (999+100)/2 * 0 + 100 W * 0.8 s.
+    assert_relative_eq!(e.gpu_j, 80.0, max_relative = EXACT);
+    assert_relative_eq!(e.duration_s, 0.8, max_relative = EXACT);
+}
+
+#[test]
+fn samples_running_backwards_are_left_out_and_counted() {
+    let t = vec![0, 200, 400, 300, 600, 800];
+    let p = vec![100_000.0, 100_000.0, 100_000.0, 5_000_000.0, 100_000.0, 100_000.0];
+    let s = table(t, vec![("GPU0_POWER (mWatts)", p)]);
+    let e = accounting::corrected(&s, precise(0, 800));
+    assert_relative_eq!(e.gpu_j, 80.0, max_relative = EXACT);
+    assert_eq!(e.backwards_samples, 1);
+}
+
+#[test]
+fn the_gpu_energy_counter_is_preferred_over_power() {
+    // Power says 100 W but the counter says 200 J/s: the counter wins, interpolated at edges.
+    let t: Vec<i64> = (0..=10).map(|i| i * 1000).collect();
+    let s = table(
+        t.clone(),
+        vec![
+            ("GPU0_POWER (mWatts)", vec![100_000.0; 11]),
+            (
+                "GPU0_ENERGY (mJ)",
+                t.iter().map(|&ms| 5.0e6 + 200.0 * ms as f64).collect(),
+            ),
+        ],
+    );
+    let e = accounting::corrected(&s, precise(1500, 4500));
+    assert_relative_eq!(e.gpu_j, 600.0, max_relative = EXACT);
+    assert_eq!(e.gpu_source, GpuSource::EnergyCounter);
+}
+
+#[test]
+fn the_published_procedure_counts_cpu_twice_and_assumes_200_ms() {
+    let t = vec![999, 1000, 1200, 1400, 2000, 2001];
+    let s = table(
+        t,
+        vec![
+            (
+                "GPU0_POWER (mWatts)",
+                vec![1.0e9, 100_000.0, 100_000.0, 100_000.0, 100_000.0, 1.0e9],
+            ),
+            ("PACKAGE_ENERGY (J)", vec![0.0, 10.0, 20.0, 5.0, 15.0, 99.0]),
+        ],
+    );
+    let e = accounting::published(&s, coarse(1, 2));
+    // Kept: 1000, 1200, 1400, 2000 (Time/1000 in [1, 2]). cpu_diff: 0, 10, 5 (wrap: new value), 10.
+    assert_relative_eq!(e.cpu_j, 25.0, max_relative = EXACT);
+    assert_relative_eq!(e.gpu_j, 4.0 * 20.0 + 25.0, max_relative = EXACT);
+    assert_relative_eq!(e.duration_s, 1.0, max_relative = EXACT);
+    assert_eq!(e.dram_j, Some(0.0));
+    assert_eq!(e.cpu_wraps, 1);
+}

@@ -1,0 +1,165 @@
+//! The contract round-trips: what the writers write, the readers read back unchanged, and
+//! `docs/dataset.md` is exactly what the schema renders.
+
+#![allow(clippy::unwrap_used)]
+
+use dataset::schema::render_markdown;
+use dataset::store::StagedDataset;
+use dataset::*;
+
+fn trial(run_id: &str) -> TrialFiles {
+    let trial = Trial {
+        run_id: run_id.to_string(),
+        run: 3,
+        repetition: 7,
+        generation: "3.1".into(),
+        model_size: "8B".into(),
+        model: "Llama-3.1-8B".into(),
+        task: "CB".into(),
+        status: TrialStatus::Done,
+        failure_reason: None,
+        start_ms: 1_000,
+        end_ms: 9_000,
+        time_resolution_ms: 1000,
+        sample_interval_ms: Some(200.0),
+        simulated: false,
+        provenance: r#"{"a":1}"#.into(),
+    };
+    let requests = vec![
+        Request {
+            run_id: run_id.into(),
+            index: 0,
+            item_id: Some(12),
+            gold_label: Some("entailment".into()),
+            prompt: "Does it \"follow\"?\tyes".into(),
+            response: "Yes — it does. ünïcode".into(),
+            start_ms: 1_000,
+            end_ms: 4_000,
+            ttft_ms: Some(12.5),
+            prompt_tokens: Some(40),
+            completion_tokens: Some(17),
+            finish_reason: Some("stop".into()),
+            error: None,
+        },
+        Request {
+            run_id: run_id.into(),
+            index: 1,
+            start_ms: 4_000,
+            end_ms: 9_000,
+            error: Some("timeout".into()),
+            ..Default::default()
+        },
+    ];
+    let mut power = SampleColumn::new("GPU0_POWER (mWatts)", vec![1.0, 0.0, 3.0]);
+    power.valid = Some(vec![true, false, true]);
+    let mut pkg = SampleColumn::new("PACKAGE_ENERGY (J)", vec![5.0, 6.0, 7.0]);
+    pkg.wrap_range = Some(262_144.0);
+    let samples = SampleTable {
+        time_ms: vec![1_000, 1_200, 1_400],
+        columns: vec![power, pkg],
+    };
+    TrialFiles {
+        trial,
+        requests,
+        samples,
+    }
+}
+
+#[test]
+fn a_trial_written_is_read_back_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = Dataset::create(dir.path().join("d"), &Manifest::new("test", false, ""), false).unwrap();
+    let files = trial("run_3_repetition_7");
+    ds.write_trial(&files, true).unwrap();
+    assert_eq!(ds.trial_ids().unwrap(), vec!["run_3_repetition_7"]);
+    assert_eq!(ds.read_trial("run_3_repetition_7").unwrap(), files.trial);
+    assert_eq!(
+        ds.read_requests("run_3_repetition_7", true).unwrap(),
+        files.requests
+    );
+    assert_eq!(
+        ds.read_samples("run_3_repetition_7", false).unwrap(),
+        files.samples
+    );
+    let timing = ds.read_requests("run_3_repetition_7", false).unwrap();
+    assert_eq!(timing[0].prompt, "");
+    assert_eq!(timing[0].completion_tokens, Some(17));
+}
+
+#[test]
+fn run_tables_judgments_and_metrics_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = Dataset::create(dir.path(), &Manifest::new("test", true, "x"), false).unwrap();
+    let runs = vec![RunRow {
+        run_id: "run_0_repetition_0".into(),
+        run: 0,
+        repetition: 0,
+        order: 0,
+        generation: "2".into(),
+        model_size: "7B".into(),
+        model: "Llama-2-7B".into(),
+        task: "WiC".into(),
+    }];
+    ds.write_runs(&runs).unwrap();
+    assert_eq!(ds.read_runs().unwrap(), runs);
+    let j = vec![Judgment {
+        run_id: "run_0_repetition_0".into(),
+        request_index: 4,
+        scorer: "gold".into(),
+        score: None,
+        reason: Some("no decision".into()),
+        details: Some("{}".into()),
+    }];
+    ds.write_judgments("gold", &j).unwrap();
+    assert_eq!(ds.read_judgments().unwrap(), j);
+    assert!(ds.manifest().unwrap().simulated);
+}
+
+#[test]
+fn an_existing_dataset_is_not_overwritten_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = Manifest::new("test", false, "");
+    Dataset::create(dir.path(), &m, false).unwrap();
+    let err = Dataset::create(dir.path(), &m, false).unwrap_err();
+    assert!(err.to_string().contains("--force"), "{err}");
+    assert!(StagedDataset::begin(dir.path(), &m, false).is_err());
+    Dataset::create(dir.path(), &m, true).unwrap();
+}
+
+#[test]
+fn a_dropped_staged_dataset_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("out");
+    {
+        let staged = StagedDataset::begin(&target, &Manifest::new("t", false, ""), false).unwrap();
+        staged
+            .dataset()
+            .write_trial(&trial("run_1_repetition_1"), false)
+            .unwrap();
+    }
+    assert!(!target.exists());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn unsafe_run_ids_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = Dataset::create(dir.path(), &Manifest::new("t", false, ""), false).unwrap();
+    for bad in ["../x", ".hidden", "a/b", ""] {
+        assert!(ds.write_trial(&trial(bad), false).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn docs_dataset_md_matches_the_schema() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/dataset.md");
+    let rendered = render_markdown();
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &rendered).unwrap();
+    }
+    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        on_disk == rendered,
+        "docs/dataset.md is out of date: run `UPDATE_DOCS=1 cargo test -p dataset --test contract`"
+    );
+}
