@@ -462,6 +462,7 @@ fn read_trial(
                 completion_tokens: Some(p.tokens),
                 finish_reason: None,
                 error: None,
+                ..Default::default()
             }
         })
         .collect();
@@ -531,12 +532,14 @@ fn read_trial(
         sample_interval_ms: median_interval(&samples.time_ms),
         simulated: false,
         provenance: provenance.to_string(),
+        ..Default::default()
     };
     Ok((
         TrialFiles {
             trial,
             requests,
             samples,
+            baseline: None,
         },
         judgments,
         warnings,

@@ -23,9 +23,10 @@ pub struct RunRow {
 }
 
 /// Outcome of a trial.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TrialStatus {
     /// Every request was sent and recorded.
+    #[default]
     Done,
     /// The trial could not be completed; see `failure_reason`.
     Failed,
@@ -51,7 +52,7 @@ impl TrialStatus {
 }
 
 /// One executed trial (`trials/<run_id>/trial.parquet`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Trial {
     /// Trial identifier.
     pub run_id: String,
@@ -83,6 +84,14 @@ pub struct Trial {
     pub simulated: bool,
     /// JSON object describing where the trial came from.
     pub provenance: String,
+    /// Energy sources sampled (schema 2).
+    pub energy_sources: Option<String>,
+    /// CPU time of the sampler thread, s (schema 2).
+    pub sampler_cpu_s: Option<f64>,
+    /// Idle baseline window start, ms (schema 2).
+    pub baseline_start_ms: Option<i64>,
+    /// Idle baseline window end, ms (schema 2).
+    pub baseline_end_ms: Option<i64>,
 }
 
 /// One request (`trials/<run_id>/requests.parquet`).
@@ -114,6 +123,22 @@ pub struct Request {
     pub finish_reason: Option<String>,
     /// Error of a failed request.
     pub error: Option<String>,
+    /// Token count estimated from chunks (schema 2).
+    pub tokens_estimated: Option<bool>,
+    /// Sampling seed (schema 2).
+    pub seed: Option<i64>,
+    /// Attempts made (schema 2).
+    pub attempts: Option<i64>,
+    /// Content chunks received (schema 2).
+    pub chunks: Option<i64>,
+    /// Mean inter-chunk gap, ms (schema 2).
+    pub gap_mean_ms: Option<f64>,
+    /// Median inter-chunk gap, ms (schema 2).
+    pub gap_p50_ms: Option<f64>,
+    /// 95th percentile inter-chunk gap, ms (schema 2).
+    pub gap_p95_ms: Option<f64>,
+    /// Largest inter-chunk gap, ms (schema 2).
+    pub gap_max_ms: Option<f64>,
 }
 
 /// One score of one response (`judgments/<scorer>.parquet`).

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 /// The schema version this build writes. Readers accept every version up to this one; a column
 /// added in version `v` (its [`ColumnDoc::since`]) reads as null from files of older versions.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Parquet key-value metadata key holding the schema version of a file.
 pub const VERSION_KEY: &str = "llm_energy.schema_version";
@@ -108,6 +108,18 @@ const fn col(
         nullable,
         unit,
         since: 1,
+        doc,
+    }
+}
+
+/// A column added in schema version 2 (what `collect` records); always nullable.
+const fn v2(name: &'static str, kind: Kind, unit: &'static str, doc: &'static str) -> ColumnDoc {
+    ColumnDoc {
+        name,
+        kind,
+        nullable: true,
+        unit,
+        since: 2,
         doc,
     }
 }
@@ -260,6 +272,30 @@ pub const TRIALS: TableDoc = TableDoc {
             "JSON",
             "JSON object: where the trial came from (source files with sizes and xxh3-128 hashes, tool versions, hardware, EnergiBridge's own summary).",
         ),
+        v2(
+            "energy_sources",
+            Text,
+            "",
+            "Energy sources sampled, comma-separated (`nvml,rapl,procfs`, `fake`).",
+        ),
+        v2(
+            "sampler_cpu_s",
+            Float,
+            "s",
+            "CPU time the sampler thread itself used during the trial (its own cost).",
+        ),
+        v2(
+            "baseline_start_ms",
+            Int,
+            "ms since Unix epoch",
+            "Start of the idle baseline window measured before the trial; null without baseline.",
+        ),
+        v2(
+            "baseline_end_ms",
+            Int,
+            "ms since Unix epoch",
+            "End of the idle baseline window; its samples are in `baseline.parquet`.",
+        ),
     ],
 };
 
@@ -354,6 +390,24 @@ pub const REQUESTS: TableDoc = TableDoc {
             "",
             "Error of a failed request; null when it succeeded.",
         ),
+        v2(
+            "tokens_estimated",
+            Bool,
+            "",
+            "True when the server sent no `usage` and completion_tokens counts streamed chunks instead.",
+        ),
+        v2("seed", Int, "", "Sampling seed sent with the request."),
+        v2("attempts", Int, "", "Attempts made (1 = no retry)."),
+        v2("chunks", Int, "", "Streamed content chunks received."),
+        v2(
+            "gap_mean_ms",
+            Float,
+            "ms",
+            "Mean gap between consecutive streamed chunks.",
+        ),
+        v2("gap_p50_ms", Float, "ms", "Median gap between chunks."),
+        v2("gap_p95_ms", Float, "ms", "95th percentile gap between chunks."),
+        v2("gap_max_ms", Float, "ms", "Largest gap between chunks."),
     ],
 };
 
@@ -410,6 +464,17 @@ pub const SAMPLES: TableDoc = TableDoc {
             "ms since Unix epoch",
             "When the sample was read.",
         ),
+    ],
+};
+
+/// Idle samples measured before a trial (`collect` with a baseline window).
+pub const BASELINE: TableDoc = TableDoc {
+    name: "baseline",
+    location: "trials/<run_id>/baseline.parquet",
+    doc: "Optional (schema 2): the samples of the idle window measured just before the trial, same columns as `samples`. `analyze metrics` subtracts its mean power from the trial.",
+    columns: &[
+        v2("run_id", Text, "", "Trial identifier."),
+        v2("Time", Int, "ms since Unix epoch", "When the sample was read."),
     ],
 };
 
@@ -518,7 +583,9 @@ pub const METRICS: TableDoc = TableDoc {
 };
 
 /// Every table of the contract, in documentation order.
-pub const TABLES: [&TableDoc; 6] = [&RUNS, &TRIALS, &REQUESTS, &SAMPLES, &JUDGMENTS, &METRICS];
+pub const TABLES: [&TableDoc; 7] = [
+    &RUNS, &TRIALS, &REQUESTS, &SAMPLES, &BASELINE, &JUDGMENTS, &METRICS,
+];
 
 /// The sample channels the accounting understands, with their units (documentation only:
 /// any other column is kept as it is).

@@ -80,6 +80,8 @@ pub struct TrialFiles {
     pub requests: Vec<Request>,
     /// Its samples.
     pub samples: SampleTable,
+    /// Idle samples measured just before the trial, if a baseline was taken.
+    pub baseline: Option<SampleTable>,
 }
 
 /// Checks that a run id can name a folder: ASCII letters, digits, `_`, `-`, `.`, not starting
@@ -306,6 +308,15 @@ impl Dataset {
     /// Reads a committed trial's samples (only the accounting channels with `accounting_only`).
     pub fn read_samples(&self, run_id: &str, accounting_only: bool) -> Result<SampleTable> {
         SampleTable::read(&self.trial_dir(run_id).join("samples.parquet"), accounting_only)
+    }
+
+    /// Reads a committed trial's idle baseline samples, if it has any.
+    pub fn read_baseline(&self, run_id: &str, accounting_only: bool) -> Result<Option<SampleTable>> {
+        let path = self.trial_dir(run_id).join("baseline.parquet");
+        if !path.is_file() {
+            return Ok(None);
+        }
+        SampleTable::read(&path, accounting_only).map(Some)
     }
 
     /// Folder of judgment files.

@@ -185,6 +185,15 @@ impl BatchBuilder {
         );
         self
     }
+    pub(crate) fn opt_bool(mut self, name: &str, v: impl Iterator<Item = Option<bool>>) -> Self {
+        self.push(
+            name,
+            DataType::Boolean,
+            true,
+            Arc::new(v.collect::<BooleanArray>()),
+        );
+        self
+    }
     pub(crate) fn boolean(mut self, name: &str, v: impl Iterator<Item = bool>) -> Self {
         self.push(
             name,
@@ -388,6 +397,10 @@ pub fn trials_batch(rows: &[Trial]) -> RecordBatch {
         .opt_float("sample_interval_ms", rows.iter().map(|r| r.sample_interval_ms))
         .boolean("simulated", rows.iter().map(|r| r.simulated))
         .text("provenance", rows.iter().map(|r| r.provenance.as_str()))
+        .opt_text("energy_sources", rows.iter().map(|r| r.energy_sources.as_deref()))
+        .opt_float("sampler_cpu_s", rows.iter().map(|r| r.sampler_cpu_s))
+        .opt_int("baseline_start_ms", rows.iter().map(|r| r.baseline_start_ms))
+        .opt_int("baseline_end_ms", rows.iter().map(|r| r.baseline_end_ms))
         .finish(&TRIALS)
 }
 
@@ -414,6 +427,12 @@ pub fn read_trials(path: &Path) -> Result<Vec<Trial>> {
             c("simulated")?,
             c("provenance")?,
         );
+        let (sources, cpu, b0, b1) = (
+            c("energy_sources")?,
+            c("sampler_cpu_s")?,
+            c("baseline_start_ms")?,
+            c("baseline_end_ms")?,
+        );
         (0..n)
             .map(|i| {
                 let label = status.text(i).unwrap_or_default();
@@ -436,6 +455,10 @@ pub fn read_trials(path: &Path) -> Result<Vec<Trial>> {
                     sample_interval_ms: interval.float(i),
                     simulated: sim.boolean(i).unwrap_or(false),
                     provenance: req_text(&prov, i),
+                    energy_sources: sources.text(i).map(str::to_string),
+                    sampler_cpu_s: cpu.float(i),
+                    baseline_start_ms: b0.int(i),
+                    baseline_end_ms: b1.int(i),
                 })
             })
             .collect()
@@ -461,6 +484,14 @@ pub fn requests_batch(rows: &[Request]) -> RecordBatch {
         .opt_int("completion_tokens", rows.iter().map(|r| r.completion_tokens))
         .opt_text("finish_reason", rows.iter().map(|r| r.finish_reason.as_deref()))
         .opt_text("error", rows.iter().map(|r| r.error.as_deref()))
+        .opt_bool("tokens_estimated", rows.iter().map(|r| r.tokens_estimated))
+        .opt_int("seed", rows.iter().map(|r| r.seed))
+        .opt_int("attempts", rows.iter().map(|r| r.attempts))
+        .opt_int("chunks", rows.iter().map(|r| r.chunks))
+        .opt_float("gap_mean_ms", rows.iter().map(|r| r.gap_mean_ms))
+        .opt_float("gap_p50_ms", rows.iter().map(|r| r.gap_p50_ms))
+        .opt_float("gap_p95_ms", rows.iter().map(|r| r.gap_p95_ms))
+        .opt_float("gap_max_ms", rows.iter().map(|r| r.gap_max_ms))
         .finish(&REQUESTS)
 }
 
@@ -504,6 +535,19 @@ pub fn read_requests_with(path: &Path, text: bool) -> Result<Vec<Request>> {
             c("finish_reason")?,
             c("error")?,
         );
+        let extra: Vec<Col> = [
+            "tokens_estimated",
+            "seed",
+            "attempts",
+            "chunks",
+            "gap_mean_ms",
+            "gap_p50_ms",
+            "gap_p95_ms",
+            "gap_max_ms",
+        ]
+        .iter()
+        .map(|name| c(name))
+        .collect::<Result<_>>()?;
         Ok((0..n)
             .map(|i| Request {
                 run_id: req_text(&id, i),
@@ -519,6 +563,14 @@ pub fn read_requests_with(path: &Path, text: bool) -> Result<Vec<Request>> {
                 completion_tokens: ct.int(i),
                 finish_reason: fr.text(i).map(str::to_string),
                 error: err.text(i).map(str::to_string),
+                tokens_estimated: extra[0].boolean(i),
+                seed: extra[1].int(i),
+                attempts: extra[2].int(i),
+                chunks: extra[3].int(i),
+                gap_mean_ms: extra[4].float(i),
+                gap_p50_ms: extra[5].float(i),
+                gap_p95_ms: extra[6].float(i),
+                gap_max_ms: extra[7].float(i),
             })
             .collect())
     }

@@ -24,6 +24,9 @@ fn trial(run_id: &str) -> TrialFiles {
         sample_interval_ms: Some(200.0),
         simulated: false,
         provenance: r#"{"a":1}"#.into(),
+        energy_sources: Some("fake".into()),
+        sampler_cpu_s: Some(0.25),
+        ..Default::default()
     };
     let requests = vec![
         Request {
@@ -40,6 +43,14 @@ fn trial(run_id: &str) -> TrialFiles {
             completion_tokens: Some(17),
             finish_reason: Some("stop".into()),
             error: None,
+            tokens_estimated: Some(false),
+            seed: Some(42),
+            attempts: Some(1),
+            chunks: Some(17),
+            gap_mean_ms: Some(10.0),
+            gap_p50_ms: Some(9.0),
+            gap_p95_ms: Some(20.0),
+            gap_max_ms: Some(31.5),
         },
         Request {
             run_id: run_id.into(),
@@ -58,10 +69,15 @@ fn trial(run_id: &str) -> TrialFiles {
         time_ms: vec![1_000, 1_200, 1_400],
         columns: vec![power, pkg],
     };
+    let baseline = Some(SampleTable {
+        time_ms: vec![0, 200],
+        columns: vec![SampleColumn::new("GPU0_POWER (mWatts)", vec![70_000.0, 71_000.0])],
+    });
     TrialFiles {
         trial,
         requests,
         samples,
+        baseline,
     }
 }
 
@@ -148,6 +164,72 @@ fn unsafe_run_ids_are_refused() {
     for bad in ["../x", ".hidden", "a/b", ""] {
         assert!(ds.write_trial(&trial(bad), false).is_err(), "{bad}");
     }
+}
+
+#[test]
+fn files_of_schema_version_1_read_with_the_new_columns_null() {
+    // A version-1 trial row (no collect columns) written as an older build would have.
+    use arrow::array::RecordBatch;
+    let dir = tempfile::tempdir().unwrap();
+    let ds = Dataset::create(dir.path(), &Manifest::new("t", false, ""), false).unwrap();
+    let files = trial("run_3_repetition_7");
+    ds.write_trial(&files, false).unwrap();
+    let path = ds.trial_dir("run_3_repetition_7").join("requests.parquet");
+    let (batch, _) = dataset::table::read_batch(&path, None).unwrap();
+    let v1: Vec<usize> = dataset::schema::REQUESTS
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.since == 1)
+        .map(|(i, _)| i)
+        .collect();
+    let old: RecordBatch = batch.project(&v1).unwrap();
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_key_value_metadata(Some(vec![parquet::file::metadata::KeyValue::new(
+            dataset::schema::VERSION_KEY.to_string(),
+            "1".to_string(),
+        )]))
+        .build();
+    let mut w = parquet::arrow::ArrowWriter::try_new(
+        std::fs::File::create(&path).unwrap(),
+        old.schema(),
+        Some(props),
+    )
+    .unwrap();
+    w.write(&old).unwrap();
+    w.close().unwrap();
+    let read = ds.read_requests("run_3_repetition_7", true).unwrap();
+    assert_eq!(read[0].prompt, files.requests[0].prompt);
+    assert_eq!(read[0].seed, None);
+    assert_eq!(read[0].gap_max_ms, None);
+}
+
+#[test]
+fn a_file_of_a_newer_schema_version_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = Dataset::create(dir.path(), &Manifest::new("t", false, ""), false).unwrap();
+    ds.write_trial(&trial("run_3_repetition_7"), false).unwrap();
+    let path = ds.trial_dir("run_3_repetition_7").join("trial.parquet");
+    let (batch, _) = dataset::table::read_batch(&path, None).unwrap();
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_key_value_metadata(Some(vec![parquet::file::metadata::KeyValue::new(
+            dataset::schema::VERSION_KEY.to_string(),
+            "99".to_string(),
+        )]))
+        .build();
+    let mut w = parquet::arrow::ArrowWriter::try_new(
+        std::fs::File::create(&path).unwrap(),
+        batch.schema(),
+        Some(props),
+    )
+    .unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    let err = ds.read_trial("run_3_repetition_7").unwrap_err().to_string();
+    assert!(
+        err.contains("schema version 99") && err.contains("upgrade"),
+        "{err}"
+    );
 }
 
 #[test]
