@@ -14,7 +14,7 @@
 //! exactly `[start_ms, end_ms]`: counters are linearly interpolated at its edges and power is
 //! integrated piecewise-linearly between them. `docs/accounting.md` gives every formula.
 
-use crate::records::{MetricsRow, Request, Trial};
+use crate::records::{MetricsRow, Request, RequestMetricsRow, Trial};
 use crate::samples::{Channel, SampleColumn, SampleTable};
 
 /// Which accounting to apply.
@@ -495,5 +495,77 @@ pub fn metrics_row(
         cpu_wraps: e.cpu_wraps as i64,
         backwards_samples: e.backwards_samples as i64,
         simulated: trial.simulated,
+        accuracy_gold: None,
+        accuracy_judge: None,
+        baseline_power_w: None,
+        idle_energy_j: None,
+        energy_above_idle_j: None,
     }
+}
+
+/// Mean power of an idle baseline window, W: the corrected energy between its first and last
+/// sample divided by that span. None with fewer than two samples.
+pub fn baseline_power_w(baseline: &SampleTable) -> Option<f64> {
+    let first = *baseline.time_ms.iter().min()?;
+    let last = *baseline.time_ms.iter().max()?;
+    if last <= first {
+        return None;
+    }
+    let e = corrected(
+        baseline,
+        Window {
+            start_ms: first,
+            end_ms: last,
+            resolution_ms: 1,
+        },
+    );
+    Some(e.total_j() / ((last - first) as f64 / 1000.0))
+}
+
+/// Fills a metrics row's idle fields from the baseline power: idle energy over the row's
+/// window, and the energy above it.
+pub fn apply_baseline(row: &mut MetricsRow, baseline_power_w: f64) {
+    let idle = baseline_power_w * row.duration_s;
+    row.baseline_power_w = Some(baseline_power_w);
+    row.idle_energy_j = Some(idle);
+    row.energy_above_idle_j = Some(row.energy_j - idle);
+}
+
+/// The energy of every request of a trial with millisecond timestamps (counters interpolated
+/// at the request's edges, power integrated piecewise-linearly). Empty for whole-second data,
+/// whose request windows are too coarse to separate requests.
+pub fn request_metrics(trial: &Trial, requests: &[Request], samples: &SampleTable) -> Vec<RequestMetricsRow> {
+    if trial.time_resolution_ms >= 1000 {
+        return Vec::new();
+    }
+    requests
+        .iter()
+        .map(|r| {
+            let e = corrected(
+                samples,
+                Window {
+                    start_ms: r.start_ms,
+                    end_ms: r.end_ms,
+                    resolution_ms: 1,
+                },
+            );
+            let energy_j = e.total_j();
+            RequestMetricsRow {
+                run_id: r.run_id.clone(),
+                index: r.index,
+                start_ms: r.start_ms,
+                end_ms: r.end_ms,
+                cpu_j: e.cpu_j,
+                gpu_j: e.gpu_j,
+                dram_j: e.dram_j,
+                energy_j,
+                completion_tokens: r.completion_tokens,
+                energy_per_token: r
+                    .completion_tokens
+                    .filter(|&t| t > 0)
+                    .map(|t| energy_j / t as f64),
+                ttft_ms: r.ttft_ms,
+            }
+        })
+        .collect()
 }

@@ -17,7 +17,9 @@ pub mod table;
 
 pub use accounting::{Accounting, Energy, GpuSource, Window};
 pub use error::{DatasetError, Result};
-pub use records::{Judgment, MetricsRow, Request, RunRow, Trial, TrialStatus, normalize_generation};
+pub use records::{
+    Judgment, MetricsRow, Request, RequestMetricsRow, RunRow, Trial, TrialStatus, normalize_generation,
+};
 pub use samples::{Channel, SampleColumn, SampleTable};
 pub use schema::SCHEMA_VERSION;
 pub use store::{Dataset, Manifest, StagedDataset, TrialFiles};

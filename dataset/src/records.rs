@@ -207,6 +207,43 @@ pub struct MetricsRow {
     pub backwards_samples: i64,
     /// Simulated data.
     pub simulated: bool,
+    /// Mean gold-label score (schema 2).
+    pub accuracy_gold: Option<f64>,
+    /// Mean LLM-judge score (schema 2).
+    pub accuracy_judge: Option<f64>,
+    /// Idle baseline power, W (schema 2).
+    pub baseline_power_w: Option<f64>,
+    /// Idle energy over the window, J (schema 2).
+    pub idle_energy_j: Option<f64>,
+    /// Energy above idle, J (schema 2).
+    pub energy_above_idle_j: Option<f64>,
+}
+
+/// The energy of one request (`derived/request_metrics.parquet`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestMetricsRow {
+    /// Trial identifier.
+    pub run_id: String,
+    /// Request index.
+    pub index: i64,
+    /// Start, ms since the epoch.
+    pub start_ms: i64,
+    /// End, ms since the epoch.
+    pub end_ms: i64,
+    /// CPU energy, J.
+    pub cpu_j: f64,
+    /// GPU energy, J.
+    pub gpu_j: f64,
+    /// DRAM energy, J.
+    pub dram_j: Option<f64>,
+    /// Total, J.
+    pub energy_j: f64,
+    /// Generated tokens.
+    pub completion_tokens: Option<i64>,
+    /// J per generated token.
+    pub energy_per_token: Option<f64>,
+    /// Time to first token, ms.
+    pub ttft_ms: Option<f64>,
 }
 
 /// Normalises a generation label: `2.0` → `2`, `3.10` → `3.1`, surrounding space removed.

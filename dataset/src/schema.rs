@@ -579,12 +579,74 @@ pub const METRICS: TableDoc = TableDoc {
             "",
             "True when the trial's data are simulated.",
         ),
+        v2(
+            "accuracy_gold",
+            Float,
+            "[0, 1]",
+            "Mean of the trial's `gold` scores (gold-label scorer of `judge`); null when not judged.",
+        ),
+        v2(
+            "accuracy_judge",
+            Float,
+            "[0, 1]",
+            "Mean of the trial's `judge:<model>:<rubric>` scores (LLM judge); null when not judged.",
+        ),
+        v2(
+            "baseline_power_w",
+            Float,
+            "W",
+            "Mean power of the idle baseline window measured before the trial (same accounting); null without baseline.",
+        ),
+        v2(
+            "idle_energy_j",
+            Float,
+            "J",
+            "baseline_power_w × duration_s: what the machine would have used idling.",
+        ),
+        v2(
+            "energy_above_idle_j",
+            Float,
+            "J",
+            "energy_j − idle_energy_j: the energy attributable to inference.",
+        ),
+    ],
+};
+
+/// Derived: the energy of each request (`collect` data with millisecond timestamps only).
+pub const REQUEST_METRICS: TableDoc = TableDoc {
+    name: "request_metrics",
+    location: "derived/request_metrics.parquet",
+    doc: "Derived (schema 2): one row per request of trials with millisecond timestamps: counters differenced and power integrated over the request's own window, values interpolated at its edges (corrected accounting). Concurrent requests overlap, so their energies add up to more than the trial's.",
+    columns: &[
+        v2("run_id", Text, "", "Trial identifier."),
+        v2("index", Int, "", "Request index."),
+        v2("start_ms", Int, "ms since Unix epoch", "Request start."),
+        v2("end_ms", Int, "ms since Unix epoch", "Request end."),
+        v2("cpu_j", Float, "J", "CPU package energy in the request's window."),
+        v2("gpu_j", Float, "J", "GPU energy in the request's window."),
+        v2("dram_j", Float, "J", "DRAM energy; null when not measured."),
+        v2("energy_j", Float, "J", "cpu_j + gpu_j + dram_j."),
+        v2("completion_tokens", Int, "tokens", "Generated tokens."),
+        v2(
+            "energy_per_token",
+            Float,
+            "J/token",
+            "energy_j / completion_tokens.",
+        ),
+        v2("ttft_ms", Float, "ms", "Time to first token."),
     ],
 };
 
 /// Every table of the contract, in documentation order.
-pub const TABLES: [&TableDoc; 7] = [
-    &RUNS, &TRIALS, &REQUESTS, &SAMPLES, &BASELINE, &JUDGMENTS, &METRICS,
+pub const TABLES: [&TableDoc; 8] = [
+    &RUNS,
+    &TRIALS,
+    &REQUESTS,
+    &SAMPLES,
+    &BASELINE,
+    &JUDGMENTS,
+    &METRICS,
+    &REQUEST_METRICS,
 ];
 
 /// The sample channels the accounting understands, with their units (documentation only:

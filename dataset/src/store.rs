@@ -17,7 +17,7 @@
 //! (`trials/*/samples.parquet`; every file carries `run_id`, so no Hive parsing is needed).
 
 use crate::error::{DatasetError, IoContext, Result};
-use crate::records::{Judgment, MetricsRow, Request, RunRow, Trial};
+use crate::records::{Judgment, MetricsRow, Request, RequestMetricsRow, RunRow, Trial};
 use crate::samples::SampleTable;
 use crate::schema::SCHEMA_VERSION;
 use crate::table;
@@ -370,6 +370,15 @@ impl Dataset {
         self.root
             .join("derived")
             .join(format!("metrics_{accounting}.parquet"))
+    }
+
+    /// Writes the derived per-request energy table atomically.
+    pub fn write_request_metrics(&self, rows: &[RequestMetricsRow]) -> Result<()> {
+        let path = self.root.join("derived").join("request_metrics.parquet");
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).at(dir)?;
+        }
+        table::write_batch(&path, &table::request_metrics_batch(rows), false)
     }
 
     /// Writes a derived metrics table atomically.

@@ -3,9 +3,9 @@
 //! stamped with the schema version.
 
 use crate::error::{DatasetError, IoContext, Result};
-use crate::records::{Judgment, MetricsRow, Request, RunRow, Trial, TrialStatus};
+use crate::records::{Judgment, MetricsRow, Request, RequestMetricsRow, RunRow, Trial, TrialStatus};
 use crate::schema::{
-    JUDGMENTS, Kind, METRICS, REQUESTS, RUNS, SCHEMA_VERSION, TRIALS, TableDoc, VERSION_KEY,
+    JUDGMENTS, Kind, METRICS, REQUEST_METRICS, REQUESTS, RUNS, SCHEMA_VERSION, TRIALS, TableDoc, VERSION_KEY,
 };
 use arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
@@ -645,6 +645,11 @@ pub fn metrics_batch(rows: &[MetricsRow]) -> RecordBatch {
         .int("cpu_wraps", rows.iter().map(|r| r.cpu_wraps))
         .int("backwards_samples", rows.iter().map(|r| r.backwards_samples))
         .boolean("simulated", rows.iter().map(|r| r.simulated))
+        .opt_float("accuracy_gold", rows.iter().map(|r| r.accuracy_gold))
+        .opt_float("accuracy_judge", rows.iter().map(|r| r.accuracy_judge))
+        .opt_float("baseline_power_w", rows.iter().map(|r| r.baseline_power_w))
+        .opt_float("idle_energy_j", rows.iter().map(|r| r.idle_energy_j))
+        .opt_float("energy_above_idle_j", rows.iter().map(|r| r.energy_above_idle_j))
         .finish(&METRICS)
 }
 
@@ -686,7 +691,32 @@ pub fn read_metrics(path: &Path) -> Result<Vec<MetricsRow>> {
                 cpu_wraps: get("cpu_wraps").int(i).unwrap_or_default(),
                 backwards_samples: get("backwards_samples").int(i).unwrap_or_default(),
                 simulated: get("simulated").boolean(i).unwrap_or_default(),
+                accuracy_gold: get("accuracy_gold").float(i),
+                accuracy_judge: get("accuracy_judge").float(i),
+                baseline_power_w: get("baseline_power_w").float(i),
+                idle_energy_j: get("idle_energy_j").float(i),
+                energy_above_idle_j: get("energy_above_idle_j").float(i),
             })
             .collect())
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// request metrics
+
+/// The record batch of per-request energy rows.
+pub fn request_metrics_batch(rows: &[RequestMetricsRow]) -> RecordBatch {
+    BatchBuilder::default()
+        .text("run_id", rows.iter().map(|r| r.run_id.as_str()))
+        .int("index", rows.iter().map(|r| r.index))
+        .int("start_ms", rows.iter().map(|r| r.start_ms))
+        .int("end_ms", rows.iter().map(|r| r.end_ms))
+        .float("cpu_j", rows.iter().map(|r| r.cpu_j))
+        .float("gpu_j", rows.iter().map(|r| r.gpu_j))
+        .opt_float("dram_j", rows.iter().map(|r| r.dram_j))
+        .float("energy_j", rows.iter().map(|r| r.energy_j))
+        .opt_int("completion_tokens", rows.iter().map(|r| r.completion_tokens))
+        .opt_float("energy_per_token", rows.iter().map(|r| r.energy_per_token))
+        .opt_float("ttft_ms", rows.iter().map(|r| r.ttft_ms))
+        .finish(&REQUEST_METRICS)
 }

@@ -189,3 +189,82 @@ fn the_published_procedure_counts_cpu_twice_and_assumes_200_ms() {
     assert_eq!(e.dram_j, Some(0.0));
     assert_eq!(e.cpu_wraps, 1);
 }
+
+#[test]
+fn baseline_power_and_idle_subtraction() {
+    use dataset::{MetricsRow, accounting::apply_baseline, accounting::baseline_power_w};
+    // 80 W idle for 10 s.
+    let t: Vec<i64> = (0..=50).map(|i| i * 200).collect();
+    let b = table(t, vec![("GPU0_POWER (mWatts)", vec![80_000.0; 51])]);
+    let p = baseline_power_w(&b).unwrap();
+    assert_relative_eq!(p, 80.0, max_relative = EXACT);
+    let mut row = MetricsRow {
+        run_id: "r".into(),
+        run: 0,
+        repetition: 0,
+        generation: "3".into(),
+        model_size: "8B".into(),
+        task: "CB".into(),
+        cpu_j: 0.0,
+        gpu_j: 1000.0,
+        dram_j: None,
+        energy_j: 1000.0,
+        duration_s: 5.0,
+        tokens: 10,
+        energy_per_token: Some(100.0),
+        power_w: Some(200.0),
+        accuracy: None,
+        model: "m".into(),
+        accounting: "corrected".into(),
+        samples_in_window: 25,
+        requests: 1,
+        gpu_source: "power_integral".into(),
+        cpu_wraps: 0,
+        backwards_samples: 0,
+        simulated: false,
+        accuracy_gold: None,
+        accuracy_judge: None,
+        baseline_power_w: None,
+        idle_energy_j: None,
+        energy_above_idle_j: None,
+    };
+    apply_baseline(&mut row, p);
+    assert_relative_eq!(row.idle_energy_j.unwrap(), 400.0, max_relative = EXACT);
+    assert_relative_eq!(row.energy_above_idle_j.unwrap(), 600.0, max_relative = EXACT);
+}
+
+#[test]
+fn per_request_energy_interpolates_counters_at_request_edges() {
+    use dataset::{Request, Trial, accounting::request_metrics};
+    // A GPU energy counter rising 300 J/s; two requests [1.25 s, 2.5 s] and [2.5 s, 4.1 s].
+    let t: Vec<i64> = (0..=25).map(|i| i * 200).collect();
+    let s = table(
+        t.clone(),
+        vec![(
+            "GPU0_ENERGY (mJ)",
+            t.iter().map(|&ms| 300.0 * ms as f64).collect(),
+        )],
+    );
+    let trial = Trial {
+        run_id: "r".into(),
+        time_resolution_ms: 1,
+        ..Default::default()
+    };
+    let req = |i: i64, a: i64, b: i64| Request {
+        run_id: "r".into(),
+        index: i,
+        start_ms: a,
+        end_ms: b,
+        completion_tokens: Some(5),
+        ..Default::default()
+    };
+    let rows = request_metrics(&trial, &[req(0, 1250, 2500), req(1, 2500, 4100)], &s);
+    assert_relative_eq!(rows[0].energy_j, 375.0, max_relative = EXACT);
+    assert_relative_eq!(rows[1].energy_j, 480.0, max_relative = EXACT);
+    assert_relative_eq!(rows[1].energy_per_token.unwrap(), 96.0, max_relative = EXACT);
+    let coarse = Trial {
+        time_resolution_ms: 1000,
+        ..trial
+    };
+    assert!(request_metrics(&coarse, &[req(0, 1000, 2000)], &s).is_empty());
+}
