@@ -111,6 +111,11 @@ pub struct MetricsArgs {
     /// Also write the table as CSV to FILE (`-` for standard output)
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
+
+    /// Also write the energy of every request as CSV to FILE (data from collect only: it
+    /// needs millisecond request timestamps)
+    #[arg(long, value_name = "FILE")]
+    pub requests_csv: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

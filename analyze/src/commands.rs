@@ -70,6 +70,20 @@ pub fn metrics(args: MetricsArgs, quiet: bool) -> Result<()> {
     let rows = metrics::compute(&loaded, accounting);
     let ds = dataset::Dataset::open(&args.data)?;
     ds.write_metrics(accounting.as_str(), &rows)?;
+    let request_rows = metrics::compute_requests(&loaded);
+    if !request_rows.is_empty() {
+        ds.write_request_metrics(&request_rows)?;
+        if let Some(path) = &args.requests_csv {
+            let mut df = metrics::request_frame(&request_rows)?;
+            metrics::write_csv(&mut df, path)?;
+            eprintln!("wrote {} ({} requests)", path.display(), request_rows.len());
+        }
+    } else if let Some(path) = &args.requests_csv {
+        eprintln!(
+            "note: {} not written: per-request energy needs millisecond request timestamps (collect's data), the requests here are timed in whole seconds",
+            path.display()
+        );
+    }
     let mut df = metrics::frame(&rows)?;
     match args.csv.as_deref() {
         Some(p) if p == Path::new("-") => {

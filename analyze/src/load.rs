@@ -17,6 +17,8 @@ pub struct TrialData {
     pub requests: Vec<Request>,
     /// Its accounting channels (or every channel when asked for).
     pub samples: SampleTable,
+    /// Its idle baseline samples (accounting channels), when collect measured one.
+    pub baseline: Option<SampleTable>,
 }
 
 /// What to load beyond the accounting minimum.
@@ -76,11 +78,13 @@ pub fn load(path: &Path, opts: LoadOptions) -> Result<Loaded> {
             let trial = ds.read_trial(id)?;
             let requests = ds.read_requests(id, opts.text)?;
             let samples = ds.read_samples(id, !opts.all_channels)?;
+            let baseline = ds.read_baseline(id, true)?;
             bar.inc(1);
             Ok(TrialData {
                 trial,
                 requests,
                 samples,
+                baseline,
             })
         })
         .collect::<Result<Vec<_>, dataset::DatasetError>>()
@@ -109,6 +113,17 @@ impl Loaded {
             let entry = map.entry(j.run_id.as_str()).or_default();
             if let Some(s) = j.score {
                 entry.push(s);
+            }
+        }
+        map
+    }
+
+    /// Scores of every scorer whose name starts with `prefix`, per run id.
+    pub fn scores_with_prefix(&self, prefix: &str) -> HashMap<&str, Vec<f64>> {
+        let mut map: HashMap<&str, Vec<f64>> = HashMap::new();
+        for j in self.judgments.iter().filter(|j| j.scorer.starts_with(prefix)) {
+            if let Some(s) = j.score {
+                map.entry(j.run_id.as_str()).or_default().push(s);
             }
         }
         map

@@ -4,22 +4,51 @@
 use crate::import::PUBLISHED_SCORER;
 use crate::load::Loaded;
 use anyhow::{Context, Result};
-use dataset::accounting::metrics_row;
-use dataset::{Accounting, MetricsRow};
+use dataset::accounting::{apply_baseline, baseline_power_w, metrics_row, request_metrics};
+use dataset::{Accounting, MetricsRow, RequestMetricsRow};
 use polars::prelude::*;
 use rayon::prelude::*;
 use std::path::Path;
 
-/// Computes the metrics row of every loaded trial.
+/// Scorer name of `judge`'s gold-label scorer.
+pub const GOLD_SCORER: &str = "gold";
+/// Prefix of `judge`'s LLM-judge scorers (`judge:<model>:<rubric>`).
+pub const JUDGE_SCORER_PREFIX: &str = "judge:";
+
+fn mean(v: Option<&Vec<f64>>) -> Option<f64> {
+    v.filter(|v| !v.is_empty())
+        .map(|v| v.iter().sum::<f64>() / v.len() as f64)
+}
+
+/// Computes the metrics row of every loaded trial: the accounting, the judges' accuracies and,
+/// when collect measured an idle baseline, the energy above idle.
 pub fn compute(loaded: &Loaded, accounting: Accounting) -> Vec<MetricsRow> {
-    let scores = loaded.scores(PUBLISHED_SCORER);
+    let published = loaded.scores(PUBLISHED_SCORER);
+    let gold = loaded.scores(GOLD_SCORER);
+    let judge = loaded.scores_with_prefix(JUDGE_SCORER_PREFIX);
     loaded
         .trials
         .par_iter()
         .map(|t| {
-            let s = scores.get(t.trial.run_id.as_str()).map_or(&[][..], Vec::as_slice);
-            metrics_row(&t.trial, &t.requests, &t.samples, s, accounting)
+            let id = t.trial.run_id.as_str();
+            let s = published.get(id).map_or(&[][..], Vec::as_slice);
+            let mut row = metrics_row(&t.trial, &t.requests, &t.samples, s, accounting);
+            row.accuracy_gold = mean(gold.get(id));
+            row.accuracy_judge = mean(judge.get(id));
+            if let Some(p) = t.baseline.as_ref().and_then(baseline_power_w) {
+                apply_baseline(&mut row, p);
+            }
+            row
         })
+        .collect()
+}
+
+/// The energy of every request of the trials with millisecond timestamps (collect's data).
+pub fn compute_requests(loaded: &Loaded) -> Vec<RequestMetricsRow> {
+    loaded
+        .trials
+        .par_iter()
+        .flat_map_iter(|t| request_metrics(&t.trial, &t.requests, &t.samples))
         .collect()
 }
 
@@ -89,4 +118,42 @@ pub fn write_csv(df: &mut DataFrame, path: &Path) -> Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// Per-request energy rows as a polars frame.
+pub fn request_frame(rows: &[RequestMetricsRow]) -> PolarsResult<DataFrame> {
+    DataFrame::new(
+        rows.len(),
+        vec![
+            Column::new(
+                "run_id".into(),
+                rows.iter().map(|r| r.run_id.as_str()).collect::<Vec<_>>(),
+            ),
+            Column::new("index".into(), rows.iter().map(|r| r.index).collect::<Vec<_>>()),
+            Column::new(
+                "start_ms".into(),
+                rows.iter().map(|r| r.start_ms).collect::<Vec<_>>(),
+            ),
+            Column::new("end_ms".into(), rows.iter().map(|r| r.end_ms).collect::<Vec<_>>()),
+            Column::new("cpu_j".into(), rows.iter().map(|r| r.cpu_j).collect::<Vec<_>>()),
+            Column::new("gpu_j".into(), rows.iter().map(|r| r.gpu_j).collect::<Vec<_>>()),
+            Column::new("dram_j".into(), rows.iter().map(|r| r.dram_j).collect::<Vec<_>>()),
+            Column::new(
+                "energy_j".into(),
+                rows.iter().map(|r| r.energy_j).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "completion_tokens".into(),
+                rows.iter().map(|r| r.completion_tokens).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "energy_per_token".into(),
+                rows.iter().map(|r| r.energy_per_token).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "ttft_ms".into(),
+                rows.iter().map(|r| r.ttft_ms).collect::<Vec<_>>(),
+            ),
+        ],
+    )
 }
