@@ -1,0 +1,95 @@
+//! The command line as clap sees it: names, help texts and raw values. Nothing else in the crate
+//! imports clap; [`crate::options::Options::from_cli`] validates these strings into typed
+//! options.
+
+use clap::Parser;
+use std::path::PathBuf;
+
+/// Adds gold-label and LLM-judge scores to a dataset.
+///
+/// The gold scorer runs whenever gold labels are available (attached at import, or from
+/// `--prompts DIR`); the LLM judge runs when `--endpoint` and `--model` are given. Judgments are
+/// written to `DATA/judgments/<scorer>.parquet`, merged with the rows already there.
+#[derive(Debug, Parser)]
+#[command(name = "judge", version, about, long_about)]
+pub struct Cli {
+    /// Dataset folder, or a folder whose subfolders are datasets (each holding a
+    /// `dataset.json`); every one is judged.
+    #[arg(value_name = "DATA", default_value = "data/llama_profiling")]
+    pub data: PathBuf,
+
+    /// Folder of `<Task>.jsonl` prompt files (`idx`, `prompt`, `label`); row i gives the gold
+    /// label of request i of every trial of that task, overriding labels attached at import.
+    #[arg(long, value_name = "DIR")]
+    pub prompts: Option<PathBuf>,
+
+    /// Require the gold scorer: fail when no gold label is available (it always runs when
+    /// labels are available; it makes no network call).
+    #[arg(long)]
+    pub gold: bool,
+
+    /// OpenAI-compatible endpoint of the LLM judge (`http://host:port`, `.../v1` or
+    /// `.../v1/chat/completions`).
+    #[arg(long, value_name = "URL", requires = "model")]
+    pub endpoint: Option<String>,
+
+    /// Model name sent to the endpoint; part of the scorer name `judge:<model>:<rubric>`.
+    #[arg(long, value_name = "NAME", requires = "endpoint")]
+    pub model: Option<String>,
+
+    /// What the LLM judge scores: `relevancy` (answer relevancy, as the study) or
+    /// `correctness` (agreement with the gold label).
+    #[arg(long, value_name = "RUBRIC", default_value = "relevancy")]
+    pub rubric: String,
+
+    /// Judge K seeded-random requests per trial instead of all (the study used 5).
+    #[arg(long, value_name = "K")]
+    pub sample: Option<String>,
+
+    /// Seed of the `--sample` selection (ChaCha8; the same seed picks the same requests, and a
+    /// larger K extends a smaller one).
+    #[arg(long, value_name = "S", default_value = "0")]
+    pub seed: String,
+
+    /// Judge calls in flight at once.
+    #[arg(long, value_name = "N", default_value = "4")]
+    pub jobs: String,
+
+    /// At most R requests per second to the endpoint (retries included); unlimited by default.
+    #[arg(long, value_name = "R")]
+    pub rps: Option<String>,
+
+    /// Environment variable holding the API key (default `OPENAI_API_KEY`, optional). The key
+    /// is sent as a bearer token, never printed or stored.
+    #[arg(long, value_name = "VAR")]
+    pub api_key_env: Option<String>,
+
+    /// Retries of one call after a 429, a 5xx, a timeout or a connection error, with
+    /// exponential backoff.
+    #[arg(long, value_name = "N", default_value = "4")]
+    pub retries: String,
+
+    /// Timeout of one call, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value = "120")]
+    pub timeout: String,
+
+    /// Most tokens the judge may generate per call.
+    #[arg(long, value_name = "N", default_value = "1024")]
+    pub max_tokens: String,
+
+    /// Judge cache folder (default `DATA/.judge-cache`).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Ask the judge again where the cache holds a failure (a malformed answer).
+    #[arg(long)]
+    pub retry_failed: bool,
+
+    /// First backoff delay in milliseconds (doubles per retry); for tests.
+    #[arg(long, value_name = "MS", default_value = "500", hide = true)]
+    pub backoff_ms: String,
+
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
