@@ -1,0 +1,220 @@
+//! Typed, validated options: the second stage of the command line. Every error names the flag at
+//! fault. Nothing after this module sees a string that still has to be parsed.
+
+use crate::cli::{Cli, CollectArgs, Command as CliCommand, DEFAULT_OUT, DEMO_OUT, ProbeArgs};
+use crate::sampler::EnergySelection;
+use anyhow::{Result, bail};
+use std::path::PathBuf;
+
+/// What to do.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// Run (or plan) a collection.
+    Collect(CollectOptions),
+    /// Sample without an endpoint.
+    Probe(ProbeOptions),
+}
+
+/// `--only model=M,task=T`: either part may be absent.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OnlyFilter {
+    /// Model name.
+    pub model: Option<String>,
+    /// Task name.
+    pub task: Option<String>,
+}
+
+impl OnlyFilter {
+    /// Parses `model=M,task=T`.
+    pub fn parse(s: &str) -> Result<Self> {
+        let mut f = OnlyFilter::default();
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            match part.split_once('=') {
+                Some(("model", v)) if !v.is_empty() => f.model = Some(v.to_string()),
+                Some(("task", v)) if !v.is_empty() => f.task = Some(v.to_string()),
+                _ => {
+                    bail!("--only {s}: expected model=NAME and/or task=NAME, comma-separated (got `{part}`)")
+                }
+            }
+        }
+        if f.model.is_none() && f.task.is_none() {
+            bail!("--only {s}: expected model=NAME and/or task=NAME");
+        }
+        Ok(f)
+    }
+
+    /// True when the trial is selected.
+    pub fn matches(&self, model: &str, task: &str) -> bool {
+        self.model.as_deref().is_none_or(|m| m == model) && self.task.as_deref().is_none_or(|t| t == task)
+    }
+}
+
+/// Options of a collection (or its dry run).
+#[derive(Debug, Clone)]
+pub struct CollectOptions {
+    /// The config file (ignored by `--demo`).
+    pub config: PathBuf,
+    /// Repetitions override.
+    pub reps: Option<u32>,
+    /// Dataset folder.
+    pub out: PathBuf,
+    /// Endpoint override.
+    pub endpoint: Option<String>,
+    /// Prompts folder override (relative to the working directory).
+    pub prompts: Option<PathBuf>,
+    /// Seed override.
+    pub seed: Option<u64>,
+    /// Cooldown override, s.
+    pub cooldown_s: Option<f64>,
+    /// Interval override, ms.
+    pub interval_ms: Option<f64>,
+    /// Energy sources override.
+    pub energy: Option<EnergySelection>,
+    /// Prompts per task override.
+    pub max_prompts: Option<usize>,
+    /// Trials to run now (all when empty).
+    pub only: Vec<OnlyFilter>,
+    /// Print the plan and exit.
+    pub dry_run: bool,
+    /// Concurrency override.
+    pub concurrency: Option<usize>,
+    /// Baseline override, s.
+    pub baseline_s: Option<f64>,
+    /// Replace a dataset of another design.
+    pub force: bool,
+    /// The built-in simulated design.
+    pub demo: bool,
+    /// No progress output.
+    pub quiet: bool,
+}
+
+/// Options of `collect probe`.
+#[derive(Debug, Clone)]
+pub struct ProbeOptions {
+    /// Sources to sample.
+    pub energy: EnergySelection,
+    /// Interval, ms.
+    pub interval_ms: f64,
+    /// Duration, s.
+    pub seconds: f64,
+    /// JSON output file.
+    pub json: Option<PathBuf>,
+}
+
+fn positive(flag: &str, v: Option<f64>, min: f64) -> Result<Option<f64>> {
+    match v {
+        Some(x) if !x.is_finite() || x < min => bail!("{flag} {x}: must be a number ≥ {min}"),
+        other => Ok(other),
+    }
+}
+
+fn endpoint(url: Option<String>) -> Result<Option<String>> {
+    let Some(url) = url else { return Ok(None) };
+    match reqwest::Url::parse(&url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(Some(url)),
+        Ok(_) => bail!("--endpoint {url}: expected an http:// or https:// URL"),
+        Err(e) => bail!("--endpoint {url}: not a URL ({e})"),
+    }
+}
+
+impl CollectOptions {
+    fn from_args(a: CollectArgs) -> Result<Self> {
+        if a.reps == Some(0) {
+            bail!("--reps 0: at least one repetition is needed");
+        }
+        if a.concurrency == Some(0) {
+            bail!("--concurrency 0: at least one request must be in flight");
+        }
+        if a.max_prompts == Some(0) {
+            bail!("--max-prompts 0: at least one prompt per task is needed");
+        }
+        let energy = match a.energy {
+            Some(e) => Some(
+                e.parse::<EnergySelection>()
+                    .map_err(|m| anyhow::anyhow!("--energy {e}: {m}"))?,
+            ),
+            None => None,
+        };
+        let only = a
+            .only
+            .iter()
+            .map(|s| OnlyFilter::parse(s))
+            .collect::<Result<Vec<_>>>()?;
+        let out = a
+            .out
+            .unwrap_or_else(|| PathBuf::from(if a.demo { DEMO_OUT } else { DEFAULT_OUT }));
+        Ok(Self {
+            config: a.config,
+            reps: a.reps,
+            out,
+            endpoint: endpoint(a.endpoint)?,
+            prompts: a.prompts,
+            seed: a.seed,
+            cooldown_s: positive("--cooldown", a.cooldown, 0.0)?,
+            interval_ms: positive("--interval-ms", a.interval_ms, 1.0)?,
+            energy,
+            max_prompts: a.max_prompts,
+            only,
+            dry_run: a.dry_run,
+            concurrency: a.concurrency,
+            baseline_s: positive("--baseline", a.baseline, 0.0)?,
+            force: a.force,
+            demo: a.demo,
+            quiet: a.quiet,
+        })
+    }
+}
+
+impl ProbeOptions {
+    fn from_args(a: ProbeArgs) -> Result<Self> {
+        let energy = a
+            .energy
+            .parse::<EnergySelection>()
+            .map_err(|m| anyhow::anyhow!("--energy {}: {m}", a.energy))?;
+        let interval_ms = positive("--interval-ms", Some(a.interval_ms), 1.0)?.unwrap_or(200.0);
+        let seconds = positive("--seconds", Some(a.seconds), 0.0)?.unwrap_or(30.0);
+        if seconds * 1000.0 < 2.0 * interval_ms {
+            bail!("--seconds {seconds}: the probe must last at least two intervals");
+        }
+        Ok(Self {
+            energy,
+            interval_ms,
+            seconds,
+            json: a.json,
+        })
+    }
+}
+
+impl Command {
+    /// Validates the parsed command line.
+    pub fn from_cli(cli: Cli) -> Result<Self> {
+        match cli.command {
+            Some(CliCommand::Probe(p)) => Ok(Command::Probe(ProbeOptions::from_args(p)?)),
+            None => Ok(Command::Collect(CollectOptions::from_args(cli.collect)?)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_filters_take_either_part() {
+        let f = OnlyFilter::parse("model=a,task=COPA").unwrap();
+        assert!(f.matches("a", "COPA") && !f.matches("a", "CB"));
+        assert!(OnlyFilter::parse("task=CB").unwrap().matches("x", "CB"));
+        assert!(
+            OnlyFilter::parse("modle=a")
+                .unwrap_err()
+                .to_string()
+                .contains("--only")
+        );
+    }
+
+    #[test]
+    fn endpoints_must_be_http_urls() {
+        assert!(endpoint(Some("http://127.0.0.1:8000".into())).is_ok());
+        assert!(endpoint(Some("localhost:8000".into())).is_err());
+    }
+}

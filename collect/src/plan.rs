@@ -1,0 +1,487 @@
+//! The run table and resuming. The design is the full factorial of models × tasks minus the
+//! exclusions, each treatment repeated; the trials are shuffled with the seed (ChaCha8, so the
+//! order is the same on every platform and every run) and stored as `runs.parquet`. The design
+//! itself (treatments, repetitions, seed, generation settings, prompt hashes, concurrency) is
+//! stored as JSON in the manifest's `description`, so a restart can tell whether it is resuming
+//! the same experiment.
+//!
+//! Run ids are `run_<R>_repetition_<K>` with R the treatment's index in the full factorial
+//! (model-major, in config order), so excluding a treatment never renumbers the others.
+
+use crate::config::{Config, GenerationConfig};
+use crate::prompts::TaskPrompts;
+use anyhow::{Context, Result, bail};
+use dataset::{Dataset, Manifest, RunRow, TrialStatus};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::path::Path;
+
+/// One treatment: a (model, task) combination.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Treatment {
+    /// Index R in the full factorial.
+    pub run: i64,
+    /// Model name.
+    pub model: String,
+    /// Generation label.
+    pub generation: String,
+    /// Size label.
+    pub size: String,
+    /// Task name.
+    pub task: String,
+}
+
+/// The prompts of one task as far as the design is concerned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PromptSet {
+    /// Task name.
+    pub task: String,
+    /// Prompts sent per trial.
+    pub count: usize,
+    /// xxh3-64 of their text and labels.
+    pub hash: String,
+}
+
+/// What makes two collections the same experiment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Design {
+    /// Experiment name.
+    pub experiment: String,
+    /// Treatments, in factorial order.
+    pub treatments: Vec<Treatment>,
+    /// Repetitions per treatment.
+    pub repetitions: u32,
+    /// Shuffle seed.
+    pub seed: u64,
+    /// Sampling settings.
+    pub generation: GenerationConfig,
+    /// Prompts per task.
+    pub prompts: Vec<PromptSet>,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+    /// Simulated data (`--demo` or the fake energy source).
+    pub simulated: bool,
+}
+
+impl Design {
+    /// The design of a config and its prompts.
+    pub fn new(config: &Config, prompts: &[TaskPrompts], simulated: bool) -> Self {
+        let mut treatments = Vec::new();
+        let mut r = 0;
+        for m in &config.models {
+            for t in &config.tasks {
+                if !config.is_excluded(&m.name, t) {
+                    treatments.push(Treatment {
+                        run: r,
+                        model: m.name.clone(),
+                        generation: m.generation.clone(),
+                        size: m.size.clone(),
+                        task: t.clone(),
+                    });
+                }
+                r += 1;
+            }
+        }
+        Design {
+            experiment: config.name.clone(),
+            treatments,
+            repetitions: config.repetitions,
+            seed: config.seed,
+            generation: config.generation.clone(),
+            prompts: prompts
+                .iter()
+                .map(|p| PromptSet {
+                    task: p.task.clone(),
+                    count: p.prompts.len(),
+                    hash: p.hash.clone(),
+                })
+                .collect(),
+            concurrency: config.concurrency,
+            simulated,
+        }
+    }
+
+    /// Number of trials.
+    pub fn trials(&self) -> usize {
+        self.treatments.len() * self.repetitions as usize
+    }
+
+    /// The manifest description holding this design.
+    pub fn to_description(&self) -> String {
+        serde_json::json!({"collect": {"design": self}}).to_string()
+    }
+
+    /// The design stored in a manifest description, if it holds one.
+    pub fn from_description(text: &str) -> Option<Self> {
+        let v: serde_json::Value = serde_json::from_str(text).ok()?;
+        serde_json::from_value(v.get("collect")?.get("design")?.clone()).ok()
+    }
+}
+
+/// The run id of repetition `k` of treatment `r`.
+pub fn run_id(r: i64, k: i64) -> String {
+    format!("run_{r}_repetition_{k}")
+}
+
+fn rows(design: &Design, pairs: Vec<(usize, i64)>, first_order: i64) -> Vec<RunRow> {
+    pairs
+        .into_iter()
+        .enumerate()
+        .map(|(i, (t, k))| {
+            let tr = &design.treatments[t];
+            RunRow {
+                run_id: run_id(tr.run, k),
+                run: tr.run,
+                repetition: k,
+                order: first_order + i as i64,
+                generation: tr.generation.clone(),
+                model_size: tr.size.clone(),
+                model: tr.model.clone(),
+                task: tr.task.clone(),
+            }
+        })
+        .collect()
+}
+
+/// Repetitions `from..to` of every treatment, shuffled with `seed`.
+fn shuffled(design: &Design, from: u32, to: u32, seed: u64) -> Vec<(usize, i64)> {
+    let mut pairs: Vec<(usize, i64)> = (0..design.treatments.len())
+        .flat_map(|t| (from..to).map(move |k| (t, i64::from(k))))
+        .collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    pairs.shuffle(&mut rng);
+    pairs
+}
+
+/// The run table of a fresh collection, in execution order.
+pub fn plan(design: &Design) -> Vec<RunRow> {
+    rows(design, shuffled(design, 0, design.repetitions, design.seed), 0)
+}
+
+/// The run table after raising the repetitions from `old` to the design's: the existing rows
+/// keep their order and the new trials follow, shuffled with `seed + old` (so each extension is
+/// reproducible too).
+pub fn extend(existing: &[RunRow], design: &Design, old: u32) -> Vec<RunRow> {
+    let mut all = existing.to_vec();
+    let next = all.iter().map(|r| r.order + 1).max().unwrap_or(0);
+    let pairs = shuffled(
+        design,
+        old,
+        design.repetitions,
+        design.seed.wrapping_add(u64::from(old)),
+    );
+    all.extend(rows(design, pairs, next));
+    all
+}
+
+/// The sampling seed of one request: stable for (shuffle seed, trial, prompt), positive and
+/// below 2^31 so every server accepts it.
+pub fn request_seed(seed: u64, run_id: &str, index: usize) -> i64 {
+    let h = xxhash_rust::xxh3::xxh3_64_with_seed(format!("{run_id}/{index}").as_bytes(), seed);
+    (h & 0x7fff_ffff) as i64
+}
+
+/// One difference between the stored design and the requested one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    /// JSON path of the setting (`generation.temperature`).
+    pub key: String,
+    /// Stored value.
+    pub old: String,
+    /// Requested value.
+    pub new: String,
+}
+
+fn flatten(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, String)>) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, x) in map {
+                flatten(
+                    &if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    },
+                    x,
+                    out,
+                );
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (i, x) in items.iter().enumerate() {
+                flatten(&format!("{prefix}[{i}]"), x, out);
+            }
+            if items.is_empty() {
+                out.push((prefix.to_string(), "[]".into()));
+            }
+        }
+        other => out.push((prefix.to_string(), other.to_string())),
+    }
+}
+
+/// The settings that differ between two designs.
+pub fn diff(old: &Design, new: &Design) -> Vec<Change> {
+    let mut a = Vec::new();
+    let mut b = Vec::new();
+    flatten("", &serde_json::to_value(old).unwrap_or_default(), &mut a);
+    flatten("", &serde_json::to_value(new).unwrap_or_default(), &mut b);
+    let mut changes = Vec::new();
+    for (k, v) in &a {
+        match b.iter().find(|(k2, _)| k2 == k) {
+            Some((_, v2)) if v2 == v => {}
+            Some((_, v2)) => changes.push(Change {
+                key: k.clone(),
+                old: v.clone(),
+                new: v2.clone(),
+            }),
+            None => changes.push(Change {
+                key: k.clone(),
+                old: v.clone(),
+                new: "(absent)".into(),
+            }),
+        }
+    }
+    for (k, v) in &b {
+        if !a.iter().any(|(k2, _)| k2 == k) {
+            changes.push(Change {
+                key: k.clone(),
+                old: "(absent)".into(),
+                new: v.clone(),
+            });
+        }
+    }
+    changes
+}
+
+/// A dataset ready to receive trials.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The dataset.
+    pub dataset: Dataset,
+    /// The whole run table, in execution order.
+    pub runs: Vec<RunRow>,
+    /// Run ids already committed with status `done` (skipped).
+    pub done: HashSet<String>,
+    /// Half-written trials discarded from the staging folder.
+    pub discarded: usize,
+    /// What happened, for the console.
+    pub notes: Vec<String>,
+}
+
+fn describe_changes(changes: &[Change]) -> String {
+    changes
+        .iter()
+        .take(20)
+        .map(|c| format!("\n  {}: {} -> {}", c.key, c.old, c.new))
+        .collect::<String>()
+        + &if changes.len() > 20 {
+            format!("\n  ... and {} more", changes.len() - 20)
+        } else {
+            String::new()
+        }
+}
+
+fn create(out: &Path, design: &Design, created_by: &str, force: bool) -> Result<Prepared> {
+    let manifest = Manifest::new(created_by, design.simulated, design.to_description());
+    let dataset = Dataset::create(out, &manifest, force)?;
+    let runs = plan(design);
+    dataset.write_runs(&runs)?;
+    Ok(Prepared {
+        dataset,
+        runs,
+        done: HashSet::new(),
+        discarded: 0,
+        notes: Vec::new(),
+    })
+}
+
+/// Creates the dataset at `out`, or reopens it to resume the same design. A changed design is
+/// refused unless `force` (which starts over); more repetitions only append trials.
+pub fn prepare(out: &Path, design: &Design, force: bool, created_by: &str) -> Result<Prepared> {
+    if !Dataset::exists(out) {
+        if out.is_dir()
+            && std::fs::read_dir(out)
+                .map(|mut d| d.next().is_some())
+                .unwrap_or(false)
+            && !force
+        {
+            bail!(
+                "{} exists, is not empty and holds no dataset; choose another --out or pass --force",
+                out.display()
+            );
+        }
+        return create(out, design, created_by, false);
+    }
+    let dataset = Dataset::open(out)?;
+    let manifest = dataset.manifest()?;
+    let Some(old) = Design::from_description(&manifest.description) else {
+        if force {
+            let mut p = create(out, design, created_by, true)?;
+            p.notes
+                .push(format!("replaced the dataset in {} (--force)", out.display()));
+            return Ok(p);
+        }
+        bail!(
+            "{} holds a dataset that collect did not create ({}); choose another --out or pass --force to replace it",
+            out.display(),
+            manifest.created_by
+        );
+    };
+    let mut notes = Vec::new();
+    let mut runs = dataset.read_runs()?;
+    if old != *design {
+        let mut reps_only = old.clone();
+        reps_only.repetitions = design.repetitions;
+        if reps_only == *design && design.repetitions > old.repetitions {
+            if runs.is_empty() {
+                runs = plan(&old);
+            }
+            runs = extend(&runs, design, old.repetitions);
+            dataset.write_runs(&runs)?;
+            let mut m = manifest.clone();
+            m.description = design.to_description();
+            dataset.write_manifest(&m)?;
+            notes.push(format!(
+                "repetitions raised from {} to {}: {} trials appended to the run table",
+                old.repetitions,
+                design.repetitions,
+                design.trials() - old.trials()
+            ));
+        } else {
+            let changes = diff(&old, design);
+            if !force {
+                bail!(
+                    "{} holds a different design; resuming would mix two experiments. What changed:{}\n\
+                     Pass --force to discard that dataset and start over, or choose another --out",
+                    out.display(),
+                    describe_changes(&changes)
+                );
+            }
+            let mut p = create(out, design, created_by, true)?;
+            p.notes.push(format!(
+                "the design changed; the old dataset in {} was replaced (--force). What changed:{}",
+                out.display(),
+                describe_changes(&changes)
+            ));
+            return Ok(p);
+        }
+    }
+    if runs.is_empty() {
+        runs = plan(design);
+        dataset.write_runs(&runs)?;
+    }
+    let discarded = dataset.discard_staging()?;
+    if discarded > 0 {
+        notes.push(format!(
+            "discarded {discarded} half-written trial(s) from an interrupted run"
+        ));
+    }
+    let mut done = HashSet::new();
+    let mut failed = 0;
+    for id in dataset.trial_ids()? {
+        let trial = dataset
+            .read_trial(&id)
+            .with_context(|| format!("cannot read committed trial {id}; move it away to redo it"))?;
+        // A committed trial whose baseline file is missing was cut short between the two
+        // writes of `runner::commit`: redo it.
+        let baseline_missing =
+            trial.baseline_start_ms.is_some() && dataset.read_baseline(&id, true)?.is_none();
+        if trial.status == TrialStatus::Done && !baseline_missing {
+            done.insert(id);
+        } else {
+            failed += 1;
+        }
+    }
+    if !done.is_empty() || failed > 0 {
+        notes.push(format!(
+            "resuming {}: {} of {} trials done{}",
+            out.display(),
+            done.len(),
+            runs.len(),
+            if failed > 0 {
+                format!(", {failed} failed trial(s) will be redone")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    Ok(Prepared {
+        dataset,
+        runs,
+        done,
+        discarded,
+        notes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn design(reps: u32) -> Design {
+        Design {
+            experiment: "x".into(),
+            treatments: (0..3)
+                .map(|r| Treatment {
+                    run: r,
+                    model: format!("m{r}"),
+                    generation: "3".into(),
+                    size: "8B".into(),
+                    task: "COPA".into(),
+                })
+                .collect(),
+            repetitions: reps,
+            seed: 42,
+            generation: GenerationConfig::default(),
+            prompts: vec![],
+            concurrency: 1,
+            simulated: false,
+        }
+    }
+
+    #[test]
+    fn the_plan_is_a_stable_permutation_of_every_trial() {
+        let a = plan(&design(4));
+        let b = plan(&design(4));
+        assert_eq!(a, b);
+        assert_eq!(a.len(), 12);
+        let ids: HashSet<&str> = a.iter().map(|r| r.run_id.as_str()).collect();
+        assert_eq!(ids.len(), 12);
+        assert!(a.iter().enumerate().all(|(i, r)| r.order == i as i64));
+        assert_ne!(
+            a.iter().map(|r| r.run).collect::<Vec<_>>(),
+            vec![0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]
+        );
+    }
+
+    #[test]
+    fn raising_the_repetitions_appends_without_reordering() {
+        let a = plan(&design(2));
+        let b = extend(&a, &design(3), 2);
+        assert_eq!(&b[..6], &a[..]);
+        assert_eq!(b.len(), 9);
+        assert!(b[6..].iter().all(|r| r.repetition == 2));
+        assert_eq!(b[8].order, 8);
+    }
+
+    #[test]
+    fn a_changed_setting_is_named_in_the_diff() {
+        let a = design(2);
+        let mut b = design(2);
+        b.generation.temperature = 0.2;
+        let d = diff(&a, &b);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].key, "generation.temperature");
+    }
+
+    #[test]
+    fn request_seeds_are_stable_and_fit_31_bits() {
+        let s = request_seed(1, "run_0_repetition_0", 3);
+        assert_eq!(s, request_seed(1, "run_0_repetition_0", 3));
+        assert_ne!(s, request_seed(1, "run_0_repetition_0", 4));
+        assert!((0..1 << 31).contains(&s));
+    }
+}

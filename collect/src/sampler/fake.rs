@@ -1,0 +1,219 @@
+//! A scripted energy source for tests and the demo: constant power per channel, with cumulative
+//! counters that are the exact integral of that power at the sample's timestamp. The energy of
+//! any window is therefore known in closed form: `P_W · (end_ms − start_ms) / 1000` J per
+//! channel, which is what the accounting must give back.
+//!
+//! Channels: per GPU `GPU<i>_ENERGY (mJ)` (counter), `GPU<i>_POWER (mWatts)`, `GPU<i>_USAGE`,
+//! `GPU<i>_TEMPERATURE`; `PACKAGE_ENERGY (J)` and `DRAM_ENERGY (J)` counters that wrap at the
+//! recorded `wrap_range` (the package counter starts just below its range so the first trial
+//! exercises a wrap).
+
+use super::{ChannelSpec, Source};
+
+/// The script.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FakeScript {
+    /// Number of GPUs.
+    pub gpus: u32,
+    /// GPU board power per GPU, W (unless a trial's model gives a power hint).
+    pub gpu_power_w: f64,
+    /// CPU package power, W.
+    pub cpu_power_w: f64,
+    /// DRAM power, W.
+    pub dram_power_w: f64,
+    /// Wrap range of the package and DRAM counters, J (RAPL's 2^32 · 2^-14 J).
+    pub wrap_j: f64,
+    /// The package counter's value at the first sample, J.
+    pub package_start_j: f64,
+}
+
+impl Default for FakeScript {
+    fn default() -> Self {
+        Self {
+            gpus: 1,
+            gpu_power_w: 250.0,
+            cpu_power_w: 50.0,
+            dram_power_w: 5.0,
+            wrap_j: 262_144.0,
+            package_start_j: 262_119.0,
+        }
+    }
+}
+
+/// The scripted source.
+#[derive(Debug, Clone)]
+pub struct FakeSource {
+    script: FakeScript,
+    /// Time of the first read, ms.
+    origin_ms: Option<i64>,
+    /// GPU counter value at `switch_ms`, mJ.
+    gpu_base_mj: f64,
+    /// Time the current GPU power took effect, ms.
+    switch_ms: i64,
+    /// Current GPU power, W.
+    gpu_w: f64,
+    /// Power to switch to at the next read.
+    pending_w: Option<f64>,
+}
+
+impl FakeSource {
+    /// A source following `script`.
+    pub fn new(script: FakeScript) -> Self {
+        Self {
+            gpu_w: script.gpu_power_w,
+            script,
+            origin_ms: None,
+            gpu_base_mj: 0.0,
+            switch_ms: 0,
+            pending_w: None,
+        }
+    }
+
+    /// The energy the script implies for the window `[start_ms, end_ms]`, J, as (GPU over all
+    /// GPUs, CPU package, DRAM), at constant GPU power `gpu_w`.
+    pub fn expected_j(script: &FakeScript, gpu_w: f64, start_ms: i64, end_ms: i64) -> (f64, f64, f64) {
+        let s = (end_ms - start_ms) as f64 / 1000.0;
+        (
+            gpu_w * s * f64::from(script.gpus),
+            script.cpu_power_w * s,
+            script.dram_power_w * s,
+        )
+    }
+}
+
+impl Source for FakeSource {
+    fn name(&self) -> &'static str {
+        "fake"
+    }
+
+    fn channels(&self) -> Vec<ChannelSpec> {
+        let mut c = Vec::new();
+        for i in 0..self.script.gpus {
+            c.push(ChannelSpec::plain(format!("GPU{i}_ENERGY (mJ)")));
+            c.push(ChannelSpec::plain(format!("GPU{i}_POWER (mWatts)")));
+            c.push(ChannelSpec::plain(format!("GPU{i}_USAGE")));
+            c.push(ChannelSpec::plain(format!("GPU{i}_TEMPERATURE")));
+        }
+        c.push(ChannelSpec {
+            name: "PACKAGE_ENERGY (J)".into(),
+            wrap_range: Some(self.script.wrap_j),
+        });
+        c.push(ChannelSpec {
+            name: "DRAM_ENERGY (J)".into(),
+            wrap_range: Some(self.script.wrap_j),
+        });
+        c
+    }
+
+    fn read(&mut self, time_ms: i64, out: &mut Vec<Option<f64>>) {
+        let origin = *self.origin_ms.get_or_insert(time_ms);
+        if self.switch_ms == 0 {
+            self.switch_ms = time_ms;
+        }
+        // The GPU counter stays continuous across a power change: it is the integral up to the
+        // switch plus the new power since.
+        let counter_at = |base: f64, from: i64, w: f64, t: i64| base + w * (t - from) as f64;
+        if let Some(w) = self.pending_w.take() {
+            self.gpu_base_mj = counter_at(self.gpu_base_mj, self.switch_ms, self.gpu_w, time_ms);
+            self.switch_ms = time_ms;
+            self.gpu_w = w;
+        }
+        // W · ms = mJ.
+        let gpu_mj = counter_at(self.gpu_base_mj, self.switch_ms, self.gpu_w, time_ms);
+        let elapsed_s = (time_ms - origin) as f64 / 1000.0;
+        for _ in 0..self.script.gpus {
+            out.push(Some(gpu_mj));
+            out.push(Some(self.gpu_w * 1000.0));
+            out.push(Some(if self.gpu_w > 100.0 { 90.0 } else { 10.0 }));
+            out.push(Some(40.0));
+        }
+        let package =
+            (self.script.package_start_j + self.script.cpu_power_w * elapsed_s) % self.script.wrap_j;
+        let dram = (self.script.dram_power_w * elapsed_s) % self.script.wrap_j;
+        out.push(Some(package));
+        out.push(Some(dram));
+    }
+
+    fn provenance(&self) -> serde_json::Value {
+        serde_json::json!({
+            "simulated": true,
+            "gpus": self.script.gpus,
+            "gpu_power_w": self.script.gpu_power_w,
+            "cpu_power_w": self.script.cpu_power_w,
+            "dram_power_w": self.script.dram_power_w,
+            "gpu_energy_primary": "energy_counter",
+        })
+    }
+
+    fn begin_trial(&mut self, _model: &str, power_hint_w: Option<f64>) {
+        let w = power_hint_w.unwrap_or(self.script.gpu_power_w);
+        if w != self.gpu_w {
+            self.pending_w = Some(w);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dataset::accounting::{Window, corrected};
+
+    fn record(src: &mut FakeSource, times: &[i64]) -> dataset::SampleTable {
+        let specs = src.channels();
+        let mut rows = vec![Vec::new(); specs.len()];
+        for &t in times {
+            let mut out = Vec::new();
+            src.read(t, &mut out);
+            for (i, v) in out.into_iter().enumerate() {
+                rows[i].push(v.unwrap_or(f64::NAN));
+            }
+        }
+        dataset::SampleTable {
+            time_ms: times.to_vec(),
+            columns: specs
+                .into_iter()
+                .zip(rows)
+                .map(|(s, v)| dataset::SampleColumn {
+                    name: s.name,
+                    values: v,
+                    valid: None,
+                    wrap_range: s.wrap_range,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_corrected_accounting_gives_back_the_scripted_energy_across_a_wrap() {
+        let script = FakeScript::default();
+        let mut src = FakeSource::new(script.clone());
+        let t0 = 1_700_000_000_000;
+        let times: Vec<i64> = (0..50).map(|k| t0 + k * 200 + (k % 3)).collect();
+        let table = record(&mut src, &times);
+        let w = Window {
+            start_ms: t0 + 333,
+            end_ms: t0 + 9_001,
+            resolution_ms: 1,
+        };
+        let e = corrected(&table, w);
+        let (gpu, cpu, dram) = FakeSource::expected_j(&script, 250.0, w.start_ms, w.end_ms);
+        assert!((e.gpu_j - gpu).abs() < 1e-9 * gpu, "{} vs {gpu}", e.gpu_j);
+        assert!((e.cpu_j - cpu).abs() < 1e-9 * cpu, "{} vs {cpu}", e.cpu_j);
+        assert!((e.dram_j.unwrap() - dram).abs() < 1e-9 * dram);
+        assert_eq!(e.cpu_wraps, 1);
+    }
+
+    #[test]
+    fn a_power_hint_changes_the_slope_without_a_jump() {
+        let mut src = FakeSource::new(FakeScript::default());
+        let mut out = Vec::new();
+        src.read(1000, &mut out);
+        src.begin_trial("m", Some(100.0));
+        out.clear();
+        src.read(2000, &mut out);
+        assert_eq!(out[0], Some(250_000.0));
+        out.clear();
+        src.read(3000, &mut out);
+        assert_eq!(out[0], Some(350_000.0));
+    }
+}

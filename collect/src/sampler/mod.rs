@@ -1,0 +1,502 @@
+//! Energy sampling. Every pollable source (NVML, RAPL, procfs, the scripted fake) implements
+//! [`Source`]: a fixed set of channels named in EnergiBridge's vocabulary and one `read` per
+//! sample. A [`PollingRecorder`] reads all of them on its own thread at a fixed interval,
+//! timestamping each row with the process clock just before the read, and measures the CPU time
+//! of that thread (its own cost). EnergiBridge samples on its own and is the other
+//! [`Recorder`].
+//!
+//! Adding a source is one new file implementing [`Source`] plus one line in [`open`].
+
+pub mod energibridge;
+pub mod fake;
+pub mod nvml;
+pub mod procfs;
+pub mod rapl;
+
+use crate::clock::clock;
+use anyhow::{Context, Result, bail};
+use dataset::{SampleColumn, SampleTable};
+use std::fmt;
+use std::str::FromStr;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// One column a source produces.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelSpec {
+    /// Column name (`GPU0_ENERGY (mJ)`).
+    pub name: String,
+    /// The counter's wrap range in the column's unit, when it is a wrapping counter.
+    pub wrap_range: Option<f64>,
+}
+
+impl ChannelSpec {
+    /// A channel without wrap range.
+    pub fn plain(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            wrap_range: None,
+        }
+    }
+}
+
+/// A pollable measurement source.
+pub trait Source: Send + fmt::Debug {
+    /// Short name (`nvml`, `rapl`, `procfs`, `fake`).
+    fn name(&self) -> &'static str;
+    /// The channels, fixed for the source's life, in the order `read` pushes them.
+    fn channels(&self) -> Vec<ChannelSpec>;
+    /// Reads every channel once and pushes one value per channel (None when a read failed).
+    /// `time_ms` is the sample's timestamp, taken just before the call.
+    fn read(&mut self, time_ms: i64, out: &mut Vec<Option<f64>>);
+    /// What the source is (hardware, driver, which channel is primary), for provenance.
+    fn provenance(&self) -> serde_json::Value {
+        serde_json::Value::Null
+    }
+    /// Called before each recording starts.
+    fn start(&mut self) {}
+    /// Called before a trial of `model`; `power_hint_w` is the config's `power_w` for it.
+    fn begin_trial(&mut self, _model: &str, _power_hint_w: Option<f64>) {}
+}
+
+/// What one recording produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recording {
+    /// The samples.
+    pub table: SampleTable,
+    /// CPU time the sampler itself used, s.
+    pub cpu_s: f64,
+    /// Energy/power readings that failed (stored as missing values).
+    pub read_errors: u64,
+}
+
+/// Something that records samples between `start` and `stop`.
+pub trait Recorder: Send + fmt::Debug {
+    /// The sources, comma-separated (`nvml,rapl,procfs`).
+    fn sources(&self) -> String;
+    /// Provenance of every source.
+    fn provenance(&self) -> serde_json::Value;
+    /// Announces the next trial's model.
+    fn begin_trial(&mut self, model: &str, power_hint_w: Option<f64>);
+    /// Starts recording; returns once the first sample has been taken.
+    fn start(&mut self) -> Result<()>;
+    /// Takes a last sample, stops and returns everything recorded since `start`.
+    fn stop(&mut self) -> Result<Recording>;
+    /// True when samples are simulated.
+    fn simulated(&self) -> bool {
+        false
+    }
+}
+
+/// A source kind named on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    /// NVIDIA GPUs through NVML.
+    Nvml,
+    /// Intel/AMD RAPL counters through /sys/class/powercap.
+    Rapl,
+    /// CPU utilisation, frequency and memory from /proc and /sys.
+    Procfs,
+    /// The external `energibridge` binary.
+    EnergiBridge,
+    /// The scripted fake.
+    Fake,
+}
+
+impl SourceKind {
+    /// The name used on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Nvml => "nvml",
+            SourceKind::Rapl => "rapl",
+            SourceKind::Procfs => "procfs",
+            SourceKind::EnergiBridge => "energibridge",
+            SourceKind::Fake => "fake",
+        }
+    }
+}
+
+/// `--energy`: `auto` or a comma-separated list of sources.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnergySelection {
+    /// NVML and RAPL where they work, plus procfs.
+    Auto,
+    /// Exactly these; each must work.
+    List(Vec<SourceKind>),
+}
+
+impl FromStr for EnergySelection {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let mut kinds = Vec::new();
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let kind = match part {
+                "auto" => {
+                    return if s.trim() == "auto" {
+                        Ok(EnergySelection::Auto)
+                    } else {
+                        Err("`auto` cannot be combined with other sources".into())
+                    };
+                }
+                "nvml" => SourceKind::Nvml,
+                "rapl" => SourceKind::Rapl,
+                "procfs" => SourceKind::Procfs,
+                "energibridge" => SourceKind::EnergiBridge,
+                "fake" => SourceKind::Fake,
+                other => {
+                    return Err(format!(
+                        "unknown energy source `{other}` (expected auto, nvml, rapl, procfs, energibridge or fake)"
+                    ));
+                }
+            };
+            if !kinds.contains(&kind) {
+                kinds.push(kind);
+            }
+        }
+        if kinds.is_empty() {
+            return Err("no energy source given".into());
+        }
+        if kinds.contains(&SourceKind::EnergiBridge) && kinds.len() > 1 {
+            return Err(
+                "energibridge samples on its own clock and cannot be combined with other sources".into(),
+            );
+        }
+        Ok(EnergySelection::List(kinds))
+    }
+}
+
+impl fmt::Display for EnergySelection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EnergySelection::Auto => f.write_str("auto"),
+            EnergySelection::List(k) => {
+                let names: Vec<&str> = k.iter().map(|k| k.as_str()).collect();
+                f.write_str(&names.join(","))
+            }
+        }
+    }
+}
+
+/// Opens the selected sources. `auto` takes NVML and RAPL where they work and always procfs;
+/// what it skipped and why is returned as notes.
+pub fn open(
+    selection: &EnergySelection,
+    interval_ms: f64,
+    fake: &fake::FakeScript,
+) -> Result<(Box<dyn Recorder>, Vec<String>)> {
+    let mut notes = Vec::new();
+    let mut sources: Vec<Box<dyn Source>> = Vec::new();
+    match selection {
+        EnergySelection::Auto => {
+            match nvml::NvmlSource::open(interval_ms) {
+                Ok(s) => sources.push(Box::new(s)),
+                Err(e) => notes.push(format!("energy: no NVML ({e:#})")),
+            }
+            match rapl::RaplSource::open() {
+                Ok(s) => sources.push(Box::new(s)),
+                Err(e) => notes.push(format!("energy: no RAPL ({e:#})")),
+            }
+            if sources.is_empty() {
+                notes.push(
+                    "energy: no energy source is available; the samples hold only CPU utilisation and memory"
+                        .into(),
+                );
+            }
+            sources.push(Box::new(procfs::ProcfsSource::open()?));
+        }
+        EnergySelection::List(kinds) => {
+            for kind in kinds {
+                match kind {
+                    SourceKind::Nvml => sources.push(Box::new(nvml::NvmlSource::open(interval_ms)?)),
+                    SourceKind::Rapl => sources.push(Box::new(rapl::RaplSource::open()?)),
+                    SourceKind::Procfs => sources.push(Box::new(procfs::ProcfsSource::open()?)),
+                    SourceKind::Fake => sources.push(Box::new(fake::FakeSource::new(fake.clone()))),
+                    SourceKind::EnergiBridge => {
+                        return Ok((
+                            Box::new(energibridge::EnergiBridgeRecorder::open(interval_ms)?),
+                            notes,
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok((Box::new(PollingRecorder::new(sources, interval_ms)?), notes))
+}
+
+/// CPU time of the calling thread, s: `/proc/thread-self/schedstat` (ns) where the kernel keeps
+/// it, else utime + stime of `/proc/thread-self/stat` (clock ticks of 1/100 s, Linux's fixed
+/// USER_HZ). No unsafe `getrusage` needed.
+pub fn thread_cpu_s() -> Option<f64> {
+    if let Ok(text) = std::fs::read_to_string("/proc/thread-self/schedstat")
+        && let Some(ns) = text.split_whitespace().next().and_then(|v| v.parse::<u64>().ok())
+        && ns > 0
+    {
+        return Some(ns as f64 / 1e9);
+    }
+    let text = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    stat_cpu_s(&text)
+}
+
+/// utime + stime of a `/proc/<pid>/stat` line, s.
+pub fn stat_cpu_s(stat: &str) -> Option<f64> {
+    let after = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) as f64 / 100.0)
+}
+
+/// Columns being filled by the sampling thread.
+#[derive(Debug, Default)]
+struct Columns {
+    time_ms: Vec<i64>,
+    values: Vec<Vec<f64>>,
+    valid: Vec<Vec<bool>>,
+}
+
+impl Columns {
+    fn new(n: usize) -> Self {
+        Self {
+            time_ms: Vec::with_capacity(1024),
+            values: vec![Vec::with_capacity(1024); n],
+            valid: vec![Vec::with_capacity(1024); n],
+        }
+    }
+
+    fn push(&mut self, time_ms: i64, row: &[Option<f64>]) {
+        self.time_ms.push(time_ms);
+        for (i, v) in row.iter().enumerate() {
+            self.values[i].push(v.unwrap_or(0.0));
+            self.valid[i].push(v.is_some());
+        }
+    }
+
+    fn into_table(self, specs: &[ChannelSpec]) -> SampleTable {
+        let columns = specs
+            .iter()
+            .zip(self.values.into_iter().zip(self.valid))
+            .map(|(spec, (values, valid))| SampleColumn {
+                name: spec.name.clone(),
+                values,
+                valid: if valid.iter().all(|v| *v) {
+                    None
+                } else {
+                    Some(valid)
+                },
+                wrap_range: spec.wrap_range,
+            })
+            .collect();
+        SampleTable {
+            time_ms: self.time_ms,
+            columns,
+        }
+    }
+}
+
+type ThreadResult = (Vec<Box<dyn Source>>, Columns, f64, u64);
+
+#[derive(Debug)]
+struct Running {
+    stop: mpsc::Sender<()>,
+    handle: JoinHandle<ThreadResult>,
+}
+
+/// Polls a set of sources on a dedicated thread at a fixed interval.
+#[derive(Debug)]
+pub struct PollingRecorder {
+    sources: Option<Vec<Box<dyn Source>>>,
+    specs: Vec<ChannelSpec>,
+    names: String,
+    provenance: serde_json::Value,
+    interval: Duration,
+    running: Option<Running>,
+}
+
+impl PollingRecorder {
+    /// A recorder over these sources; channel names must be unique.
+    pub fn new(sources: Vec<Box<dyn Source>>, interval_ms: f64) -> Result<Self> {
+        let mut specs: Vec<ChannelSpec> = Vec::new();
+        for s in &sources {
+            for c in s.channels() {
+                if specs.iter().any(|x| x.name == c.name) {
+                    bail!("two energy sources both produce the column `{}`", c.name);
+                }
+                specs.push(c);
+            }
+        }
+        let names: Vec<&str> = sources.iter().map(|s| s.name()).collect();
+        let provenance = serde_json::Value::Object(
+            sources
+                .iter()
+                .map(|s| (s.name().to_string(), s.provenance()))
+                .collect(),
+        );
+        Ok(Self {
+            names: names.join(","),
+            sources: Some(sources),
+            specs,
+            provenance,
+            interval: Duration::from_secs_f64(interval_ms.max(1.0) / 1000.0),
+            running: None,
+        })
+    }
+}
+
+/// Reads one row; returns its time and how many energy/power channels failed (the other
+/// channels may be missing on purpose, see `nvml.rs`).
+fn sample_row(sources: &mut [Box<dyn Source>], row: &mut Vec<Option<f64>>, energy: &[bool]) -> (i64, u64) {
+    row.clear();
+    let time_ms = clock().now_ms();
+    for s in sources.iter_mut() {
+        s.read(time_ms, row);
+    }
+    let failed = row.iter().zip(energy).filter(|(v, e)| **e && v.is_none()).count();
+    (time_ms, failed as u64)
+}
+
+impl Recorder for PollingRecorder {
+    fn sources(&self) -> String {
+        self.names.clone()
+    }
+
+    fn provenance(&self) -> serde_json::Value {
+        self.provenance.clone()
+    }
+
+    fn begin_trial(&mut self, model: &str, power_hint_w: Option<f64>) {
+        if let Some(sources) = self.sources.as_mut() {
+            for s in sources.iter_mut() {
+                s.begin_trial(model, power_hint_w);
+            }
+        }
+    }
+
+    fn simulated(&self) -> bool {
+        self.names.split(',').any(|n| n == "fake")
+    }
+
+    fn start(&mut self) -> Result<()> {
+        let Some(mut sources) = self.sources.take() else {
+            bail!("the sampler is already running");
+        };
+        let n = self.specs.len();
+        let energy: Vec<bool> = self
+            .specs
+            .iter()
+            .map(|c| SampleTable::is_accounting_column(&c.name))
+            .collect();
+        let interval = self.interval;
+        let (stop_tx, stop_rx) = mpsc::channel::<()>();
+        let (first_tx, first_rx) = mpsc::channel::<()>();
+        let handle = std::thread::Builder::new()
+            .name("collect-sampler".into())
+            .spawn(move || {
+                let cpu0 = thread_cpu_s();
+                let mut cols = Columns::new(n);
+                let mut row = Vec::with_capacity(n);
+                let mut errors = 0;
+                for s in sources.iter_mut() {
+                    s.start();
+                }
+                let t0 = Instant::now();
+                let (t, e) = sample_row(&mut sources, &mut row, &energy);
+                cols.push(t, &row);
+                errors += e;
+                let _ = first_tx.send(());
+                let mut k: u32 = 1;
+                loop {
+                    let mut next = t0 + interval * k;
+                    let now = Instant::now();
+                    // A late wake-up skips the missed ticks instead of sampling in a burst.
+                    while next <= now {
+                        k += 1;
+                        next = t0 + interval * k;
+                    }
+                    let stop = !matches!(
+                        stop_rx.recv_timeout(next - now),
+                        Err(mpsc::RecvTimeoutError::Timeout)
+                    );
+                    let (t, e) = sample_row(&mut sources, &mut row, &energy);
+                    cols.push(t, &row);
+                    errors += e;
+                    if stop {
+                        break;
+                    }
+                    k += 1;
+                }
+                let cpu_s = match (cpu0, thread_cpu_s()) {
+                    (Some(a), Some(b)) => (b - a).max(0.0),
+                    _ => 0.0,
+                };
+                (sources, cols, cpu_s, errors)
+            })
+            .context("cannot start the sampler thread")?;
+        // The first sample must precede the first request.
+        let _ = first_rx.recv_timeout(Duration::from_secs(30));
+        self.running = Some(Running {
+            stop: stop_tx,
+            handle,
+        });
+        Ok(())
+    }
+
+    fn stop(&mut self) -> Result<Recording> {
+        let Some(running) = self.running.take() else {
+            bail!("the sampler is not running");
+        };
+        let _ = running.stop.send(());
+        let (sources, cols, cpu_s, read_errors) = running
+            .handle
+            .join()
+            .map_err(|_| anyhow::anyhow!("the sampler thread panicked"))?;
+        self.sources = Some(sources);
+        Ok(Recording {
+            table: cols.into_table(&self.specs),
+            cpu_s,
+            read_errors,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn energy_lists_parse_and_reject_mixtures() {
+        assert_eq!("auto".parse::<EnergySelection>(), Ok(EnergySelection::Auto));
+        assert_eq!(
+            "nvml, rapl".parse::<EnergySelection>(),
+            Ok(EnergySelection::List(vec![SourceKind::Nvml, SourceKind::Rapl]))
+        );
+        assert!("nvml,auto".parse::<EnergySelection>().is_err());
+        assert!("energibridge,nvml".parse::<EnergySelection>().is_err());
+        assert!("gpu".parse::<EnergySelection>().unwrap_err().contains("`gpu`"));
+    }
+
+    #[test]
+    fn stat_lines_give_user_plus_system_time() {
+        let line = "123 (collect sampler) S 1 2 3 4 5 6 7 8 9 10 250 50 0 0 20 0 1 0";
+        assert_eq!(stat_cpu_s(line), Some(3.0));
+    }
+
+    #[test]
+    fn the_polling_recorder_brackets_the_window_with_samples() {
+        let src = fake::FakeSource::new(fake::FakeScript::default());
+        let mut r = PollingRecorder::new(vec![Box::new(src)], 5.0).unwrap();
+        r.start().unwrap();
+        let a = clock().now_ms();
+        std::thread::sleep(Duration::from_millis(30));
+        let b = clock().now_ms();
+        let rec = r.stop().unwrap();
+        assert!(rec.table.time_ms[0] <= a);
+        assert!(*rec.table.time_ms.last().unwrap() >= b);
+        assert!(rec.table.len() >= 3, "{}", rec.table.len());
+        // Started again, it records afresh.
+        r.start().unwrap();
+        let again = r.stop().unwrap();
+        assert!(again.table.len() >= 2);
+    }
+}
