@@ -70,6 +70,10 @@ pub struct ReportArgs {
     /// Seed of the bootstrap confidence intervals
     #[arg(long, default_value_t = 20250101)]
     pub seed: u64,
+
+    /// Write only the SVG figures, not their PNG copies
+    #[arg(long)]
+    pub no_png: bool,
 }
 
 #[derive(Debug, Args)]

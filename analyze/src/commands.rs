@@ -7,6 +7,7 @@ use crate::load::{self, LoadOptions};
 use crate::metrics;
 use crate::published;
 use crate::questions;
+use crate::report;
 use anyhow::{Context, Result};
 use dataset::Accounting;
 use std::io::IsTerminal;
@@ -169,9 +170,12 @@ pub fn audit(args: AuditArgs, quiet: bool) -> Result<()> {
 /// `analyze [DATA] [--report DIR]`.
 pub fn analyze(args: ReportArgs, quiet: bool) -> Result<()> {
     let accounting = parse_accounting(&args.accounting)?;
+    let started = Instant::now();
     let loaded = load::load(
         &args.data,
         LoadOptions {
+            // The report's audit compares responses across repetitions.
+            text: args.report.is_some(),
             progress: show_progress(quiet),
             ..Default::default()
         },
@@ -179,18 +183,46 @@ pub fn analyze(args: ReportArgs, quiet: bool) -> Result<()> {
     .with_context(|| format!("reading {}", args.data.display()))?;
     let rows = metrics::compute(&loaded, accounting);
     let trials = metrics::frame(&rows)?;
-    let started = Instant::now();
+    let stats_started = Instant::now();
     let tables = questions::compute(&trials, accounting.as_str(), args.seed)?;
-    let elapsed = started.elapsed();
+    let elapsed = stats_started.elapsed();
     match &args.report {
         Some(dir) => {
             let written = crate::tables::write_all(dir, &trials, &tables)?;
-            eprintln!(
-                "wrote {} tables into {} (statistics took {:.0} ms)",
-                written.len(),
-                dir.join("tables").display(),
-                elapsed.as_secs_f64() * 1e3
-            );
+            if !quiet {
+                eprintln!(
+                    "wrote {} tables into {} (statistics took {:.0} ms)",
+                    written.len(),
+                    dir.join("tables").display(),
+                    elapsed.as_secs_f64() * 1e3
+                );
+            }
+            let published = published_tables(args.published_tables, &loaded)?;
+            let audit = audit::run(&loaded, published);
+            let inputs = report::Inputs {
+                loaded: &loaded,
+                accounting,
+                rows: &rows,
+                tables: &tables,
+                audit: &audit,
+                seed: args.seed,
+            };
+            let opts = report::Options {
+                dir: dir.clone(),
+                trace: args.trace,
+                png: !args.no_png,
+                progress: !quiet,
+            };
+            let out = report::write(inputs, &opts)?;
+            if !quiet {
+                eprintln!(
+                    "wrote the report into {}: index.html ({:.2} MB), summary.md and {} figure files in {:.2} s",
+                    dir.display(),
+                    out.html_bytes as f64 / 1e6,
+                    out.files.len().saturating_sub(2),
+                    started.elapsed().as_secs_f64()
+                );
+            }
         }
         None => {
             print!("{}", crate::tables::summary_text(&tables));

@@ -10,6 +10,7 @@ pub mod load;
 pub mod metrics;
 pub mod published;
 pub mod questions;
+pub mod report;
 pub mod stats;
 pub mod tables;
 

@@ -1,0 +1,240 @@
+//! The report: `analyze [DATA] --report DIR` turns the loaded dataset, its metrics, the
+//! statistics tables and the audit into a self-contained `DIR/index.html`, `DIR/summary.md` and
+//! the figures under `DIR/figures/` (the CSV tables are written by `tables::write_all`).
+//!
+//! The stage is split by the noun each file owns: [`study`] (the data seen by the report:
+//! groups, run means, colours), [`findings`] (plain-language findings computed from the tables),
+//! [`comparison`] (published vs corrected accounting, per trial and why), [`overview`] (the
+//! experiment at a glance), [`figures`] (the figure set, as data), [`plot`] (the one renderer,
+//! SVG and PNG), [`table`] (tables and number formats) and one file per output behind the
+//! [`Output`] trait ([`html`], [`markdown`]).
+//!
+//! Architecture invariants: the report does no network I/O, the HTML needs no JavaScript and
+//! fetches nothing (figures are inline SVG, CSS is inline), and only the files listed in
+//! [`OWN_FILES`] and `figures/` are written into DIR; nothing there is ever deleted.
+
+pub mod comparison;
+pub mod figures;
+pub mod findings;
+pub mod html;
+pub mod markdown;
+pub mod overview;
+pub mod plot;
+pub mod study;
+pub mod table;
+
+use crate::audit::Audit;
+use crate::load::Loaded;
+use crate::questions::Tables;
+use anyhow::{Context, Result, bail};
+use dataset::{Accounting, MetricsRow};
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Files the report writes at the top of DIR (besides `figures/` and `tables/`).
+pub const OWN_FILES: [&str; 2] = ["index.html", "summary.md"];
+
+/// Everything the report reads; computed once by the `analyze` command.
+#[derive(Debug, Clone, Copy)]
+pub struct Inputs<'a> {
+    /// The loaded dataset (samples of the accounting channels, responses for the audit).
+    pub loaded: &'a Loaded,
+    /// The accounting the statistics were computed with.
+    pub accounting: Accounting,
+    /// Per-trial metrics under that accounting, in the order of `loaded.trials`.
+    pub rows: &'a [MetricsRow],
+    /// The statistics tables of the research questions.
+    pub tables: &'a Tables,
+    /// The data-quality audit (both accountings per trial).
+    pub audit: &'a Audit,
+    /// Seed of the statistics (used again for the accounting comparison's tests).
+    pub seed: u64,
+}
+
+/// What to render and where.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Output folder.
+    pub dir: PathBuf,
+    /// Trial whose power trace to show; the median-energy trial when None.
+    pub trace: Option<String>,
+    /// Also write PNG copies of the figures.
+    pub png: bool,
+    /// Print progress lines to stderr.
+    pub progress: bool,
+}
+
+/// A figure rendered for the outputs.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// The figure (title, caption, file stem).
+    pub figure: plot::Figure,
+    /// Its SVG document.
+    pub svg: String,
+}
+
+/// The assembled report: the model every output renders.
+#[derive(Debug)]
+pub struct Report<'a> {
+    /// The inputs.
+    pub inputs: Inputs<'a>,
+    /// Groups, run means and colours.
+    pub study: study::Study<'a>,
+    /// The experiment at a glance.
+    pub overview: overview::Overview,
+    /// One section per research question.
+    pub sections: Vec<findings::Section>,
+    /// Why the run is the honest unit.
+    pub unit: findings::HonestUnit,
+    /// Published vs corrected accounting.
+    pub comparison: comparison::Comparison,
+    /// Figures, rendered.
+    pub figures: Vec<Rendered>,
+}
+
+impl Report<'_> {
+    /// The rendered figure with this file stem.
+    pub fn figure(&self, name: &str) -> Option<&Rendered> {
+        self.figures.iter().find(|f| f.figure.name == name)
+    }
+}
+
+/// One output file of the report.
+pub trait Output {
+    /// File name inside DIR.
+    fn file_name(&self) -> &'static str;
+    /// The file's content.
+    fn render(&self, report: &Report<'_>) -> Result<String>;
+}
+
+/// What [`write`] produced.
+#[derive(Debug, Clone, Default)]
+pub struct Written {
+    /// Files written, in order.
+    pub files: Vec<PathBuf>,
+    /// Size of `index.html` in bytes.
+    pub html_bytes: usize,
+}
+
+fn note(progress: bool, started: Instant, what: &str) {
+    if progress {
+        eprintln!("report: {what} ({:.0} ms)", started.elapsed().as_secs_f64() * 1e3);
+    }
+}
+
+/// Writes a file atomically (temporary file, then rename), creating its folder.
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create folder", dir.display()))?;
+    }
+    let tmp = dataset::table::temp_path(path);
+    std::fs::write(&tmp, bytes).with_context(|| format!("{}: cannot write", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| {
+        let _ = std::fs::remove_file(&tmp);
+        format!("{}: cannot write", path.display())
+    })
+}
+
+/// Assembles the report model and renders its figures (no file is written).
+pub fn build<'a>(inputs: Inputs<'a>, opts: &Options) -> Result<Report<'a>> {
+    if inputs.rows.is_empty() {
+        bail!("the dataset holds no trials: nothing to report");
+    }
+    let study = study::Study::new(inputs.rows);
+    let trace = match &opts.trace {
+        Some(id) => {
+            if !inputs.loaded.trials.iter().any(|t| &t.trial.run_id == id) {
+                let some: Vec<&str> = inputs
+                    .loaded
+                    .trials
+                    .iter()
+                    .take(3)
+                    .map(|t| t.trial.run_id.as_str())
+                    .collect();
+                bail!(
+                    "--trace {id}: no such trial in the dataset (run ids look like {})",
+                    some.join(", ")
+                );
+            }
+            id.clone()
+        }
+        None => study.median_energy_trial().to_string(),
+    };
+    let overview = overview::Overview::new(&inputs, &study);
+    let unit = findings::HonestUnit::new(inputs.audit, &study);
+    let comparison = comparison::Comparison::new(&inputs, &study);
+    let sections = findings::sections(&inputs, &study);
+    let specs = figures::all(&inputs, &study, &comparison, &trace);
+    let figures = specs
+        .into_par_iter()
+        .map(|figure| {
+            let svg = plot::render_svg(&figure).with_context(|| format!("figure {}", figure.name))?;
+            Ok(Rendered { figure, svg })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Report {
+        inputs,
+        study,
+        overview,
+        sections,
+        unit,
+        comparison,
+        figures,
+    })
+}
+
+/// Renders the report into `opts.dir`: `index.html`, `summary.md` and `figures/*.svg` (and
+/// `*.png`). Only these files are written; nothing in the folder is deleted.
+pub fn write(inputs: Inputs<'_>, opts: &Options) -> Result<Written> {
+    let started = Instant::now();
+    let report = build(inputs, opts)?;
+    note(
+        opts.progress,
+        started,
+        &format!(
+            "assembled the model and rendered {} figures",
+            report.figures.len()
+        ),
+    );
+    let figures_dir = opts.dir.join("figures");
+    let mut files: Vec<PathBuf> = report
+        .figures
+        .par_iter()
+        .map(|r| -> Result<Vec<PathBuf>> {
+            let mut out = Vec::new();
+            let svg = figures_dir.join(format!("{}.svg", r.figure.name));
+            write_file(&svg, r.svg.as_bytes())?;
+            out.push(svg);
+            if opts.png {
+                let png = figures_dir.join(format!("{}.png", r.figure.name));
+                let bytes =
+                    plot::render_png(&r.figure).with_context(|| format!("figure {}", r.figure.name))?;
+                write_file(&png, &bytes)?;
+                out.push(png);
+            }
+            Ok(out)
+        })
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    note(
+        opts.progress,
+        started,
+        &format!("wrote {} figure files", files.len()),
+    );
+    let outputs: [&dyn Output; 2] = [&html::Html, &markdown::Markdown];
+    let mut html_bytes = 0;
+    for output in outputs {
+        let text = output.render(&report)?;
+        let path = opts.dir.join(output.file_name());
+        write_file(&path, text.as_bytes())?;
+        if output.file_name() == "index.html" {
+            html_bytes = text.len();
+        }
+        files.push(path);
+    }
+    note(opts.progress, started, "wrote index.html and summary.md");
+    Ok(Written { files, html_bytes })
+}

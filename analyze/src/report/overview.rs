@@ -1,0 +1,255 @@
+//! The experiment at a glance: design (treatments, repetitions, prompts), totals under the
+//! report's accounting, and where the data came from (the manifest and the trials' provenance
+//! JSON: importer or collector, tool versions, hardware, energy sources, sampling).
+
+use crate::report::Inputs;
+use crate::report::study::Study;
+use crate::report::table::{Table, fixed, joules, num, seconds};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Keys of the provenance JSON that are per-trial bookkeeping, not provenance worth listing.
+const SKIPPED_KEYS: [&str; 3] = ["files", "run_table", "energibridge_summary"];
+
+/// The experiment at a glance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Overview {
+    /// True when the manifest or any trial is marked simulated.
+    pub simulated: bool,
+    /// Key figures as (label, value) pairs.
+    pub facts: Vec<(String, String)>,
+    /// Treatments: configurations × tasks, repetitions in each cell.
+    pub design: Table,
+    /// Provenance as (key, value) pairs.
+    pub provenance: Vec<(String, String)>,
+}
+
+/// A UTC date and time from ms since the Unix epoch (`2025-03-14 09:26 UTC`).
+pub fn utc(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60
+    )
+}
+
+/// Flattens a JSON value into `prefix.key = value` lines (objects only; arrays are summarised).
+fn flatten(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, String)>) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                if prefix.is_empty() && SKIPPED_KEYS.contains(&k.as_str()) {
+                    continue;
+                }
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(&key, v, out);
+            }
+        }
+        serde_json::Value::Array(items) => out.push((prefix.to_string(), format!("{} entries", items.len()))),
+        serde_json::Value::String(s) => out.push((prefix.to_string(), s.clone())),
+        serde_json::Value::Null => {}
+        other => out.push((prefix.to_string(), other.to_string())),
+    }
+}
+
+impl Overview {
+    /// Collects the overview.
+    pub fn new(inputs: &Inputs<'_>, study: &Study<'_>) -> Self {
+        let loaded = inputs.loaded;
+        let rows = inputs.rows;
+        let simulated = loaded.simulated || loaded.trials.iter().any(|t| t.trial.simulated);
+        let requests: usize = loaded.trials.iter().map(|t| t.requests.len()).sum();
+        let per_trial: BTreeSet<usize> = loaded.trials.iter().map(|t| t.requests.len()).collect();
+        let energy: f64 = rows.iter().map(|r| r.energy_j).sum();
+        let duration: f64 = rows.iter().map(|r| r.duration_s).sum();
+        let tokens: i64 = rows.iter().map(|r| r.tokens).sum();
+        let (rep_min, rep_max) = study.repetitions();
+        let span = |lo: usize, hi: usize| {
+            if lo == hi {
+                lo.to_string()
+            } else {
+                format!("{lo}–{hi}")
+            }
+        };
+        let generations: Vec<String> = study.generations.iter().map(|g| study.label(g)).collect();
+        let mut facts = vec![
+            ("Generations".to_string(), generations.join(", ")),
+            (
+                "Models".to_string(),
+                study
+                    .configurations
+                    .iter()
+                    .map(|(g, s)| Study::configuration_label(g, s))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            ("Tasks".to_string(), study.tasks.join(", ")),
+            (
+                "Treatments".to_string(),
+                format!(
+                    "{} (model × task), {} repetitions each",
+                    study.runs.len(),
+                    span(rep_min, rep_max)
+                ),
+            ),
+            ("Trials".to_string(), rows.len().to_string()),
+            (
+                "Prompts".to_string(),
+                format!(
+                    "{requests} requests, {} per trial",
+                    span(
+                        per_trial.first().copied().unwrap_or(0),
+                        per_trial.last().copied().unwrap_or(0)
+                    )
+                ),
+            ),
+            (
+                format!("Total energy ({} accounting)", inputs.accounting.as_str()),
+                format!("{} ({} kWh)", joules(energy), fixed(energy / 3.6e6, 2)),
+            ),
+            (
+                "Total inference time".to_string(),
+                format!("{} (sum of the trials' inference windows)", seconds(duration)),
+            ),
+            (
+                "Output tokens".to_string(),
+                format!(
+                    "{tokens} ({} J per token overall)",
+                    if tokens > 0 {
+                        num(energy / tokens as f64)
+                    } else {
+                        "–".into()
+                    }
+                ),
+            ),
+        ];
+        let start = loaded.trials.iter().map(|t| t.trial.start_ms).min();
+        let end = loaded.trials.iter().map(|t| t.trial.end_ms).max();
+        if let (Some(a), Some(b)) = (start, end) {
+            facts.push(("Trials ran".to_string(), format!("{} to {}", utc(a), utc(b))));
+        }
+
+        let mut design = Table::new(
+            "Treatments: repetitions per model configuration and task",
+            &[
+                &["configuration", "model"][..],
+                &study.tasks.iter().map(String::as_str).collect::<Vec<_>>()[..],
+            ]
+            .concat(),
+            2,
+        );
+        for (g, s) in &study.configurations {
+            let model = rows
+                .iter()
+                .find(|r| &r.generation == g && &r.model_size == s)
+                .map_or(String::new(), |r| r.model.clone());
+            let mut row = vec![Study::configuration_label(g, s), model];
+            for task in &study.tasks {
+                let n: usize = study
+                    .runs
+                    .iter()
+                    .filter(|r| &r.generation == g && &r.model_size == s && &r.task == task)
+                    .map(|r| r.repetitions)
+                    .sum();
+                row.push(n.to_string());
+            }
+            design.push(row);
+        }
+
+        // Provenance: every key of the trials' JSON with its distinct values.
+        let mut values: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for t in &loaded.trials {
+            let json: serde_json::Value = serde_json::from_str(&t.trial.provenance).unwrap_or_default();
+            let mut flat = Vec::new();
+            flatten("", &json, &mut flat);
+            for (k, v) in flat {
+                values.entry(k).or_default().insert(v);
+            }
+            if let Some(src) = &t.trial.energy_sources {
+                values
+                    .entry("energy sources".into())
+                    .or_default()
+                    .insert(src.clone());
+            }
+        }
+        let mut provenance: Vec<(String, String)> = vec![("dataset".to_string(), loaded.description.clone())];
+        for (k, v) in values {
+            let shown: Vec<&str> = v.iter().take(3).map(String::as_str).collect();
+            let more = if v.len() > 3 {
+                format!(" (and {} more)", v.len() - 3)
+            } else {
+                String::new()
+            };
+            provenance.push((k, format!("{}{more}", shown.join("; "))));
+        }
+        let channels: BTreeSet<&str> = loaded
+            .trials
+            .iter()
+            .flat_map(|t| t.samples.columns.iter().map(|c| c.name.as_str()))
+            .collect();
+        provenance.push((
+            "energy channels used".to_string(),
+            channels.into_iter().collect::<Vec<_>>().join(", "),
+        ));
+        let mut intervals: Vec<f64> = loaded
+            .trials
+            .iter()
+            .filter_map(|t| t.trial.sample_interval_ms)
+            .collect();
+        intervals.sort_by(f64::total_cmp);
+        if let (Some(lo), Some(hi)) = (intervals.first(), intervals.last()) {
+            provenance.push((
+                "sample interval".to_string(),
+                if lo == hi {
+                    format!("{} ms", num(*lo))
+                } else {
+                    format!("{}–{} ms (median per trial)", num(*lo), num(*hi))
+                },
+            ));
+        }
+        let resolutions: BTreeSet<i64> = loaded.trials.iter().map(|t| t.trial.time_resolution_ms).collect();
+        provenance.push((
+            "request time resolution".to_string(),
+            resolutions
+                .iter()
+                .map(|r| format!("{r} ms"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ));
+        Self {
+            simulated,
+            facts,
+            design,
+            provenance,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::utc;
+
+    #[test]
+    fn dates_are_civil_utc() {
+        assert_eq!(utc(0), "1970-01-01 00:00 UTC");
+        // date -u -d @1741944360 → Fri Mar 14 09:26:00 UTC 2025
+        assert_eq!(utc(1_741_944_360_000), "2025-03-14 09:26 UTC");
+        assert_eq!(utc(951_782_400_000), "2000-02-29 00:00 UTC");
+    }
+}

@@ -1,0 +1,276 @@
+//! The report (`analyze DATA --report DIR`) on a small synthetic dataset built through the
+//! `dataset` crate: `summary.md` is snapshot-tested, and the report's promises about DIR (only
+//! its own files, nothing deleted), `--trace` and the simulated banner are checked.
+
+mod common;
+
+use dataset::{
+    Dataset, Judgment, Manifest, Request, RunRow, SampleColumn, SampleTable, Trial, TrialFiles, TrialStatus,
+};
+use std::path::{Path, PathBuf};
+
+/// 2025-03-14 09:00:00 UTC: the fixture's clock starts here.
+const T0_MS: i64 = 1_741_942_800_000;
+
+/// (generation, size, base GPU power in W, tokens per response).
+const CONFIGS: [(&str, &str, f64, i64); 3] = [
+    ("2", "7B", 240.0, 60),
+    ("3.2", "1B", 90.0, 40),
+    ("3.2", "3B", 150.0, 45),
+];
+const TASKS: [&str; 2] = ["BoolQ", "COPA"];
+const REPETITIONS: i64 = 3;
+const PROMPTS: i64 = 4;
+
+/// One trial with analytic numbers: requests of 2 s each after a 2 s load phase, samples every
+/// 200 ms at a power that depends on the configuration, task and repetition, a package counter
+/// rising 40 J/s, and a DRAM counter rising 3 J/s.
+fn trial(
+    run: i64,
+    rep: i64,
+    order: i64,
+    (generation, size, watts, tokens): (&str, &str, f64, i64),
+    task: &str,
+    simulated: bool,
+) -> TrialFiles {
+    let run_id = format!("run_{run}_repetition_{rep}");
+    let start_ms = T0_MS + order * 60_000;
+    let task_extra = if task == "COPA" { 1.25 } else { 1.0 };
+    let gpu_w = watts * task_extra + rep as f64 * 3.0;
+    // Generation 2 answers identically in every repetition; 3.2 varies with the repetition.
+    let variant = if generation == "2" { 0 } else { rep };
+    let requests: Vec<Request> = (0..PROMPTS)
+        .map(|i| {
+            let s = start_ms + 2000 + i * 2000;
+            Request {
+                run_id: run_id.clone(),
+                index: i,
+                item_id: Some(i),
+                gold_label: Some("True".into()),
+                prompt: format!("{task} question {i}"),
+                response: format!("answer {i} variant {variant}"),
+                start_ms: s,
+                end_ms: s + 2000,
+                completion_tokens: Some(tokens + i + variant),
+                ..Default::default()
+            }
+        })
+        .collect();
+    let n = 60; // 12 s of samples at 200 ms
+    let time_ms: Vec<i64> = (0..n).map(|k| start_ms + k * 200).collect();
+    let power: Vec<f64> = (0..n)
+        .map(|k| {
+            if k < 10 {
+                20_000.0
+            } else {
+                gpu_w * 1000.0 + (k % 3) as f64 * 500.0
+            }
+        })
+        .collect();
+    let package: Vec<f64> = (0..n).map(|k| 1000.0 + 8.0 * k as f64).collect();
+    let dram: Vec<f64> = (0..n).map(|k| 50.0 + 0.6 * k as f64).collect();
+    let provenance = serde_json::json!({
+        "collector": "fixture 1.0",
+        "hardware": {"gpu": "Fixture GPU 24 GB", "cpu": "Fixture CPU"},
+    });
+    TrialFiles {
+        trial: Trial {
+            run_id: run_id.clone(),
+            run,
+            repetition: rep,
+            generation: generation.into(),
+            model_size: size.into(),
+            model: format!("Llama-{generation}-{size}"),
+            task: task.into(),
+            status: TrialStatus::Done,
+            start_ms: start_ms + 2000,
+            end_ms: start_ms + 2000 + PROMPTS * 2000,
+            time_resolution_ms: 1000,
+            sample_interval_ms: Some(200.0),
+            simulated,
+            provenance: provenance.to_string(),
+            energy_sources: Some("nvml,rapl".into()),
+            ..Default::default()
+        },
+        requests,
+        samples: SampleTable {
+            time_ms,
+            columns: vec![
+                SampleColumn::new("GPU0_POWER (mWatts)", power),
+                SampleColumn::new("PACKAGE_ENERGY (J)", package),
+                SampleColumn::new("DRAM_ENERGY (J)", dram),
+            ],
+        },
+        baseline: None,
+    }
+}
+
+/// Builds the fixture dataset (18 trials) in `dir`.
+fn fixture(dir: &Path, simulated: bool) -> PathBuf {
+    let data = dir.join("data");
+    let ds = Dataset::create(
+        &data,
+        &Manifest::new("report test fixture", simulated, "synthetic fixture"),
+        false,
+    )
+    .expect("create dataset");
+    let mut runs = Vec::new();
+    let mut judgments = Vec::new();
+    let mut order = 0;
+    let mut run = 0;
+    for config in CONFIGS {
+        for task in TASKS {
+            for rep in 0..REPETITIONS {
+                let files = trial(run, rep, order, config, task, simulated);
+                runs.push(RunRow {
+                    run_id: files.trial.run_id.clone(),
+                    run,
+                    repetition: rep,
+                    order,
+                    generation: config.0.into(),
+                    model_size: config.1.into(),
+                    model: files.trial.model.clone(),
+                    task: task.into(),
+                });
+                for i in [0, 2] {
+                    judgments.push(Judgment {
+                        run_id: files.trial.run_id.clone(),
+                        request_index: i,
+                        scorer: "published_relevancy".into(),
+                        score: Some(((run * 7 + rep * 3 + i) % 10) as f64 / 10.0),
+                        reason: None,
+                        details: None,
+                    });
+                }
+                ds.write_trial(&files, false).expect("write trial");
+                order += 1;
+            }
+            run += 1;
+        }
+    }
+    ds.write_runs(&runs).expect("write runs");
+    ds.write_judgments("published_relevancy", &judgments)
+        .expect("write judgments");
+    data
+}
+
+fn report(data: &Path, out: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
+    common::analyze()
+        .arg(data)
+        .arg("--report")
+        .arg(out)
+        .arg("--no-png")
+        .args(extra)
+        .assert()
+}
+
+#[test]
+fn summary_md_of_a_small_fixture_matches_its_snapshot() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let data = fixture(tmp.path(), false);
+    let out = tmp.path().join("report");
+    report(&data, &out, &[]).success();
+    let summary = std::fs::read_to_string(out.join("summary.md")).expect("summary.md");
+    insta::assert_snapshot!("fixture_summary", summary);
+}
+
+#[test]
+fn the_report_writes_only_its_own_files_and_deletes_nothing() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let data = fixture(tmp.path(), false);
+    let out = tmp.path().join("report");
+    std::fs::create_dir_all(out.join("figures")).expect("mkdir");
+    std::fs::write(out.join("notes.txt"), "mine").expect("write");
+    std::fs::write(out.join("figures/keep.svg"), "<svg/>").expect("write");
+    report(&data, &out, &[]).success();
+    report(&data, &out, &[]).success();
+    assert_eq!(
+        std::fs::read_to_string(out.join("notes.txt")).expect("notes"),
+        "mine"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("figures/keep.svg")).expect("keep"),
+        "<svg/>"
+    );
+    let html = std::fs::read_to_string(out.join("index.html")).expect("index.html");
+    assert!(
+        !html.contains("SIMULATED"),
+        "real data carries no simulated banner"
+    );
+    for entry in std::fs::read_dir(out.join("figures")).expect("figures") {
+        let name = entry.expect("entry").file_name().to_string_lossy().to_string();
+        if name == "keep.svg" {
+            continue;
+        }
+        let stem = name.trim_end_matches(".svg");
+        assert!(
+            html.contains(&format!("data-figure=\"{stem}\"")),
+            "{name} is not in index.html"
+        );
+    }
+    let top: Vec<String> = std::fs::read_dir(&out)
+        .expect("out")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().to_string())
+        .collect();
+    for name in &top {
+        assert!(
+            ["index.html", "summary.md", "figures", "tables", "notes.txt"].contains(&name.as_str()),
+            "unexpected file {name} in DIR"
+        );
+    }
+}
+
+#[test]
+fn simulated_data_gets_a_banner_in_both_outputs() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let data = fixture(tmp.path(), true);
+    let out = tmp.path().join("report");
+    report(&data, &out, &[]).success();
+    let html = std::fs::read_to_string(out.join("index.html")).expect("index.html");
+    assert!(html.contains("id=\"simulated\""));
+    let md = std::fs::read_to_string(out.join("summary.md")).expect("summary.md");
+    assert!(md.contains("**SIMULATED DATA**"));
+}
+
+#[test]
+fn trace_names_the_trial_whose_power_trace_is_drawn() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let data = fixture(tmp.path(), false);
+    let out = tmp.path().join("report");
+    report(&data, &out, &["--trace", "run_4_repetition_2"]).success();
+    let svg = std::fs::read_to_string(out.join("figures/power_trace.svg")).expect("trace");
+    assert!(svg.contains("run_4_repetition_2"));
+    report(&data, &out, &["--trace", "run_99_repetition_0"])
+        .failure()
+        .stderr(predicates::str::contains(
+            "--trace run_99_repetition_0: no such trial",
+        ));
+}
+
+#[test]
+fn png_copies_are_written_unless_no_png_is_given() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let data = fixture(tmp.path(), false);
+    let out = tmp.path().join("report");
+    common::analyze()
+        .arg(&data)
+        .arg("--report")
+        .arg(&out)
+        .assert()
+        .success();
+    let png = std::fs::read(out.join("figures/rq1_1_energy_box.png")).expect("png");
+    let decoder = png::Decoder::new(std::io::Cursor::new(png));
+    let reader = decoder.read_info().expect("a PNG");
+    assert_eq!((reader.info().width, reader.info().height), (960, 560));
+}
+
+#[test]
+fn a_dataset_without_trials_is_a_clear_error() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let data = tmp.path().join("empty");
+    Dataset::create(&data, &Manifest::new("test", false, "empty"), false).expect("create");
+    report(&data, &tmp.path().join("report"), &[])
+        .failure()
+        .stderr(predicates::str::contains("holds no trials"));
+    assert!(!tmp.path().join("report/index.html").exists());
+}
