@@ -189,6 +189,9 @@ pub struct ServerConfig {
     /// Retries of a request after a connection error, timeout, 5xx, 429 or dropped stream.
     #[serde(default = "default_retries")]
     pub retries: u32,
+    /// Pause before the first retry, ms; doubled for each further retry (at most 8 s).
+    #[serde(default = "default_retry_backoff_ms")]
+    pub retry_backoff_ms: u64,
     /// Environment variable holding a bearer token for the endpoint (none by default).
     #[serde(default)]
     pub api_key_env: Option<String>,
@@ -209,6 +212,9 @@ fn default_request_timeout_s() -> f64 {
 fn default_retries() -> u32 {
     4
 }
+fn default_retry_backoff_ms() -> u64 {
+    250
+}
 
 impl Default for ServerConfig {
     fn default() -> Self {
@@ -220,6 +226,7 @@ impl Default for ServerConfig {
             startup_timeout_s: default_startup_timeout_s(),
             request_timeout_s: default_request_timeout_s(),
             retries: default_retries(),
+            retry_backoff_ms: default_retry_backoff_ms(),
             api_key_env: None,
         }
     }

@@ -30,6 +30,9 @@ baseline_s = 0.05
 energy = "fake"
 estimated_request_s = 0.03
 
+[server]
+retry_backoff_ms = 20
+
 [generation]
 temperature = 0.7
 top_p = 0.9

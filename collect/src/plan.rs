@@ -284,6 +284,22 @@ fn describe_changes(changes: &[Change]) -> String {
         }
 }
 
+/// True when a folder without manifest holds nothing but what an interrupted creation leaves:
+/// an empty `trials/`, the staging folder, server logs, temporary files of atomic writes.
+fn only_creation_leftovers(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.filter_map(|e| e.ok()).all(|e| {
+        let name = e.file_name().to_string_lossy().into_owned();
+        match name.as_str() {
+            dataset::store::TRIALS_DIR => std::fs::read_dir(e.path()).is_ok_and(|mut d| d.next().is_none()),
+            dataset::store::STAGING_DIR | "logs" => true,
+            _ => name.contains(".tmp-"),
+        }
+    })
+}
+
 fn create(out: &Path, design: &Design, created_by: &str, force: bool) -> Result<Prepared> {
     let manifest = Manifest::new(created_by, design.simulated, design.to_description());
     let dataset = Dataset::create(out, &manifest, force)?;
@@ -302,12 +318,7 @@ fn create(out: &Path, design: &Design, created_by: &str, force: bool) -> Result<
 /// refused unless `force` (which starts over); more repetitions only append trials.
 pub fn prepare(out: &Path, design: &Design, force: bool, created_by: &str) -> Result<Prepared> {
     if !Dataset::exists(out) {
-        if out.is_dir()
-            && std::fs::read_dir(out)
-                .map(|mut d| d.next().is_some())
-                .unwrap_or(false)
-            && !force
-        {
+        if out.is_dir() && !only_creation_leftovers(out) && !force {
             bail!(
                 "{} exists, is not empty and holds no dataset; choose another --out or pass --force",
                 out.display()
@@ -402,7 +413,7 @@ pub fn prepare(out: &Path, design: &Design, force: bool, created_by: &str) -> Re
             done.len(),
             runs.len(),
             if failed > 0 {
-                format!(", {failed} failed trial(s) will be redone")
+                format!(", {failed} failed or unfinished trial(s) will be redone")
             } else {
                 String::new()
             }

@@ -102,6 +102,7 @@ pub fn client_settings(config: &Config) -> Result<ClientSettings> {
     Ok(ClientSettings {
         timeout: Duration::from_secs_f64(config.server.request_timeout_s.max(1.0)),
         retries: config.server.retries,
+        backoff: Duration::from_millis(config.server.retry_backoff_ms),
         api_key,
         ..ClientSettings::default()
     })
@@ -111,6 +112,12 @@ pub fn client_settings(config: &Config) -> Result<ClientSettings> {
 pub async fn run(study: &Study, interrupt: impl Future<Output = ()>) -> Result<Summary> {
     let started = Instant::now();
     let config = &study.config;
+    let client = ChatClient::new(client_settings(config)?)?;
+    let mut lifecycle = Lifecycle::new(config, study.endpoint.as_deref(), &study.out)?;
+    if !Dataset::exists(&study.out) {
+        // Bad input must not leave an empty dataset behind.
+        lifecycle.check(client.http()).await?;
+    }
     let prepared = plan::prepare(&study.out, &study.design, study.force, &study.created_by)?;
     let mut summary = Summary {
         out: study.out.clone(),
@@ -141,8 +148,6 @@ pub async fn run(study: &Study, interrupt: impl Future<Output = ()>) -> Result<S
         summary.elapsed_s = started.elapsed().as_secs_f64();
         return Ok(summary);
     }
-    let client = ChatClient::new(client_settings(config)?)?;
-    let mut lifecycle = Lifecycle::new(config, study.endpoint.as_deref(), &study.out)?;
     lifecycle.check(client.http()).await?;
     let (recorder, notes) = sampler::open(&study.energy, config.interval_ms, &study.fake_energy)?;
     for n in &notes {
