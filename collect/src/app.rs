@@ -233,6 +233,9 @@ pub fn print_plan(study: &Study, out: &mut dyn Write) -> Result<()> {
     } else {
         writeln!(out, "dataset {} will be created", study.out.display())?;
     }
+    if !study.only.is_empty() {
+        writeln!(out, "--only selects {} of these trials for this run", todo.len())?;
+    }
     writeln!(out, "order (seed {}):", d.seed)?;
     writeln!(out, "{:>6}  {:<28} {:<36} task", "order", "run_id", "model")?;
     for r in todo {

@@ -395,6 +395,27 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// Removes `.` and `name/..` pairs from a path without touching the file system, so messages
+/// show `prompts` rather than `experiments/../prompts`.
+pub fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out: Vec<Component<'_>> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    if out.is_empty() {
+        PathBuf::from(".")
+    } else {
+        out.iter().collect()
+    }
+}
+
 impl Config {
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
@@ -536,7 +557,7 @@ impl Config {
                     .into(),
             ));
         }
-        let prompts = e.prompts.map_or_else(|| base.join("prompts"), |p| base.join(p));
+        let prompts = normalize(&e.prompts.map_or_else(|| base.join("prompts"), |p| base.join(p)));
         Ok(Config {
             path: Some(path.to_path_buf()),
             hash: format!("{:016x}", xxhash_rust::xxh3::xxh3_64(text.as_bytes())),

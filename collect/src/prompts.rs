@@ -91,7 +91,7 @@ pub fn task_file(dir: &Path, task: &str) -> PathBuf {
 pub fn load(dir: &Path, tasks: &[String], max: Option<usize>) -> Result<Vec<TaskPrompts>> {
     if !dir.is_dir() {
         bail!(
-            "prompts folder {} does not exist (pass --prompts DIR with one <Task>.jsonl per task; \
+            "the prompts folder `{}` does not exist (pass --prompts DIR with one <Task>.jsonl per task; \
              the published prompts are in greenlab-angels-2025/prompts)",
             dir.display()
         );
