@@ -14,7 +14,12 @@ fn read(path: &std::path::Path) -> (Vec<String>, Vec<Row>) {
     let h: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
     let rows = r
         .records()
-        .map(|rec| h.iter().cloned().zip(rec.unwrap().iter().map(str::to_string)).collect())
+        .map(|rec| {
+            h.iter()
+                .cloned()
+                .zip(rec.unwrap().iter().map(str::to_string))
+                .collect()
+        })
         .collect();
     (h, rows)
 }
@@ -39,27 +44,67 @@ fn rq1_1_with_published_accounting_agrees_with_the_published_tables() {
     assert_eq!(
         dh[..17],
         [
-            "rq", "accounting", "level", "metric", "group", "n", "mean", "median", "var", "sd", "min", "max",
-            "iqr", "mean_ci_low", "mean_ci_high", "median_ci_low", "median_ci_high"
+            "rq",
+            "accounting",
+            "level",
+            "metric",
+            "group",
+            "n",
+            "mean",
+            "median",
+            "var",
+            "sd",
+            "min",
+            "max",
+            "iqr",
+            "mean_ci_low",
+            "mean_ci_high",
+            "median_ci_low",
+            "median_ci_high"
         ]
     );
     // The published run-level mean energy per generation (J) and group sizes.
-    let expected = [("2", 81556.687, 6), ("3", 76065.623, 6), ("3.1", 70402.652, 6), ("3.2", 25930.612, 12)];
+    let expected = [
+        ("2", 81556.687, 6),
+        ("3", 76065.623, 6),
+        ("3.1", 70402.652, 6),
+        ("3.2", 25930.612, 12),
+    ];
     for (g, mean, n) in expected {
         let row = desc
             .iter()
-            .find(|r| r["rq"] == "RQ1.1" && r["level"] == "run" && r["metric"] == "energy_j" && r["group"] == g)
+            .find(|r| {
+                r["rq"] == "RQ1.1" && r["level"] == "run" && r["metric"] == "energy_j" && r["group"] == g
+            })
             .unwrap_or_else(|| panic!("no RQ1.1 row for generation {g}"));
         assert_eq!(row["accounting"], "published");
         assert_eq!(row["n"], n.to_string());
-        assert!((num(row, "mean") - mean).abs() < 5e-4, "generation {g}: {}", row["mean"]);
+        assert!(
+            (num(row, "mean") - mean).abs() < 5e-4,
+            "generation {g}: {}",
+            row["mean"]
+        );
     }
     let (th, tests) = read(&out.path().join("tables/tests.csv"));
     assert_eq!(
         th[..16],
         [
-            "rq", "accounting", "level", "metric", "test", "comparison", "statistic", "df", "df2", "p_value",
-            "p_adjusted", "effect_size", "effect_name", "effect_ci_low", "effect_ci_high", "n"
+            "rq",
+            "accounting",
+            "level",
+            "metric",
+            "test",
+            "comparison",
+            "statistic",
+            "df",
+            "df2",
+            "p_value",
+            "p_adjusted",
+            "effect_size",
+            "effect_name",
+            "effect_ci_low",
+            "effect_ci_high",
+            "n"
         ]
     );
     let kw = tests
@@ -74,8 +119,15 @@ fn rq1_1_with_published_accounting_agrees_with_the_published_tables() {
 
     // Every test name is one of the documented ones; pairs read "A - B" in generation order.
     let allowed = [
-        "shapiro_wilk", "levene_median", "kruskal_wallis", "dunn", "anova", "welch_anova", "welch_t",
-        "mann_whitney", "spearman",
+        "shapiro_wilk",
+        "levene_median",
+        "kruskal_wallis",
+        "dunn",
+        "anova",
+        "welch_anova",
+        "welch_t",
+        "mann_whitney",
+        "spearman",
     ];
     for r in &tests {
         assert!(allowed.contains(&r["test"].as_str()), "{r:?}");
@@ -86,7 +138,10 @@ fn rq1_1_with_published_accounting_agrees_with_the_published_tables() {
         .filter(|r| r["rq"] == "RQ1.1" && r["level"] == "run" && r["test"] == "dunn")
         .map(|r| r["comparison"].as_str())
         .collect();
-    assert_eq!(dunn, ["2 - 3", "2 - 3.1", "2 - 3.2", "3 - 3.1", "3 - 3.2", "3.1 - 3.2"]);
+    assert_eq!(
+        dunn,
+        ["2 - 3", "2 - 3.1", "2 - 3.2", "3 - 3.1", "3 - 3.2", "3.1 - 3.2"]
+    );
     let successive: Vec<&str> = tests
         .iter()
         .filter(|r| r["rq"] == "RQ1.1" && r["level"] == "run" && r["test"] == "welch_t")
@@ -95,7 +150,14 @@ fn rq1_1_with_published_accounting_agrees_with_the_published_tables() {
     assert_eq!(successive, ["2 - 3", "3 - 3.1", "3.1 - 3.2"]);
 
     // Every trial-level test is also reported at run level.
-    let key = |r: &Row| (r["rq"].clone(), r["metric"].clone(), r["test"].clone(), r["subset"].clone());
+    let key = |r: &Row| {
+        (
+            r["rq"].clone(),
+            r["metric"].clone(),
+            r["test"].clone(),
+            r["subset"].clone(),
+        )
+    };
     let run: std::collections::HashSet<_> = tests.iter().filter(|r| r["level"] == "run").map(key).collect();
     for r in tests.iter().filter(|r| r["level"] == "trial") {
         assert!(run.contains(&key(r)), "trial-level test without run level: {r:?}");
@@ -114,8 +176,16 @@ fn rq1_1_with_published_accounting_agrees_with_the_published_tables() {
         .filter(|r| r["rq"] == "RQ2" && r["test"] == "kruskal_wallis")
         .map(|r| r["subset"].as_str())
         .collect();
-    assert_eq!(rq2_tasks.into_iter().collect::<Vec<_>>(), ["BoolQ", "CB", "COPA", "RTE", "WSC", "WiC"]);
-    for file in ["rq1_1_descriptive.csv", "rq1_1_omnibus.csv", "rq1_1_pairwise.csv", "rq3_1_correlations.csv"] {
+    assert_eq!(
+        rq2_tasks.into_iter().collect::<Vec<_>>(),
+        ["BoolQ", "CB", "COPA", "RTE", "WSC", "WiC"]
+    );
+    for file in [
+        "rq1_1_descriptive.csv",
+        "rq1_1_omnibus.csv",
+        "rq1_1_pairwise.csv",
+        "rq3_1_correlations.csv",
+    ] {
         assert!(out.path().join("tables").join(file).is_file(), "{file}");
     }
 }
@@ -126,9 +196,17 @@ fn corrected_power_is_not_a_hundred_times_too_small() {
         return;
     };
     let out = tempfile::tempdir().unwrap();
-    common::analyze().arg(data).arg("--report").arg(out.path()).assert().success();
+    common::analyze()
+        .arg(data)
+        .arg("--report")
+        .arg(out.path())
+        .assert()
+        .success();
     let (_, desc) = read(&out.path().join("tables/descriptive.csv"));
-    for r in desc.iter().filter(|r| r["rq"] == "RQ3.2" && r["metric"] == "power_w" && r["level"] == "trial") {
+    for r in desc
+        .iter()
+        .filter(|r| r["rq"] == "RQ3.2" && r["metric"] == "power_w" && r["level"] == "trial")
+    {
         // The testbed draws hundreds of watts; the published RQ3.2 tables show single digits.
         assert!((100.0..1000.0).contains(&num(r, "mean")), "{r:?}");
     }
