@@ -27,6 +27,22 @@ pub fn run(command: Command) -> Result<i32> {
             Ok(0)
         }
         Command::Collect(o) => collect(&o),
+        Command::FakeServer(f) => {
+            let script = crate::fake_server::FakeScript {
+                models: if f.models.is_empty() {
+                    vec!["fake-model".into()]
+                } else {
+                    f.models
+                },
+                token_delay: f.token_delay,
+                ..Default::default()
+            };
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(crate::fake_server::serve_forever(script, f.port))?;
+            Ok(0)
+        }
     }
 }
 

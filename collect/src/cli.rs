@@ -38,6 +38,25 @@ pub enum Command {
     /// Sample the energy sources for a while without any endpoint and compare the GPU energy
     /// counter with integrated power (validation of the instrument)
     Probe(ProbeArgs),
+    /// Serve the in-process fake OpenAI-compatible server on a loopback port until killed (for
+    /// testing serve templates)
+    #[command(hide = true)]
+    FakeServer(FakeServerArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FakeServerArgs {
+    /// Loopback port
+    #[arg(long)]
+    pub port: u16,
+
+    /// Model ids to list in /v1/models (repeatable)
+    #[arg(long = "model")]
+    pub models: Vec<String>,
+
+    /// Delay between tokens, ms
+    #[arg(long, default_value_t = 1)]
+    pub token_delay_ms: u64,
 }
 
 #[derive(Debug, Args)]

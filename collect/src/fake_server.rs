@@ -279,6 +279,20 @@ fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
+/// Serves on `127.0.0.1:<port>` until the process is killed (`collect fake-server`).
+pub async fn serve_forever(script: FakeScript, port: u16) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .with_context(|| format!("fake server: cannot bind 127.0.0.1:{port}"))?;
+    let state = Arc::new(AppState {
+        script,
+        stats: Arc::new(Stats::default()),
+    });
+    axum::serve(listener, router(state))
+        .await
+        .context("fake server failed")
+}
+
 /// A running fake server; stops when dropped.
 #[derive(Debug)]
 pub struct FakeServer {

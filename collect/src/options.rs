@@ -5,6 +5,7 @@ use crate::cli::{Cli, CollectArgs, Command as CliCommand, DEFAULT_OUT, DEMO_OUT,
 use crate::sampler::EnergySelection;
 use anyhow::{Result, bail};
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// What to do.
 #[derive(Debug, Clone)]
@@ -13,6 +14,19 @@ pub enum Command {
     Collect(CollectOptions),
     /// Sample without an endpoint.
     Probe(ProbeOptions),
+    /// Serve the fake server until killed (hidden; for tests of serve templates).
+    FakeServer(FakeServerOptions),
+}
+
+/// Options of the hidden `collect fake-server`.
+#[derive(Debug, Clone)]
+pub struct FakeServerOptions {
+    /// Loopback port.
+    pub port: u16,
+    /// Model ids listed.
+    pub models: Vec<String>,
+    /// Delay between tokens.
+    pub token_delay: Duration,
 }
 
 /// `--only model=M,task=T`: either part may be absent.
@@ -190,6 +204,11 @@ impl Command {
     pub fn from_cli(cli: Cli) -> Result<Self> {
         match cli.command {
             Some(CliCommand::Probe(p)) => Ok(Command::Probe(ProbeOptions::from_args(p)?)),
+            Some(CliCommand::FakeServer(f)) => Ok(Command::FakeServer(FakeServerOptions {
+                port: f.port,
+                models: f.models,
+                token_delay: Duration::from_millis(f.token_delay_ms),
+            })),
             None => Ok(Command::Collect(CollectOptions::from_args(cli.collect)?)),
         }
     }
