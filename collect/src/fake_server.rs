@@ -271,6 +271,23 @@ async fn chat(State(st): State<Arc<AppState>>, body: axum::body::Bytes) -> Respo
     r
 }
 
+/// Serves `router` on `listener` with TCP_NODELAY on every connection (a streamed token is a
+/// small write; without it Nagle's algorithm and delayed ACKs add ~40 ms stalls), until
+/// `shutdown` resolves.
+async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
 fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/v1/models", get(models))
@@ -288,7 +305,7 @@ pub async fn serve_forever(script: FakeScript, port: u16) -> Result<()> {
         script,
         stats: Arc::new(Stats::default()),
     });
-    axum::serve(listener, router(state))
+    serve(listener, state, std::future::pending())
         .await
         .context("fake server failed")
 }
@@ -336,11 +353,10 @@ impl FakeServer {
                     let Ok(listener) = tokio::net::TcpListener::from_std(std_listener) else {
                         return;
                     };
-                    let _ = axum::serve(listener, router(state))
-                        .with_graceful_shutdown(async {
-                            let _ = rx.await;
-                        })
-                        .await;
+                    let _ = serve(listener, state, async {
+                        let _ = rx.await;
+                    })
+                    .await;
                 });
             })
             .context("fake server: cannot start its thread")?;
@@ -365,11 +381,10 @@ impl FakeServer {
             stats: stats.clone(),
         });
         tokio::spawn(async move {
-            let _ = axum::serve(listener, router(state))
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
+            let _ = serve(listener, state, async {
+                let _ = rx.await;
+            })
+            .await;
         });
         Ok(Self {
             base_url: format!("http://127.0.0.1:{port}"),
