@@ -63,6 +63,20 @@ pub fn run(opts: &Options) -> Result<()> {
     if summary.llm.as_ref().is_some_and(|(_, s)| s.interrupted) {
         bail!("interrupted; the finished judgments are stored and cached, rerun to judge the rest");
     }
+    if let Some((_, l)) = &summary.llm
+        && l.no_answer > 0
+        && l.no_answer == l.failed
+        && l.new == 0
+        && l.cached == 0
+        && let Some(llm) = &opts.llm
+    {
+        bail!(
+            "--endpoint {}: no judge call got an answer ({} tried); first error: {}",
+            llm.url,
+            l.no_answer,
+            l.first_error.as_deref().unwrap_or("unknown")
+        );
+    }
     if !judged_any {
         bail!(
             "{}: nothing to judge: no request has a gold label (attach them at import, or pass --prompts DIR) \

@@ -53,6 +53,9 @@ impl Summary {
                 "  {} HTTP requests, tokens used: {} prompt + {} completion; {:.1} s calling the judge ({rate:.1} new judgments/s)",
                 l.http_requests, l.prompt_tokens, l.completion_tokens, l.call_s
             );
+            if let Some(mode) = l.json_mode {
+                let _ = writeln!(s, "  JSON asked for by: {mode}");
+            }
             if l.interrupted {
                 let _ = writeln!(s, "  interrupted: rerun the same command to judge the rest");
             }

@@ -493,3 +493,66 @@ fn the_rate_limit_spaces_the_requests() {
     assert_eq!(fake.seen.requests(), 10);
     assert!(started.elapsed() >= std::time::Duration::from_millis(450));
 }
+
+#[test]
+fn ctrl_c_stores_what_was_judged_and_a_rerun_judges_the_rest() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let answers: Vec<String> = (0..40).map(|i| format!("No. Reply {i}.")).collect();
+    make_dataset(
+        &data,
+        &[TestTrial {
+            run_id: "t",
+            task: "BoolQ",
+            generation: "2",
+            rows: answers.iter().map(|a| (BOOLQ, a.as_str(), None)).collect(),
+        }],
+    );
+    let fake = fake_judge::start(Config {
+        delay_ms: 40,
+        ..Config::default()
+    });
+    let bin = assert_cmd::cargo::cargo_bin("judge");
+    let child = std::process::Command::new(bin)
+        .args([
+            "--quiet",
+            "--endpoint",
+            &fake.base_url,
+            "--model",
+            "fake-model",
+            "--jobs",
+            "2",
+        ])
+        .arg(&data)
+        .env_remove("OPENAI_API_KEY")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn judge");
+    let started = std::time::Instant::now();
+    while fake.seen.step("verdicts") < 10 && started.elapsed() < std::time::Duration::from_secs(60) {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(status.success());
+    let out = child.wait_with_output().expect("wait");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    let stored = judgments(&data, SCORER).len();
+    // Ten verdict calls had arrived; at most the two in flight were not finished.
+    assert!(
+        (8..40).contains(&stored),
+        "{stored} judgments stored at the interrupt"
+    );
+    let before = fake.seen.step("verdicts");
+    relevancy_args(&mut judge(), &fake.base_url)
+        .arg(&data)
+        .assert()
+        .success();
+    assert_eq!(judgments(&data, SCORER).len(), 40);
+    assert!(fake.seen.step("verdicts") - before <= 40 - stored);
+}

@@ -39,6 +39,15 @@ impl JsonMode {
         }
     }
 
+    /// How the summary names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            JsonMode::Schema => "json_schema",
+            JsonMode::Object => "json_object",
+            JsonMode::Plain => "instructions",
+        }
+    }
+
     fn weaker(self) -> Option<Self> {
         match self {
             JsonMode::Schema => Some(JsonMode::Object),

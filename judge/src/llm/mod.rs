@@ -57,6 +57,12 @@ pub struct LlmStats {
     pub cached: usize,
     /// Judgments without a score because the judge failed (cached failures included).
     pub failed: usize,
+    /// Of the failures, calls that never got an answer (not cached; asked again next run).
+    pub no_answer: usize,
+    /// The first error of a call without an answer.
+    pub first_error: Option<String>,
+    /// How JSON was asked for at the end (`json_schema`, `json_object`, `instructions`).
+    pub json_mode: Option<&'static str>,
     /// Requests not sent: the request itself failed, or the rubric needs a missing gold label.
     pub skipped: usize,
     /// HTTP requests made (retries included).
@@ -80,6 +86,13 @@ impl LlmStats {
         self.new += o.new;
         self.cached += o.cached;
         self.failed += o.failed;
+        self.no_answer += o.no_answer;
+        if self.first_error.is_none() {
+            self.first_error.clone_from(&o.first_error);
+        }
+        if o.json_mode.is_some() {
+            self.json_mode = o.json_mode;
+        }
         self.skipped += o.skipped;
         self.http_requests += o.http_requests;
         self.prompt_tokens += o.prompt_tokens;
@@ -297,7 +310,8 @@ impl LlmJudge {
             loop {
                 tokio::select! {
                     biased;
-                    _ = interrupt.wait_for(|stop| *stop) => {
+                    // A closed channel (no signal handling on this platform) never interrupts.
+                    Ok(_) = interrupt.wait_for(|stop| *stop) => {
                         run.stats.interrupted = true;
                         break;
                     }
@@ -318,6 +332,9 @@ impl LlmJudge {
         cache.sync()?;
         result?;
         run.stats.call_s = started.elapsed().as_secs_f64();
+        if !pending.is_empty() {
+            run.stats.json_mode = Some(self.client.json_mode().name());
+        }
         run.stats.http_requests = self.client.traffic.requests.load(Ordering::Relaxed) - before.0;
         run.stats.prompt_tokens = self.client.traffic.prompt_tokens.load(Ordering::Relaxed) - before.1;
         run.stats.completion_tokens =
@@ -354,6 +371,12 @@ impl LlmJudge {
             }
             Err(f) => {
                 run.stats.failed += who.len();
+                if !f.answered {
+                    run.stats.no_answer += who.len();
+                    if run.stats.first_error.is_none() {
+                        run.stats.first_error = Some(f.reason.clone());
+                    }
+                }
                 entry(
                     None,
                     f.reason.clone(),

@@ -6,8 +6,8 @@
 //! A rubric's prompts are part of its identity: change one and bump [`Rubric::version`], so
 //! the judge cache (keyed by the version) asks anew instead of reusing stale verdicts.
 
-mod correctness;
-mod relevancy;
+pub mod correctness;
+pub mod relevancy;
 
 pub use correctness::Correctness;
 pub use relevancy::Relevancy;
