@@ -76,6 +76,10 @@ fn a_small_real_model_judges_a_handful_of_requests() {
         let rows = judgments(&data, &scorer);
         assert_eq!(rows.len(), 3);
         for r in &rows {
+            eprintln!(
+                "{scorer} {} {}: {:?} {:?}",
+                r.run_id, r.request_index, r.score, r.reason
+            );
             match r.score {
                 Some(s) => assert!((0.0..=1.0).contains(&s), "{r:?}"),
                 None => assert!(

@@ -76,6 +76,8 @@ pub struct Reply {
     pub content: String,
     /// What it cost.
     pub usage: Usage,
+    /// True when generation stopped at the token limit (`finish_reason: length`).
+    pub truncated: bool,
 }
 
 /// Why a call brought no answer (after its retries).

@@ -267,6 +267,8 @@ impl Client {
         #[derive(Deserialize)]
         struct Choice {
             message: ChoiceMessage,
+            #[serde(default)]
+            finish_reason: Option<String>,
         }
         #[derive(Deserialize)]
         struct ChoiceMessage {
@@ -292,15 +294,16 @@ impl Client {
         self.traffic
             .completion_tokens
             .fetch_add(usage.completion_tokens, Ordering::Relaxed);
-        let content = c
+        let choice = c
             .choices
             .into_iter()
             .next()
-            .ok_or_else(|| CallError::Envelope("no choice in the answer".into()))?
-            .message
-            .content
-            .unwrap_or_default();
-        Ok(Reply { content, usage })
+            .ok_or_else(|| CallError::Envelope("no choice in the answer".into()))?;
+        Ok(Reply {
+            content: choice.message.content.unwrap_or_default(),
+            usage,
+            truncated: choice.finish_reason.as_deref() == Some("length"),
+        })
     }
 }
 

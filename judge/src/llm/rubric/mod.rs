@@ -160,6 +160,13 @@ pub async fn ask_json<T: DeserializeOwned>(
         match parse_strict::<T>(&reply.content).and_then(|v| check(&v).map(|()| v)) {
             Ok(v) => return Ok(v),
             Err(e) => {
+                let e = if reply.truncated {
+                    format!(
+                        "the answer was cut off at the token limit (--max-tokens) before it was complete ({e})"
+                    )
+                } else {
+                    e
+                };
                 if let Some(first) = first_error {
                     return Err(Failure {
                         reason: format!(
@@ -234,6 +241,7 @@ pub(crate) mod testing {
                             prompt_tokens: 10,
                             completion_tokens: 2,
                         },
+                        truncated: false,
                     })
             })
         }
