@@ -539,3 +539,25 @@ fn failed_line(row: &RunRow, t: &Trial) -> TrialLine {
         reason: t.failure_reason.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dataset::SampleColumn;
+
+    #[test]
+    fn the_gpu_state_sums_power_and_averages_temperature_over_gpus() {
+        let table = SampleTable {
+            time_ms: vec![0, 100],
+            columns: vec![
+                SampleColumn::new("GPU0_POWER (mWatts)", vec![100_000.0, 200_000.0]),
+                SampleColumn::new("GPU1_POWER (mWatts)", vec![50_000.0, 50_000.0]),
+                SampleColumn::new("GPU0_TEMPERATURE", vec![40.0, 50.0]),
+                SampleColumn::new("GPU1_TEMPERATURE", vec![30.0, 30.0]),
+            ],
+        };
+        assert_eq!(gpu_state(&table, false), (Some(37.5), Some(200.0)));
+        assert_eq!(gpu_state(&table, true), (Some(40.0), Some(250.0)));
+        assert_eq!(gpu_state(&SampleTable::default(), false), (None, None));
+    }
+}
