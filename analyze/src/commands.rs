@@ -171,6 +171,12 @@ pub fn audit(args: AuditArgs, quiet: bool) -> Result<()> {
 pub fn analyze(args: ReportArgs, quiet: bool) -> Result<()> {
     let accounting = parse_accounting(&args.accounting)?;
     let started = Instant::now();
+    // Progress: one line per stage with the time since the start.
+    let step = |what: String| {
+        if !quiet {
+            eprintln!("{what} ({:.0} ms)", started.elapsed().as_secs_f64() * 1e3);
+        }
+    };
     let loaded = load::load(
         &args.data,
         LoadOptions {
@@ -181,24 +187,29 @@ pub fn analyze(args: ReportArgs, quiet: bool) -> Result<()> {
         },
     )
     .with_context(|| format!("reading {}", args.data.display()))?;
+    step(format!(
+        "loaded {} trials from {}",
+        loaded.trials.len(),
+        args.data.display()
+    ));
     let rows = metrics::compute(&loaded, accounting);
     let trials = metrics::frame(&rows)?;
+    step(format!("computed the {} accounting", accounting.as_str()));
     let stats_started = Instant::now();
     let tables = questions::compute(&trials, accounting.as_str(), args.seed)?;
     let elapsed = stats_started.elapsed();
     match &args.report {
         Some(dir) => {
             let written = crate::tables::write_all(dir, &trials, &tables)?;
-            if !quiet {
-                eprintln!(
-                    "wrote {} tables into {} (statistics took {:.0} ms)",
-                    written.len(),
-                    dir.join("tables").display(),
-                    elapsed.as_secs_f64() * 1e3
-                );
-            }
+            step(format!(
+                "wrote {} tables into {} (statistics took {:.0} ms)",
+                written.len(),
+                dir.join("tables").display(),
+                elapsed.as_secs_f64() * 1e3
+            ));
             let published = published_tables(args.published_tables, &loaded)?;
             let audit = audit::run(&loaded, published);
+            step("audited the trials".to_string());
             let inputs = report::Inputs {
                 loaded: &loaded,
                 accounting,
@@ -214,15 +225,12 @@ pub fn analyze(args: ReportArgs, quiet: bool) -> Result<()> {
                 progress: !quiet,
             };
             let out = report::write(inputs, &opts)?;
-            if !quiet {
-                eprintln!(
-                    "wrote the report into {}: index.html ({:.2} MB), summary.md and {} figure files in {:.2} s",
-                    dir.display(),
-                    out.html_bytes as f64 / 1e6,
-                    out.files.len().saturating_sub(2),
-                    started.elapsed().as_secs_f64()
-                );
-            }
+            step(format!(
+                "wrote the report into {}: index.html ({:.2} MB), summary.md and {} figure files",
+                dir.display(),
+                out.html_bytes as f64 / 1e6,
+                out.files.len().saturating_sub(2),
+            ));
         }
         None => {
             print!("{}", crate::tables::summary_text(&tables));
