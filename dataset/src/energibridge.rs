@@ -167,10 +167,10 @@ pub fn parse_samples_csv(bytes: &[u8], path: &Path) -> Result<CsvRead> {
             let v = if field.is_empty() {
                 None
             } else {
-                match fast_float2::parse::<f64, _>(field) {
-                    Ok(v) if v.is_nan() => None,
-                    Ok(v) => Some(v),
-                    Err(_) => {
+                match parse_number(field) {
+                    Some(v) if v.is_nan() => None,
+                    Some(v) => Some(v),
+                    None => {
                         return Err(DatasetError::parse(
                             path,
                             line,
@@ -221,6 +221,17 @@ pub fn parse_samples_csv(bytes: &[u8], path: &Path) -> Result<CsvRead> {
         table: SampleTable { time_ms, columns },
         warnings,
     })
+}
+
+/// Parses one numeric cell. Most EnergiBridge cells are short non-negative integers (clock
+/// frequencies, memory sizes, milliwatts), which are converted directly — exactly, since up to
+/// 15 digits fit an f64's mantissa; everything else goes through `fast_float2`.
+fn parse_number(field: &[u8]) -> Option<f64> {
+    if !field.is_empty() && field.len() <= 15 && field.iter().all(u8::is_ascii_digit) {
+        let v = field.iter().fold(0u64, |acc, &b| acc * 10 + u64::from(b - b'0'));
+        return Some(v as f64);
+    }
+    fast_float2::parse::<f64, _>(field).ok()
 }
 
 fn line_of(e: &csv::Error, fallback: usize) -> u64 {
@@ -296,6 +307,26 @@ mod tests {
         assert_eq!(names, ["Delta", "GPU0_POWER (mWatts)", "CPU_ENERGY (J)"]);
         assert_eq!(r.table.column("CPU_ENERGY (J)").unwrap().values, vec![1.5, 2.5]);
         assert!(r.warnings.is_empty());
+    }
+
+    #[test]
+    fn integer_cells_parse_exactly_like_the_general_parser() {
+        for s in [
+            "0",
+            "7",
+            "800",
+            "5968",
+            "134868701184",
+            "999999999999999",
+            "1000000000000000",
+            "2.5",
+            "-3",
+            "1e3",
+        ] {
+            assert_eq!(parse_number(s.as_bytes()), s.parse::<f64>().ok(), "{s}");
+        }
+        assert_eq!(parse_number(b"abc"), None);
+        assert_eq!(parse_number(b""), None);
     }
 
     #[test]
