@@ -175,8 +175,8 @@ fn files_of_schema_version_1_read_with_the_new_columns_null() {
     let files = trial("run_3_repetition_7");
     ds.write_trial(&files, false).unwrap();
     let path = ds.trial_dir("run_3_repetition_7").join("requests.parquet");
-    let (batch, _) = dataset::table::read_batch(&path, None).unwrap();
-    let v1: Vec<usize> = dataset::schema::REQUESTS
+    let (batch, _) = table::read_batch(&path, None).unwrap();
+    let v1: Vec<usize> = schema::REQUESTS
         .columns
         .iter()
         .enumerate()
@@ -186,7 +186,7 @@ fn files_of_schema_version_1_read_with_the_new_columns_null() {
     let old: RecordBatch = batch.project(&v1).unwrap();
     let props = parquet::file::properties::WriterProperties::builder()
         .set_key_value_metadata(Some(vec![parquet::file::metadata::KeyValue::new(
-            dataset::schema::VERSION_KEY.to_string(),
+            schema::VERSION_KEY.to_string(),
             "1".to_string(),
         )]))
         .build();
@@ -210,10 +210,10 @@ fn a_file_of_a_newer_schema_version_is_refused() {
     let ds = Dataset::create(dir.path(), &Manifest::new("t", false, ""), false).unwrap();
     ds.write_trial(&trial("run_3_repetition_7"), false).unwrap();
     let path = ds.trial_dir("run_3_repetition_7").join("trial.parquet");
-    let (batch, _) = dataset::table::read_batch(&path, None).unwrap();
+    let (batch, _) = table::read_batch(&path, None).unwrap();
     let props = parquet::file::properties::WriterProperties::builder()
         .set_key_value_metadata(Some(vec![parquet::file::metadata::KeyValue::new(
-            dataset::schema::VERSION_KEY.to_string(),
+            schema::VERSION_KEY.to_string(),
             "99".to_string(),
         )]))
         .build();
