@@ -32,8 +32,9 @@ pub const REASONS: [&str; 5] = [
     "window edges",
 ];
 
-/// A part is named as a reason when it exceeds this fraction of the corrected energy.
-pub const REASON_FRACTION: f64 = 0.001;
+/// A part is named as a reason when it exceeds this many joules (anything smaller is rounding:
+/// the parts of a trial without a wrap, for instance, cancel to about 1e-9 J).
+pub const REASON_MIN_J: f64 = 0.01;
 
 /// One trial under both accountings.
 #[derive(Debug, Clone, PartialEq)]
@@ -72,7 +73,7 @@ impl TrialDifference {
 
     /// The reasons that matter for this trial, largest first, with their signed joules.
     pub fn reasons(&self) -> Vec<(&'static str, f64)> {
-        let threshold = REASON_FRACTION * self.corrected_j.abs();
+        let threshold = REASON_MIN_J;
         let mut out: Vec<(&'static str, f64)> = REASONS
             .iter()
             .zip(self.parts)
@@ -106,7 +107,7 @@ pub struct Comparison {
     pub corrected_j: f64,
     /// Σ of each part, J.
     pub parts: [f64; 5],
-    /// Trials per reason (the reason exceeds [`REASON_FRACTION`]).
+    /// Trials per reason (the part exceeds [`REASON_MIN_J`]).
     pub trials_per_reason: [usize; 5],
     /// RQ1.1 under each accounting: published, corrected.
     pub tests: [AccountingTest; 2],

@@ -387,7 +387,7 @@ energy = cpu + gpu + dram; &nbsp; duration = t<sub>last</sub> − t<sub>first</s
 &nbsp;&nbsp;+ (Σ P<sub>GPU</sub>/5000 − Cp.gpu) &nbsp;[200 ms assumption vs the trapezoid over real sample times]<br>
 &nbsp;&nbsp;− Cp.dram &nbsp;[DRAM not counted]<br>
 &nbsp;&nbsp;+ (Cp.energy − C) &nbsp;[window edges]</div>
-<p>A cause is listed for a trial when it exceeds 0.1 % of the corrected energy.</p>
+<p>A cause is listed for a trial when its part exceeds 0.01 J.</p>
 
 <h3>Levels</h3>
 <p><b>Trial level</b>: one observation per trial (repetition). <b>Run level</b>: one observation per treatment (model × task), the mean over its repetitions. J per billion parameters = run energy / model size in billions (parsed from labels such as <code>7B</code>, <code>6.7B</code>). Generations are ordered numerically (2 &lt; 3 &lt; 3.1 &lt; 3.2).</p>

@@ -131,7 +131,9 @@ pub fn times(r: f64) -> String {
 
 /// A signed percentage (`+15.3 %`).
 pub fn percent(x: f64) -> String {
-    if x.is_finite() {
+    if x.is_finite() && x != 0.0 && (100.0 * x).abs() < 0.05 {
+        format!("{:+.1e} %", 100.0 * x)
+    } else if x.is_finite() {
         format!("{:+.1} %", 100.0 * x)
     } else {
         "–".to_string()
