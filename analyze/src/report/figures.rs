@@ -192,12 +192,19 @@ fn box_figure(
         panels: vec![Panel {
             title: String::new(),
             x: Axis::categories(x_label, &names),
-            y: Axis::numeric(y_label, lo, hi, lo >= 0.0),
+            y: Axis::numeric(y_label, lo, hi, starts_at_zero(lo, hi)),
             marks,
         }],
         columns: 1,
         legend,
     }
+}
+
+/// Whether a positive axis should start at 0: yes when the data reach down to 40 % of their
+/// maximum anyway; no when they sit in a narrow band far from 0 (power at 330–360 W), where a
+/// zero-based axis would flatten every difference.
+fn starts_at_zero(lo: f64, hi: f64) -> bool {
+    lo >= 0.0 && lo <= 0.4 * hi
 }
 
 fn generation_legend<'g>(
@@ -903,23 +910,38 @@ fn energy_split(study: &Study<'_>) -> Figure {
     });
     let (_, hi) = bounds(order.iter().map(|r| r.energy_j));
     let (k, unit) = energy_unit(hi);
+    // One step-shaped polygon per component over all trials: seamless, and 3 shapes instead of
+    // one rectangle per trial and component.
     let mut marks = Vec::new();
-    for (i, r) in order.iter().enumerate() {
-        let x = i as f64;
-        let mut base = 0.0;
-        for (part, (_, colour)) in [r.gpu_j, r.cpu_j, r.dram_j.unwrap_or(0.0)].iter().zip(COMPONENTS) {
-            if *part > 0.0 {
-                marks.push(Mark::Rect {
-                    x0: x - 0.5,
-                    y0: base,
-                    x1: x + 0.5,
-                    y1: base + part * k,
-                    fill: Some(colour),
-                    stroke: None,
-                });
-                base += part * k;
-            }
+    let mut base = vec![0.0; order.len()];
+    for (c, (_, colour)) in COMPONENTS.iter().enumerate() {
+        let part = |r: &MetricsRow| match c {
+            0 => r.gpu_j,
+            1 => r.cpu_j,
+            _ => r.dram_j.unwrap_or(0.0),
+        };
+        if order.iter().all(|r| part(r) <= 0.0) {
+            continue;
         }
+        let top: Vec<f64> = order
+            .iter()
+            .zip(&base)
+            .map(|(r, b)| b + part(r).max(0.0) * k)
+            .collect();
+        let mut outline = Vec::with_capacity(4 * order.len());
+        for (i, t) in top.iter().enumerate() {
+            outline.push((i as f64 - 0.5, *t));
+            outline.push((i as f64 + 0.5, *t));
+        }
+        for (i, b) in base.iter().enumerate().rev() {
+            outline.push((i as f64 + 0.5, *b));
+            outline.push((i as f64 - 0.5, *b));
+        }
+        marks.push(Mark::Polygon {
+            points: outline,
+            fill: *colour,
+        });
+        base = top;
     }
     let mut ticks = Vec::new();
     let mut start = 0;

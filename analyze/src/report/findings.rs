@@ -6,7 +6,7 @@ use crate::audit::Audit;
 use crate::questions::{DescriptiveRow, Level, Tables, TestRow};
 use crate::report::Inputs;
 use crate::report::study::Study;
-use crate::report::table::{Table, count, joules, num, pval, times};
+use crate::report::table::{Table, count, joules, num, p_is, pval, times};
 use crate::stats::Effect;
 use std::collections::BTreeMap;
 
@@ -193,7 +193,7 @@ pub fn test_sentence(test: &str, statistic: f64, df: Option<f64>, p: f64, effect
     if let Some(df) = df {
         s.push_str(&format!(", df = {}", count(df)));
     }
-    s.push_str(&format!(", p = {}", pval(p)));
+    s.push_str(&format!(", {}", p_is("p", p)));
     if let Some(e) = effect {
         s.push_str(&format!(", {} = {}", effect_symbol(e.name), num(e.value)));
         if let Some((lo, hi)) = e.ci {
@@ -251,7 +251,7 @@ fn successive(
                 .and_then(|r| r.p_adjusted)
                 .map_or(String::new(), |p| {
                     let verdict = if p < ALPHA { "" } else { ", not significant" };
-                    format!("; Dunn p_adj = {}{verdict}", pval(p))
+                    format!("; Dunn {}{verdict}", p_is("p_adj", p))
                 });
             let (ma, mb) = (a.stats.mean, b.stats.mean);
             if m.score {
@@ -381,10 +381,10 @@ fn correlations(
         .map(|r| {
             if r.statistic.is_finite() {
                 format!(
-                    "{} ρ = {} (p_adj = {}, n = {})",
+                    "{} ρ = {} ({}, n = {})",
                     study.label(&r.comparison),
                     num(r.statistic),
-                    r.p_adjusted.map_or("–".into(), pval),
+                    r.p_adjusted.map_or("p_adj = –".into(), |p| p_is("p_adj", p)),
                     r.n
                 )
             } else {
@@ -697,7 +697,7 @@ pub fn sections(inputs: &Inputs<'_>, study: &Study<'_>) -> Vec<Section> {
         )
         .and_then(|r| r.p_adjusted)
         .map_or(String::new(), |p| {
-            format!(" (J per billion parameters, Dunn p_adj = {})", pval(p))
+            format!(" (J per billion parameters, Dunn {})", p_is("p_adj", p))
         });
         f.push(format!(
             "Within {}: the {large} model is {} larger than the {small} model and uses {} the energy per trial, \

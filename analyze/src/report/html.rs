@@ -95,7 +95,7 @@ fn table(out: &mut String, t: &Table) {
             if t.numeric.get(i).copied().unwrap_or(false) {
                 let _ = write!(out, "<td class=\"n\">{}</td>", esc(cell));
             } else {
-                let _ = write!(out, "<td>{}</td>", esc(cell));
+                let _ = write!(out, "<td>{}</td>", inline(cell));
             }
         }
         out.push_str("</tr>");
@@ -188,7 +188,8 @@ fn comparison(out: &mut String, report: &Report<'_>, counter: &mut usize) {
             "why",
         ],
         1,
-    );
+    )
+    .text_column(4);
     for (i, reason) in REASONS.iter().enumerate() {
         let mut row = vec![
             (*reason).to_string(),
@@ -260,7 +261,8 @@ fn comparison(out: &mut String, report: &Report<'_>, counter: &mut usize) {
             "reasons",
         ],
         3,
-    );
+    )
+    .text_column(11);
     for d in &c.trials {
         let mut row = vec![
             d.run_id.clone(),

@@ -25,6 +25,14 @@ impl Table {
         }
     }
 
+    /// Marks column `i` as text (left-aligned, free to wrap).
+    pub fn text_column(mut self, i: usize) -> Self {
+        if let Some(n) = self.numeric.get_mut(i) {
+            *n = false;
+        }
+        self
+    }
+
     /// Appends a row.
     pub fn push(&mut self, row: Vec<String>) {
         self.rows.push(row);
@@ -97,6 +105,15 @@ pub fn pval(p: f64) -> String {
     }
 }
 
+/// `p = 0.0128`, or `p < 1e-300` when the p-value underflowed to 0.
+pub fn p_is(name: &str, p: f64) -> String {
+    if p == 0.0 {
+        format!("{name} < 1e-300")
+    } else {
+        format!("{name} = {}", pval(p))
+    }
+}
+
 /// Joules in the most readable unit (J, kJ, MJ).
 pub fn joules(j: f64) -> String {
     let a = j.abs();
@@ -122,7 +139,10 @@ pub fn seconds(s: f64) -> String {
 
 /// A ratio as `2.72×`.
 pub fn times(r: f64) -> String {
-    if r.is_finite() {
+    if r.is_finite() && r < 1.1 {
+        // Small factors need a third decimal, or 1.004× reads as "1.00× more".
+        format!("{r:.3}×")
+    } else if r.is_finite() {
         format!("{r:.2}×")
     } else {
         "–".to_string()
