@@ -31,8 +31,8 @@ nav ol { columns: 3; margin: 8px 0; padding-left: 20px; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 8px 0; }
 dl.facts dt { font-weight: bold; }
 dl.facts dd { margin: 0; }
-table { border-collapse: collapse; margin: 10px 0 18px; font-size: 13px; }
-caption { text-align: left; font-weight: bold; padding: 4px 0; caption-side: top; }
+table { border-collapse: collapse; margin: 4px 0 18px; font-size: 13px; }
+.tcap { font-weight: bold; font-size: 13px; margin: 14px 0 0; }
 th, td { border-bottom: 1px solid var(--rule); padding: 3px 8px; vertical-align: top; }
 th { background: #f5f5f5; text-align: left; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
@@ -82,7 +82,7 @@ fn table(out: &mut String, t: &Table) {
     }
     let _ = write!(
         out,
-        "<div class=\"scroll\"><table><caption>{}</caption><thead><tr>",
+        "<p class=\"tcap\">{}</p><div class=\"scroll\"><table><thead><tr>",
         inline(&t.caption)
     );
     for h in &t.header {
