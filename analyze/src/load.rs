@@ -43,6 +43,10 @@ pub struct Loaded {
     pub simulated: bool,
     /// The manifest's description.
     pub description: String,
+    /// Tool and version that created the dataset (the manifest's `created_by`).
+    pub created_by: String,
+    /// Schema version the dataset was created with.
+    pub schema_version: u32,
 }
 
 /// A progress bar over `n` items (hidden when `show` is false).
@@ -102,6 +106,8 @@ pub fn load(path: &Path, opts: LoadOptions) -> Result<Loaded> {
         judgments: ds.read_judgments()?,
         simulated: manifest.simulated,
         description: manifest.description,
+        created_by: manifest.created_by,
+        schema_version: manifest.schema_version,
     })
 }
 

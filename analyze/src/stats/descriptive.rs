@@ -42,7 +42,7 @@ pub struct Descriptive {
 ///   (R `t.test(x)$conf.int`).
 /// * `median_ci` is a percentile bootstrap: [`DEFAULT_RESAMPLES`] (2000) resamples of size n
 ///   drawn with replacement by [`bootstrap::percentile_bootstrap`] from
-///   `ChaCha8Rng::seed_from_u64(seed)` (indices `rng.next_u64() % n`, see
+///   `ChaCha8Rng::seed_from_u64(seed)` (indices `(rng.next_u32() · n) >> 32`, see
 ///   [`bootstrap::draw_index`]); the bounds are the type-7 quantiles at 0.025 and 0.975 of the
 ///   2000 bootstrap medians. The same `x` and `seed` always give the same interval.
 ///
