@@ -145,6 +145,10 @@ pub struct ProbeArgs {
     #[arg(long, value_name = "SECS", default_value_t = 30.0)]
     pub seconds: f64,
 
+    /// Least time between two reads of the NVML energy counter, milliseconds; 0 = every sample
+    #[arg(long, value_name = "MS", default_value_t = 1000.0)]
+    pub counter_interval_ms: f64,
+
     /// Also write the figures as JSON to FILE
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,

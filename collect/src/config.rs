@@ -98,6 +98,8 @@ struct RawExperiment {
     energy: String,
     #[serde(default = "default_estimated_request_s")]
     estimated_request_s: f64,
+    #[serde(default = "default_counter_interval_ms")]
+    nvml_counter_interval_ms: f64,
 }
 
 fn default_cooldown_s() -> f64 {
@@ -117,6 +119,9 @@ fn default_energy() -> String {
 }
 fn default_estimated_request_s() -> f64 {
     1.4
+}
+fn default_counter_interval_ms() -> f64 {
+    1000.0
 }
 
 #[derive(Debug, Deserialize)]
@@ -372,6 +377,8 @@ pub struct Config {
     pub energy: String,
     /// Expected seconds per request, for `--dry-run`'s estimate.
     pub estimated_request_s: f64,
+    /// Least time between two reads of NVML's energy counter, ms (0 = every sample).
+    pub nvml_counter_interval_ms: f64,
     /// How the models are served.
     pub server: ServerConfig,
     /// Sampling settings.
@@ -574,6 +581,7 @@ impl Config {
             concurrency: e.concurrency,
             energy: e.energy,
             estimated_request_s: e.estimated_request_s,
+            nvml_counter_interval_ms: e.nvml_counter_interval_ms,
             server,
             generation: raw.generation,
             models,

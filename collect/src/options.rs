@@ -111,6 +111,8 @@ pub struct ProbeOptions {
     pub interval_ms: f64,
     /// Duration, s.
     pub seconds: f64,
+    /// Least time between NVML counter reads, ms.
+    pub counter_interval_ms: f64,
     /// JSON output file.
     pub json: Option<PathBuf>,
 }
@@ -190,10 +192,13 @@ impl ProbeOptions {
         if seconds * 1000.0 < 2.0 * interval_ms {
             bail!("--seconds {seconds}: the probe must last at least two intervals");
         }
+        let counter_interval_ms =
+            positive("--counter-interval-ms", Some(a.counter_interval_ms), 0.0)?.unwrap_or(1000.0);
         Ok(Self {
             energy,
             interval_ms,
             seconds,
+            counter_interval_ms,
             json: a.json,
         })
     }

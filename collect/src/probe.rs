@@ -6,7 +6,7 @@
 //! ≤ 0.5 % of a core at 200 ms and ≤ 3 % at 10 ms).
 
 use crate::options::ProbeOptions;
-use crate::sampler::{self, fake::FakeScript};
+use crate::sampler::{self, SamplerSettings, fake::FakeScript};
 use anyhow::{Context, Result, bail};
 use dataset::accounting::{Window, corrected};
 use dataset::{Channel, SampleTable};
@@ -19,12 +19,17 @@ use std::time::Duration;
 pub struct GpuProbe {
     /// GPU index.
     pub gpu: u32,
-    /// Energy from the counter over the probe, J (None without counter).
+    /// Energy from the counter between its first and last reading, J (None without counter).
     pub counter_j: Option<f64>,
-    /// Energy from integrating power over the probe, J (None without power).
+    /// Energy from integrating `GPU<i>_POWER (mWatts)` over the same span, J.
     pub power_integral_j: Option<f64>,
-    /// (integral − counter) / counter.
+    /// (power integral − counter) / counter.
     pub relative_difference: Option<f64>,
+    /// Energy from integrating the 1 s average power `GPU<i>_POWER_AVERAGE (mWatts)`, J, when
+    /// the power channel is the instantaneous reading.
+    pub average_power_integral_j: Option<f64>,
+    /// (average power integral − counter) / counter.
+    pub average_relative_difference: Option<f64>,
     /// Mean power, W (from the counter where there is one).
     pub mean_power_w: Option<f64>,
 }
@@ -52,17 +57,40 @@ pub struct ProbeReport {
     pub provenance: serde_json::Value,
 }
 
-/// The per-GPU figures of a recording.
+/// The first and last valid (time, value) of a column.
+fn valid_ends(table: &SampleTable, name: &str) -> Option<((i64, f64), (i64, f64))> {
+    let c = table.column(name)?;
+    let mut valid = (0..table.len()).filter_map(|i| c.get(i).map(|v| (table.time_ms[i], v)));
+    let first = valid.next()?;
+    let last = valid.next_back().unwrap_or(first);
+    Some((first, last))
+}
+
+/// Trapezoid integral of one power column over `[start_ms, end_ms]`, J (through the contract's
+/// corrected accounting, given only that column).
+fn power_integral(table: &SampleTable, name: &str, start_ms: i64, end_ms: i64) -> Option<f64> {
+    let c = table.column(name)?;
+    let only = SampleTable {
+        time_ms: table.time_ms.clone(),
+        columns: vec![dataset::SampleColumn {
+            name: "GPU0_POWER (mWatts)".into(),
+            ..c.clone()
+        }],
+    };
+    let window = Window {
+        start_ms,
+        end_ms,
+        resolution_ms: 1,
+    };
+    Some(corrected(&only, window).gpu_j)
+}
+
+/// The per-GPU figures of a recording: each power channel is integrated over the span between
+/// the counter's first and last readings (the whole recording without counter).
 pub fn analyse(table: &SampleTable) -> Vec<GpuProbe> {
     let (Some(&first), Some(&last)) = (table.time_ms.first(), table.time_ms.last()) else {
         return Vec::new();
     };
-    let window = Window {
-        start_ms: first,
-        end_ms: last,
-        resolution_ms: 1,
-    };
-    let span_s = (last - first) as f64 / 1000.0;
     let mut gpus: Vec<u32> = table
         .columns
         .iter()
@@ -75,26 +103,28 @@ pub fn analyse(table: &SampleTable) -> Vec<GpuProbe> {
     gpus.dedup();
     gpus.into_iter()
         .map(|i| {
-            let only = |name: String| {
-                table.column(&name).map(|c| SampleTable {
-                    time_ms: table.time_ms.clone(),
-                    columns: vec![c.clone()],
-                })
-            };
-            let counter_j = only(format!("GPU{i}_ENERGY (mJ)")).map(|t| corrected(&t, window).gpu_j);
-            let power_integral_j =
-                only(format!("GPU{i}_POWER (mWatts)")).map(|t| corrected(&t, window).gpu_j);
-            let relative_difference = match (counter_j, power_integral_j) {
+            let ends = valid_ends(table, &format!("GPU{i}_ENERGY (mJ)"));
+            let (start, end) = ends.map_or((first, last), |(a, b)| (a.0, b.0));
+            let counter_j = ends.map(|(a, b)| (b.1 - a.1) / 1000.0);
+            let power_integral_j = power_integral(table, &format!("GPU{i}_POWER (mWatts)"), start, end);
+            let average_power_integral_j =
+                power_integral(table, &format!("GPU{i}_POWER_AVERAGE (mWatts)"), start, end);
+            let rel = |p: Option<f64>| match (counter_j, p) {
                 (Some(c), Some(p)) if c > 0.0 => Some((p - c) / c),
                 _ => None,
             };
-            let energy = counter_j.or(power_integral_j);
+            let span_s = (end - start) as f64 / 1000.0;
             GpuProbe {
                 gpu: i,
                 counter_j,
                 power_integral_j,
-                relative_difference,
-                mean_power_w: energy.filter(|_| span_s > 0.0).map(|e| e / span_s),
+                relative_difference: rel(power_integral_j),
+                average_power_integral_j,
+                average_relative_difference: rel(average_power_integral_j),
+                mean_power_w: counter_j
+                    .or(power_integral_j)
+                    .filter(|_| span_s > 0.0)
+                    .map(|e| e / span_s),
             }
         })
         .collect()
@@ -102,7 +132,11 @@ pub fn analyse(table: &SampleTable) -> Vec<GpuProbe> {
 
 /// Runs the probe and prints (and optionally writes) its report.
 pub fn run(opts: &ProbeOptions, out: &mut dyn Write) -> Result<ProbeReport> {
-    let (mut recorder, notes) = sampler::open(&opts.energy, opts.interval_ms, &FakeScript::default())?;
+    let settings = SamplerSettings {
+        interval_ms: opts.interval_ms,
+        counter_interval_ms: opts.counter_interval_ms,
+    };
+    let (mut recorder, notes) = sampler::open(&opts.energy, settings, &FakeScript::default())?;
     for n in notes {
         eprintln!("{n}");
     }
@@ -164,19 +198,21 @@ pub fn print(r: &ProbeReport, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(out, "no GPU channel was sampled")?;
         return Ok(());
     }
+    let pct = |d: Option<f64>| d.map_or_else(|| "-".into(), |d| format!("{:+.3} %", d * 100.0));
     writeln!(
         out,
-        "gpu  counter_J      power_integral_J  difference  mean_power_W"
+        "gpu  counter_J      power_integral_J  difference  avg_power_integral_J  difference  mean_power_W"
     )?;
     for g in &r.gpus {
         writeln!(
             out,
-            "{:<4} {:<14} {:<17} {:<11} {}",
+            "{:<4} {:<14} {:<17} {:<11} {:<21} {:<11} {}",
             g.gpu,
             opt(g.counter_j, 3),
             opt(g.power_integral_j, 3),
-            g.relative_difference
-                .map_or_else(|| "-".into(), |d| format!("{:+.3} %", d * 100.0)),
+            pct(g.relative_difference),
+            opt(g.average_power_integral_j, 3),
+            pct(g.average_relative_difference),
             opt(g.mean_power_w, 2)
         )?;
     }

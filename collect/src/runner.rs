@@ -13,7 +13,7 @@ use crate::progress::{Progress, TrialLine};
 use crate::prompts::TaskPrompts;
 use crate::provenance::RunProvenance;
 use crate::sampler::fake::FakeScript;
-use crate::sampler::{self, EnergySelection, Recorder};
+use crate::sampler::{self, EnergySelection, Recorder, SamplerSettings};
 use crate::server::{Lifecycle, ServerInfo};
 use anyhow::{Context, Result, bail};
 use dataset::accounting::{Accounting, metrics_row};
@@ -149,13 +149,18 @@ pub async fn run(study: &Study, interrupt: impl Future<Output = ()>) -> Result<S
         return Ok(summary);
     }
     lifecycle.check(client.http()).await?;
-    let (recorder, notes) = sampler::open(&study.energy, config.interval_ms, &study.fake_energy)?;
+    let settings = SamplerSettings {
+        interval_ms: config.interval_ms,
+        counter_interval_ms: config.nvml_counter_interval_ms,
+    };
+    let (recorder, notes) = sampler::open(&study.energy, settings, &study.fake_energy)?;
     for n in &notes {
         progress.note(n);
     }
     summary.notes.extend(notes);
     let settings = serde_json::json!({
         "interval_ms": config.interval_ms,
+        "nvml_counter_interval_ms": config.nvml_counter_interval_ms,
         "cooldown_s": config.cooldown_s,
         "cooldown_until_idle": config.cooldown_until_idle,
         "baseline_s": config.baseline_s,

@@ -42,7 +42,7 @@ impl EnergiBridgeRecorder {
                  see https://github.com/tdurieux/EnergiBridge)"
             );
         };
-        let gpu = super::nvml::NvmlSource::open(interval_ms).is_ok();
+        let gpu = super::nvml::NvmlSource::open(super::SamplerSettings::new(interval_ms)).is_ok();
         Ok(Self {
             binary,
             interval_ms,

@@ -56,6 +56,13 @@ pub trait Source: Send + fmt::Debug {
     }
     /// Called before each recording starts.
     fn start(&mut self) {}
+    /// Called just before the last sample of a recording (sources that read some channels
+    /// only now and then read them all on the last sample, so every recording ends with them).
+    fn before_last_sample(&mut self) {}
+    /// Energy or power readings that failed since the last call (stored as missing values).
+    fn take_errors(&mut self) -> u64 {
+        0
+    }
     /// Called before a trial of `model`; `power_hint_w` is the config's `power_w` for it.
     fn begin_trial(&mut self, _model: &str, _power_hint_w: Option<f64>) {}
 }
@@ -178,18 +185,40 @@ impl fmt::Display for EnergySelection {
     }
 }
 
+/// How to sample.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SamplerSettings {
+    /// Interval between samples, ms.
+    pub interval_ms: f64,
+    /// Least time between two reads of NVML's energy counter, ms (0 = every sample). Reading
+    /// it costs ~3.9 ms of CPU on an H200 (driver 580), against microseconds for power; see
+    /// `nvml.rs`.
+    pub counter_interval_ms: f64,
+}
+
+impl SamplerSettings {
+    /// Every channel at `interval_ms`, the NVML counter at most once per second.
+    pub fn new(interval_ms: f64) -> Self {
+        Self {
+            interval_ms,
+            counter_interval_ms: 1000.0,
+        }
+    }
+}
+
 /// Opens the selected sources. `auto` takes NVML and RAPL where they work and always procfs;
 /// what it skipped and why is returned as notes.
 pub fn open(
     selection: &EnergySelection,
-    interval_ms: f64,
+    settings: SamplerSettings,
     fake: &fake::FakeScript,
 ) -> Result<(Box<dyn Recorder>, Vec<String>)> {
+    let interval_ms = settings.interval_ms;
     let mut notes = Vec::new();
     let mut sources: Vec<Box<dyn Source>> = Vec::new();
     match selection {
         EnergySelection::Auto => {
-            match nvml::NvmlSource::open(interval_ms) {
+            match nvml::NvmlSource::open(settings) {
                 Ok(s) => sources.push(Box::new(s)),
                 Err(e) => notes.push(format!("energy: no NVML ({e:#})")),
             }
@@ -208,7 +237,7 @@ pub fn open(
         EnergySelection::List(kinds) => {
             for kind in kinds {
                 match kind {
-                    SourceKind::Nvml => sources.push(Box::new(nvml::NvmlSource::open(interval_ms)?)),
+                    SourceKind::Nvml => sources.push(Box::new(nvml::NvmlSource::open(settings)?)),
                     SourceKind::Rapl => sources.push(Box::new(rapl::RaplSource::open()?)),
                     SourceKind::Procfs => sources.push(Box::new(procfs::ProcfsSource::open()?)),
                     SourceKind::Fake => sources.push(Box::new(fake::FakeSource::new(fake.clone()))),
@@ -344,16 +373,14 @@ impl PollingRecorder {
     }
 }
 
-/// Reads one row; returns its time and how many energy/power channels failed (the other
-/// channels may be missing on purpose, see `nvml.rs`).
-fn sample_row(sources: &mut [Box<dyn Source>], row: &mut Vec<Option<f64>>, energy: &[bool]) -> (i64, u64) {
+/// Reads one row, timestamped just before the reads; returns its time.
+fn sample_row(sources: &mut [Box<dyn Source>], row: &mut Vec<Option<f64>>) -> i64 {
     row.clear();
     let time_ms = clock().now_ms();
     for s in sources.iter_mut() {
         s.read(time_ms, row);
     }
-    let failed = row.iter().zip(energy).filter(|(v, e)| **e && v.is_none()).count();
-    (time_ms, failed as u64)
+    time_ms
 }
 
 impl Recorder for PollingRecorder {
@@ -382,11 +409,6 @@ impl Recorder for PollingRecorder {
             bail!("the sampler is already running");
         };
         let n = self.specs.len();
-        let energy: Vec<bool> = self
-            .specs
-            .iter()
-            .map(|c| SampleTable::is_accounting_column(&c.name))
-            .collect();
         let interval = self.interval;
         let (stop_tx, stop_rx) = mpsc::channel::<()>();
         let (first_tx, first_rx) = mpsc::channel::<()>();
@@ -396,14 +418,13 @@ impl Recorder for PollingRecorder {
                 let cpu0 = thread_cpu_s();
                 let mut cols = Columns::new(n);
                 let mut row = Vec::with_capacity(n);
-                let mut errors = 0;
                 for s in sources.iter_mut() {
                     s.start();
+                    s.take_errors();
                 }
                 let t0 = Instant::now();
-                let (t, e) = sample_row(&mut sources, &mut row, &energy);
+                let t = sample_row(&mut sources, &mut row);
                 cols.push(t, &row);
-                errors += e;
                 let _ = first_tx.send(());
                 let mut k: u32 = 1;
                 loop {
@@ -418,9 +439,13 @@ impl Recorder for PollingRecorder {
                         stop_rx.recv_timeout(next - now),
                         Err(mpsc::RecvTimeoutError::Timeout)
                     );
-                    let (t, e) = sample_row(&mut sources, &mut row, &energy);
+                    if stop {
+                        for s in sources.iter_mut() {
+                            s.before_last_sample();
+                        }
+                    }
+                    let t = sample_row(&mut sources, &mut row);
                     cols.push(t, &row);
-                    errors += e;
                     if stop {
                         break;
                     }
@@ -430,6 +455,7 @@ impl Recorder for PollingRecorder {
                     (Some(a), Some(b)) => (b - a).max(0.0),
                     _ => 0.0,
                 };
+                let errors = sources.iter_mut().map(|s| s.take_errors()).sum();
                 (sources, cols, cpu_s, errors)
             })
             .context("cannot start the sampler thread")?;

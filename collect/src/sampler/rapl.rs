@@ -28,6 +28,7 @@ struct Domain {
 pub struct RaplSource {
     domains: Vec<Domain>,
     root: PathBuf,
+    errors: u64,
 }
 
 fn read_trim(p: &Path) -> std::io::Result<String> {
@@ -145,6 +146,7 @@ impl RaplSource {
         Ok(Self {
             domains,
             root: root.to_path_buf(),
+            errors: 0,
         })
     }
 }
@@ -166,13 +168,17 @@ impl Source for RaplSource {
 
     fn read(&mut self, _time_ms: i64, out: &mut Vec<Option<f64>>) {
         for d in &self.domains {
-            out.push(
-                read_trim(&d.energy_path)
-                    .ok()
-                    .and_then(|v| v.parse::<f64>().ok())
-                    .map(|uj| uj / 1e6),
-            );
+            let v = read_trim(&d.energy_path)
+                .ok()
+                .and_then(|v| v.parse::<f64>().ok())
+                .map(|uj| uj / 1e6);
+            self.errors += u64::from(v.is_none());
+            out.push(v);
         }
+    }
+
+    fn take_errors(&mut self) -> u64 {
+        std::mem::take(&mut self.errors)
     }
 
     fn provenance(&self) -> serde_json::Value {
