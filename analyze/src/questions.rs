@@ -389,7 +389,7 @@ fn run_question(q: &Question, obs: &[&Obs], level: Level, accounting: &str, seed
         t.tests.push(outcome_row(
             &base,
             "kruskal_wallis",
-            stats::rank::kruskal_wallis(&slices, seed),
+            stats::rank::kruskal_wallis(&slices),
         ));
         match stats::rank::dunn(&slices) {
             Ok(pairs) => t

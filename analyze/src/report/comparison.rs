@@ -139,7 +139,7 @@ fn difference(published: &MetricsRow, corrected: &MetricsRow, cp: &accounting::E
     }
 }
 
-fn rq1_1(study: &Study<'_>, rows: &[&MetricsRow], accounting: &'static str, seed: u64) -> AccountingTest {
+fn rq1_1(study: &Study<'_>, rows: &[&MetricsRow], accounting: &'static str) -> AccountingTest {
     let mut by_run: HashMap<i64, (String, f64, usize)> = HashMap::new();
     for r in rows {
         let e = by_run
@@ -169,7 +169,7 @@ fn rq1_1(study: &Study<'_>, rows: &[&MetricsRow], accounting: &'static str, seed
     AccountingTest {
         accounting,
         means,
-        kruskal_wallis: stats::rank::kruskal_wallis(&slices, seed).ok(),
+        kruskal_wallis: stats::rank::kruskal_wallis(&slices).ok(),
     }
 }
 
@@ -224,8 +224,8 @@ impl Comparison {
             parts,
             trials_per_reason,
             tests: [
-                rq1_1(study, &published, "published", inputs.seed),
-                rq1_1(study, &corrected, "corrected", inputs.seed),
+                rq1_1(study, &published, "published"),
+                rq1_1(study, &corrected, "corrected"),
             ],
         }
     }
