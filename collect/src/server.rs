@@ -138,6 +138,31 @@ pub fn check_template(template: &str) -> Result<()> {
     Ok(())
 }
 
+/// Checks that the program a serve template runs exists, so a missing `vllm` is one clear
+/// error before the run instead of every trial failing.
+pub fn check_program(template: &str) -> Result<()> {
+    let Some(first) = template.split_whitespace().next() else {
+        bail!("the serve template is empty");
+    };
+    let program = first.trim_matches(|c| c == '\'' || c == '"');
+    if program.contains('{') {
+        return Ok(());
+    }
+    let found = if program.contains('/') {
+        Path::new(program).is_file()
+    } else {
+        std::env::var_os("PATH")
+            .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
+    };
+    if !found {
+        bail!(
+            "the serve template runs `{program}`, which is not installed or not on PATH; install it, or pass \
+             --endpoint URL of a running server"
+        );
+    }
+    Ok(())
+}
+
 /// The command line for one model.
 pub fn render(template: &str, model: &ModelConfig, port: u16, max_model_len: u32) -> String {
     template
@@ -212,7 +237,10 @@ impl Lifecycle {
         }
         for m in &config.models {
             match m.serve.as_deref().or(config.server.serve.as_deref()) {
-                Some(t) => check_template(t)?,
+                Some(t) => {
+                    check_template(t)?;
+                    check_program(t)?;
+                }
                 None => bail!("model `{}` has no serve template and [server] sets none", m.name),
             }
         }
@@ -467,6 +495,14 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("{model}")
+        );
+        assert!(check_program("sh -c true").is_ok());
+        let err = check_program("surely-not-a-program-xyz serve {path}")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("surely-not-a-program-xyz") && err.contains("--endpoint"),
+            "{err}"
         );
     }
 }

@@ -16,8 +16,10 @@ fn a_collection_killed_at_many_points_resumes_to_every_trial_exactly_once() {
     let tmp = tempfile::tempdir().unwrap();
     write_study(tmp.path(), &["model-a", "model-b"], &["COPA", "CB"], 4, 3);
     let server = FakeServer::spawn(FakeScript {
-        token_delay: Duration::from_millis(3),
-        tokens_min: 6,
+        // At least ~55 ms per request, so 16 trials take seconds on any machine and the kills
+        // below land in every phase.
+        token_delay: Duration::from_millis(5),
+        tokens_min: 10,
         tokens_max: 12,
         ..FakeScript::default()
     })
