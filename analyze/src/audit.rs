@@ -139,7 +139,7 @@ fn audit_trial(t: &TrialData, scores: &[f64], judged: usize, tables: Option<&Pub
         .samples
         .columns
         .iter()
-        .find(|c| matches!(Channel::classify(&c.name), Channel::IntelPackage))
+        .find(|c| matches!(Channel::classify(&c.name), Channel::IntelPackage(0)))
         .or_else(|| {
             t.samples
                 .columns

@@ -396,11 +396,7 @@ pub fn prepare(out: &Path, design: &Design, force: bool, created_by: &str) -> Re
         let trial = dataset
             .read_trial(&id)
             .with_context(|| format!("cannot read committed trial {id}; move it away to redo it"))?;
-        // A committed trial whose baseline file is missing was cut short between the two
-        // writes of `runner::commit`: redo it.
-        let baseline_missing =
-            trial.baseline_start_ms.is_some() && dataset.read_baseline(&id, true)?.is_none();
-        if trial.status == TrialStatus::Done && !baseline_missing {
+        if trial.status == TrialStatus::Done {
             done.insert(id);
         } else {
             failed += 1;

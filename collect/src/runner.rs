@@ -516,18 +516,9 @@ async fn trial(ctx: &mut Ctx<'_>, row: &RunRow) -> Result<(TrialLine, Option<Sam
     ))
 }
 
-/// Commits a trial through the contract crate. `Dataset::write_trial` does not write
-/// `TrialFiles.baseline` yet, so the baseline is written next to the committed trial right
-/// after (atomically, through `SampleTable::write`); a crash in between leaves a trial whose
-/// row names a baseline that is missing, which [`crate::plan::prepare`] redoes on resume.
+/// Commits one trial (its samples, requests and idle baseline) with one rename, fsynced.
 pub fn commit(dataset: &Dataset, files: &TrialFiles) -> Result<()> {
     dataset.write_trial(files, true)?;
-    if let Some(b) = &files.baseline {
-        let path = dataset.trial_dir(&files.trial.run_id).join("baseline.parquet");
-        if !path.is_file() {
-            b.write(&path, &files.trial.run_id, true)?;
-        }
-    }
     Ok(())
 }
 

@@ -125,24 +125,45 @@ impl Window {
     }
 }
 
-/// The CPU package counter: Intel's, else AMD's.
-fn package_column(samples: &SampleTable) -> Option<&SampleColumn> {
-    let mut amd = None;
-    for c in &samples.columns {
-        match Channel::classify(&c.name) {
-            Channel::IntelPackage => return Some(c),
-            Channel::AmdPackage => amd = amd.or(Some(c)),
-            _ => {}
-        }
-    }
-    amd
-}
-
-fn dram_column(samples: &SampleTable) -> Option<&SampleColumn> {
-    samples
+/// The CPU package counters, one per socket in socket order: Intel's, else AMD's.
+fn package_columns(samples: &SampleTable) -> Vec<&SampleColumn> {
+    let mut intel: Vec<(u32, &SampleColumn)> = samples
         .columns
         .iter()
-        .find(|c| Channel::classify(&c.name) == Channel::Dram)
+        .filter_map(|c| match Channel::classify(&c.name) {
+            Channel::IntelPackage(n) => Some((n, c)),
+            _ => None,
+        })
+        .collect();
+    if intel.is_empty() {
+        return samples
+            .columns
+            .iter()
+            .filter(|c| Channel::classify(&c.name) == Channel::AmdPackage)
+            .take(1)
+            .collect();
+    }
+    intel.sort_by_key(|(n, _)| *n);
+    intel.into_iter().map(|(_, c)| c).collect()
+}
+
+/// The first socket's package counter (what EnergiBridge and the published procedure use).
+fn package_column(samples: &SampleTable) -> Option<&SampleColumn> {
+    package_columns(samples).into_iter().next()
+}
+
+/// The DRAM counters, one per socket.
+fn dram_columns(samples: &SampleTable) -> Vec<&SampleColumn> {
+    let mut dram: Vec<(u32, &SampleColumn)> = samples
+        .columns
+        .iter()
+        .filter_map(|c| match Channel::classify(&c.name) {
+            Channel::Dram(n) => Some((n, c)),
+            _ => None,
+        })
+        .collect();
+    dram.sort_by_key(|(n, _)| *n);
+    dram.into_iter().map(|(_, c)| c).collect()
 }
 
 /// GPU channels per device: (index, power column, energy counter column).
@@ -381,18 +402,37 @@ pub fn corrected(samples: &SampleTable, window: Window) -> Energy {
         .filter(|&t| t >= window.start_ms && t <= hi_inclusive)
         .collect();
 
-    let (cpu_j, cpu_wraps) = package_column(samples)
+    // Every socket's counter is unwrapped with its own range, then the sockets are summed.
+    let (cpu_j, cpu_wraps) = package_columns(samples)
+        .into_iter()
         .map(|c| counter_energy(&unwrapped(c, times, &idx), window, coarse))
-        .unwrap_or((0.0, 0));
-    let dram_j = dram_column(samples).map(|c| counter_energy(&unwrapped(c, times, &idx), window, coarse).0);
+        .fold((0.0, 0), |(e, w), (de, dw)| (e + de, w + dw));
+    let drams = dram_columns(samples);
+    let dram_j = (!drams.is_empty()).then(|| {
+        drams
+            .into_iter()
+            .map(|c| counter_energy(&unwrapped(c, times, &idx), window, coarse).0)
+            .sum()
+    });
 
     let mut gpu_j = 0.0;
     let (mut by_counter, mut by_power) = (0, 0);
     for (_, power, counter) in gpu_columns(samples) {
-        // The counter is exact; power readings on recent GPUs are 1 s averages.
-        let usable_counter = counter.filter(|c| c.valid.is_none() && !c.values.is_empty());
-        if let Some(c) = usable_counter {
-            gpu_j += counter_energy(&unwrapped(c, times, &idx), window, coarse).0 / 1000.0;
+        // The counter is exact; power readings on recent GPUs are 1 s averages. `collect` reads
+        // the counter less often than power (it is slow to read), so it may have empty cells:
+        // it is used when readings bracket the window (millisecond windows, interpolated at
+        // the edges) or, for whole-second windows, when no reading is missing.
+        let counter = counter.map(|c| (c, unwrapped(c, times, &idx)));
+        let usable = counter.as_ref().filter(|(c, series)| {
+            if coarse {
+                c.valid.is_none() && series.len() >= 2
+            } else {
+                series.first().is_some_and(|f| f.0 <= window.start_ms)
+                    && series.last().is_some_and(|l| l.0 >= window.end_ms)
+            }
+        });
+        if let Some((_, series)) = usable {
+            gpu_j += counter_energy(series, window, coarse).0 / 1000.0;
             by_counter += 1;
         } else if let Some(p) = power {
             gpu_j += power_energy(p, times, &idx, window, coarse);

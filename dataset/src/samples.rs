@@ -66,12 +66,13 @@ pub enum Channel {
     GpuPower(u32),
     /// `GPU<i>_ENERGY (mJ)`: cumulative energy counter, mJ.
     GpuEnergy(u32),
-    /// `PACKAGE_ENERGY (J)` / `PACAKGE_ENERGY (J)`: Intel package counter, J.
-    IntelPackage,
+    /// `PACKAGE_ENERGY (J)` / `PACAKGE_ENERGY (J)` (socket 0) or `PACKAGE<n>_ENERGY (J)`
+    /// (socket n): Intel RAPL package counter, J.
+    IntelPackage(u32),
     /// `CPU_ENERGY (J)`: AMD package counter, J.
     AmdPackage,
-    /// `DRAM_ENERGY (J)`: DRAM counter, J.
-    Dram,
+    /// `DRAM_ENERGY (J)` (socket 0) or `DRAM<n>_ENERGY (J)` (socket n): DRAM counter, J.
+    Dram(u32),
     /// Anything else (kept, not accounted).
     Other,
 }
@@ -80,10 +81,20 @@ impl Channel {
     /// Classifies a column name.
     pub fn classify(name: &str) -> Channel {
         match name {
-            "PACKAGE_ENERGY (J)" | "PACAKGE_ENERGY (J)" => return Channel::IntelPackage,
+            "PACKAGE_ENERGY (J)" | "PACAKGE_ENERGY (J)" => return Channel::IntelPackage(0),
             "CPU_ENERGY (J)" => return Channel::AmdPackage,
-            "DRAM_ENERGY (J)" => return Channel::Dram,
+            "DRAM_ENERGY (J)" => return Channel::Dram(0),
             _ => {}
+        }
+        let socket = |prefix: &str| -> Option<u32> {
+            let digits = name.strip_prefix(prefix)?.strip_suffix("_ENERGY (J)")?;
+            (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then(|| digits.parse().ok())?
+        };
+        if let Some(n) = socket("PACKAGE") {
+            return Channel::IntelPackage(n);
+        }
+        if let Some(n) = socket("DRAM") {
+            return Channel::Dram(n);
         }
         if let Some(rest) = name.strip_prefix("GPU") {
             let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
@@ -231,10 +242,13 @@ mod tests {
         assert_eq!(Channel::classify("GPU0_POWER (mWatts)"), Channel::GpuPower(0));
         assert_eq!(Channel::classify("GPU12_POWER (mWatts)"), Channel::GpuPower(12));
         assert_eq!(Channel::classify("GPU1_ENERGY (mJ)"), Channel::GpuEnergy(1));
-        assert_eq!(Channel::classify("PACKAGE_ENERGY (J)"), Channel::IntelPackage);
-        assert_eq!(Channel::classify("PACAKGE_ENERGY (J)"), Channel::IntelPackage);
+        assert_eq!(Channel::classify("PACKAGE_ENERGY (J)"), Channel::IntelPackage(0));
+        assert_eq!(Channel::classify("PACKAGE1_ENERGY (J)"), Channel::IntelPackage(1));
+        assert_eq!(Channel::classify("DRAM1_ENERGY (J)"), Channel::Dram(1));
+        assert_eq!(Channel::classify("GPU0_POWER_AVERAGE (mWatts)"), Channel::Other);
+        assert_eq!(Channel::classify("PACAKGE_ENERGY (J)"), Channel::IntelPackage(0));
         assert_eq!(Channel::classify("CPU_ENERGY (J)"), Channel::AmdPackage);
-        assert_eq!(Channel::classify("DRAM_ENERGY (J)"), Channel::Dram);
+        assert_eq!(Channel::classify("DRAM_ENERGY (J)"), Channel::Dram(0));
         assert_eq!(Channel::classify("GPU0_USAGE"), Channel::Other);
         assert_eq!(Channel::classify("GPUX_POWER (mWatts)"), Channel::Other);
         assert_eq!(Channel::classify("CORE3_ENERGY (J)"), Channel::Other);

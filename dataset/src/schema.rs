@@ -667,11 +667,21 @@ pub const CHANNELS: &[(&str, &str, &str)] = &[
         "mJ",
         "Total-energy counter of GPU i since driver load (NVML `nvmlDeviceGetTotalEnergyConsumption`); preferred over power when present.",
     ),
+    (
+        "GPU<i>_POWER_AVERAGE (mWatts)",
+        "mW",
+        "NVML's 1 s average board power (`collect`), kept next to the instantaneous reading.",
+    ),
     ("GPU<i>_USAGE", "%", "GPU utilisation."),
+    (
+        "GPU<i>_SM_CLOCK (MHz), GPU<i>_MEMORY_CLOCK (MHz)",
+        "MHz",
+        "GPU clocks (`collect`).",
+    ),
     ("GPU<i>_TEMPERATURE", "°C", "GPU temperature."),
     ("GPU<i>_MEMORY_USED, GPU<i>_MEMORY_TOTAL", "MiB", "GPU memory."),
     (
-        "PACKAGE_ENERGY (J) (also spelt PACAKGE_ENERGY (J))",
+        "PACKAGE_ENERGY (J) (also spelt PACAKGE_ENERGY (J)); PACKAGE<n>_ENERGY (J) for socket n ≥ 1",
         "J",
         "Intel RAPL package counter, cumulative, wraps.",
     ),
@@ -685,7 +695,11 @@ pub const CHANNELS: &[(&str, &str, &str)] = &[
         "J",
         "RAPL core/uncore counters, cumulative, wrap.",
     ),
-    ("DRAM_ENERGY (J)", "J", "RAPL DRAM counter, cumulative, wraps."),
+    (
+        "DRAM_ENERGY (J); DRAM<n>_ENERGY (J) for socket n ≥ 1",
+        "J",
+        "RAPL DRAM counter, cumulative, wraps; sockets are unwrapped separately and summed.",
+    ),
     ("CPU_FREQUENCY_<i>, CPU_USAGE_<i>", "MHz, %", "Per logical core."),
     (
         "TOTAL_MEMORY, USED_MEMORY, TOTAL_SWAP, USED_SWAP",

@@ -217,9 +217,20 @@ impl Dataset {
         self.trial_dir(run_id).join("trial.parquet").is_file()
     }
 
-    /// Removes leftovers of interrupted commits (the staging folder) and returns how many
-    /// half-written trials were discarded.
+    /// Removes leftovers of interrupted commits (the staging folder, and temporary files of
+    /// atomic writes that never got renamed) and returns how many half-written trials were
+    /// discarded.
     pub fn discard_staging(&self) -> Result<usize> {
+        for dir in [self.root.clone(), self.judgments_dir(), self.root.join("derived")] {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                if entry.file_name().to_string_lossy().contains(".tmp-") && entry.path().is_file() {
+                    std::fs::remove_file(entry.path()).at(entry.path())?;
+                }
+            }
+        }
         let dir = self.root.join(STAGING_DIR);
         if !dir.exists() {
             return Ok(0);
@@ -257,6 +268,9 @@ impl Dataset {
             files
                 .samples
                 .write(&staging.join("samples.parquet"), run_id, sync)?;
+            if let Some(baseline) = &files.baseline {
+                baseline.write(&staging.join("baseline.parquet"), run_id, sync)?;
+            }
             if sync {
                 sync_dir(&staging)?;
             }

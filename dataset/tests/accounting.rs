@@ -268,3 +268,61 @@ fn per_request_energy_interpolates_counters_at_request_edges() {
     };
     assert!(request_metrics(&coarse, &[req(0, 1000, 2000)], &s).is_empty());
 }
+
+#[test]
+fn every_socket_is_unwrapped_on_its_own_and_summed() {
+    // Socket 0 wraps at 2^18 J, socket 1 at 2^16 J (its largest value is 65 520): 100 J and
+    // 40 J per second, one wrap each inside the window.
+    let t: Vec<i64> = (0..=10).map(|i| i * 1000).collect();
+    let s0: Vec<f64> = (0..=10)
+        .map(|i| (262_000.0 + 100.0 * i as f64) % 262_144.0)
+        .collect();
+    let s1: Vec<f64> = (0..=10)
+        .map(|i| (65_200.0 + 40.0 * i as f64) % 65_536.0)
+        .collect();
+    let d0: Vec<f64> = (0..=10).map(|i| 5.0 * i as f64).collect();
+    let d1: Vec<f64> = (0..=10).map(|i| 3.0 * i as f64).collect();
+    let s = table(
+        t,
+        vec![
+            ("PACKAGE_ENERGY (J)", s0),
+            ("PACKAGE1_ENERGY (J)", s1),
+            ("DRAM_ENERGY (J)", d0),
+            ("DRAM1_ENERGY (J)", d1),
+        ],
+    );
+    let e = accounting::corrected(&s, precise(0, 10_000));
+    assert_relative_eq!(e.cpu_j, 1400.0, max_relative = EXACT);
+    assert_eq!(e.cpu_wraps, 2);
+    assert_relative_eq!(e.dram_j.unwrap(), 80.0, max_relative = EXACT);
+    // The published procedure knows one package counter only (socket 0).
+    let p = accounting::published(&s, coarse(0, 10));
+    assert!(p.cpu_j < 1400.0);
+}
+
+#[test]
+fn a_sparsely_read_gpu_counter_is_used_when_its_readings_bracket_the_window() {
+    // collect reads NVML's energy counter once a second and power every 200 ms. Power says
+    // 100 W, the counter 250 J/s: the counter must win where it brackets the window.
+    let t: Vec<i64> = (0..=50).map(|i| i * 200).collect();
+    let mut counter = SampleColumn::new(
+        "GPU0_ENERGY (mJ)",
+        t.iter()
+            .map(|&ms| if ms % 1000 == 0 { 250.0 * ms as f64 } else { 0.0 })
+            .collect(),
+    );
+    counter.valid = Some(t.iter().map(|&ms| ms % 1000 == 0).collect());
+    let s = SampleTable {
+        time_ms: t.clone(),
+        columns: vec![
+            SampleColumn::new("GPU0_POWER (mWatts)", vec![100_000.0; t.len()]),
+            counter,
+        ],
+    };
+    let e = accounting::corrected(&s, precise(1500, 7300));
+    assert_relative_eq!(e.gpu_j, 250.0 * 5.8, max_relative = EXACT);
+    assert_eq!(e.gpu_source, GpuSource::EnergyCounter);
+    // A window reaching past the last reading falls back to power.
+    let e = accounting::corrected(&s, precise(9500, 10_500));
+    assert_eq!(e.gpu_source, GpuSource::PowerIntegral);
+}

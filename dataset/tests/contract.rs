@@ -97,6 +97,10 @@ fn a_trial_written_is_read_back_unchanged() {
         ds.read_samples("run_3_repetition_7", false).unwrap(),
         files.samples
     );
+    assert_eq!(
+        ds.read_baseline("run_3_repetition_7", false).unwrap(),
+        files.baseline
+    );
     let timing = ds.read_requests("run_3_repetition_7", false).unwrap();
     assert_eq!(timing[0].prompt, "");
     assert_eq!(timing[0].completion_tokens, Some(17));

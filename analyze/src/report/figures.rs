@@ -803,7 +803,7 @@ fn trace(inputs: &Inputs<'_>, study: &Study<'_>, run_id: &str) -> Option<Figure>
     let package = s.columns.iter().find(|c| {
         matches!(
             Channel::classify(&c.name),
-            Channel::IntelPackage | Channel::AmdPackage
+            Channel::IntelPackage(_) | Channel::AmdPackage
         )
     });
     if let Some(c) = package {
