@@ -5,6 +5,7 @@
 
 use anyhow::{Context, Result, bail};
 use dataset::energibridge::{self, Summary};
+use dataset::prompts::{TaskItem, read_task_items, same_text, task_file};
 use dataset::{
     Dataset, Judgment, Manifest, Request, RunRow, SampleTable, StagedDataset, Trial, TrialFiles, TrialStatus,
     normalize_generation,
@@ -336,54 +337,6 @@ fn read_prompts_out(path: &Path, warnings: &mut Vec<String>) -> Result<Vec<Promp
     Ok(rows)
 }
 
-/// Gold data of one task: item id and label per prompt position.
-#[derive(Debug, Clone)]
-pub struct TaskItem {
-    /// `idx` of the item.
-    pub item_id: i64,
-    /// The gold label as text (`true`, `entailment`, `0`).
-    pub label: String,
-    /// The prompt text.
-    pub prompt: String,
-}
-
-/// Reads `<Task>.jsonl` (`prompt`, `label`, `idx` per line).
-pub fn read_task_items(path: &Path) -> Result<Vec<TaskItem>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
-    let mut items = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let v: serde_json::Value = serde_json::from_str(line)
-            .with_context(|| format!("{}:{}: not a JSON object", path.display(), i + 1))?;
-        let label = match v.get("label") {
-            Some(serde_json::Value::String(s)) => s.clone(),
-            Some(serde_json::Value::Null) | None => bail!("{}:{}: missing `label`", path.display(), i + 1),
-            Some(other) => other.to_string(),
-        };
-        items.push(TaskItem {
-            item_id: v
-                .get("idx")
-                .and_then(serde_json::Value::as_i64)
-                .with_context(|| format!("{}:{}: missing integer `idx`", path.display(), i + 1))?,
-            label,
-            prompt: v
-                .get("prompt")
-                .and_then(serde_json::Value::as_str)
-                .with_context(|| format!("{}:{}: missing `prompt`", path.display(), i + 1))?
-                .to_string(),
-        });
-    }
-    Ok(items)
-}
-
-/// Whitespace-insensitive text comparison (the published files replaced tabs and newlines by
-/// spaces).
-fn same_text(a: &str, b: &str) -> bool {
-    a.split_whitespace().eq(b.split_whitespace())
-}
-
 fn file_record(root: &Path, path: &Path) -> Result<serde_json::Value> {
     let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
     let rel = path.strip_prefix(root).unwrap_or(path);
@@ -451,8 +404,8 @@ fn read_trial(
             Request {
                 run_id: run_id.clone(),
                 index: i as i64,
-                item_id: item.map(|it| it.item_id),
-                gold_label: item.map(|it| it.label.clone()),
+                item_id: item.and_then(|it| it.item_id),
+                gold_label: item.and_then(|it| it.label.clone()),
                 prompt: p.prompt.clone(),
                 response: p.response.clone(),
                 start_ms: p.start_s * 1000,
@@ -574,7 +527,7 @@ pub fn run(opts: &ImportOptions) -> Result<ImportSummary> {
         tasks.sort_unstable();
         tasks.dedup();
         for task in tasks {
-            let path = dir.join(format!("{task}.jsonl"));
+            let path = task_file(dir, task);
             if path.is_file() {
                 items.insert(task.to_string(), read_task_items(&path)?);
             } else {

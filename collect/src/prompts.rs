@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 pub struct Prompt {
     /// `idx` of the item.
     pub item_id: Option<i64>,
-    /// The gold label as text (`True`, `0`, `entailment`).
+    /// The gold label as text (`true`, `0`, `entailment`; see `dataset::prompts::label_text`).
     pub gold_label: Option<String>,
     /// The prompt text, as sent.
     pub text: String,
@@ -29,38 +29,20 @@ pub struct TaskPrompts {
     pub hash: String,
 }
 
-/// The label as the published tables write it (Python's `True`/`False` for booleans).
-fn label_text(v: &serde_json::Value) -> Option<String> {
-    match v {
-        serde_json::Value::Null => None,
-        serde_json::Value::Bool(true) => Some("True".into()),
-        serde_json::Value::Bool(false) => Some("False".into()),
-        serde_json::Value::String(s) => Some(s.clone()),
-        other => Some(other.to_string()),
-    }
-}
-
 /// Parses JSON-lines prompt text; `path` names it in errors.
 pub fn parse(task: &str, text: &str, path: &Path, max: Option<usize>) -> Result<TaskPrompts> {
-    let mut prompts = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        if max.is_some_and(|m| prompts.len() >= m) {
-            break;
-        }
-        let v: serde_json::Value = serde_json::from_str(line)
-            .with_context(|| format!("{}:{}: not a JSON object", path.display(), i + 1))?;
-        let Some(text) = v.get("prompt").and_then(|p| p.as_str()) else {
-            bail!("{}:{}: missing string field `prompt`", path.display(), i + 1);
-        };
-        prompts.push(Prompt {
-            item_id: v.get("idx").and_then(serde_json::Value::as_i64),
-            gold_label: v.get("label").and_then(label_text),
-            text: text.to_string(),
-        });
+    let mut items = dataset::prompts::parse_task_items(text, path)?;
+    if let Some(m) = max {
+        items.truncate(m);
     }
+    let prompts: Vec<Prompt> = items
+        .into_iter()
+        .map(|it| Prompt {
+            item_id: it.item_id,
+            gold_label: it.label,
+            text: it.prompt,
+        })
+        .collect();
     if prompts.is_empty() {
         bail!(
             "{}: no prompts (expected one JSON object per line with a `prompt` field)",
@@ -82,10 +64,7 @@ pub fn parse(task: &str, text: &str, path: &Path, max: Option<usize>) -> Result<
     })
 }
 
-/// The file holding a task's prompts.
-pub fn task_file(dir: &Path, task: &str) -> PathBuf {
-    dir.join(format!("{task}.jsonl"))
-}
+pub use dataset::prompts::task_file;
 
 /// Reads `<dir>/<task>.jsonl` for every task.
 pub fn load(dir: &Path, tasks: &[String], max: Option<usize>) -> Result<Vec<TaskPrompts>> {
@@ -120,7 +99,7 @@ mod tests {
         let text = "{\"idx\": 3, \"prompt\": \"Q?\", \"label\": true}\n\n{\"idx\": 4, \"prompt\": \"R?\", \"label\": \"entailment\"}\n";
         let t = parse("BoolQ", text, Path::new("BoolQ.jsonl"), None).unwrap();
         assert_eq!(t.prompts.len(), 2);
-        assert_eq!(t.prompts[0].gold_label.as_deref(), Some("True"));
+        assert_eq!(t.prompts[0].gold_label.as_deref(), Some("true"));
         assert_eq!(t.prompts[1].item_id, Some(4));
         let cut = parse("BoolQ", text, Path::new("BoolQ.jsonl"), Some(1)).unwrap();
         assert_eq!(cut.prompts.len(), 1);

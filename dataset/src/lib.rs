@@ -9,6 +9,7 @@
 pub mod accounting;
 pub mod energibridge;
 pub mod error;
+pub mod prompts;
 pub mod records;
 pub mod samples;
 pub mod schema;

@@ -325,7 +325,7 @@ pub const REQUESTS: TableDoc = TableDoc {
             Text,
             true,
             "",
-            "Gold label of the task item (`True`/`False`, `entailment`, `0`/`1`...); null when unknown.",
+            "Gold label of the task item as text: JSON strings as they are (`entailment`), booleans `true`/`false`, numbers `0`/`1`; null when unknown.",
         ),
         col(
             "prompt",

@@ -1,23 +1,13 @@
 //! Gold labels from `--prompts DIR`: one `<Task>.jsonl` per task (`idx`, `prompt`, `label`),
 //! whose row i is the item that request i of every trial of that task asked (the published
-//! trials sent the items in file order). The same reader lives in `analyze import`; this one
-//! is repeated here so that judge does not depend on analyze.
+//! trials sent the items in file order). The file format and its reader belong to the
+//! contract crate (`dataset::prompts`), shared with `collect` and `analyze import`.
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
+use dataset::prompts::TaskItem;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-
-/// One task item.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TaskItem {
-    /// `idx` of the item.
-    pub item_id: i64,
-    /// Gold label as text (`true`, `entailment`, `0`).
-    pub label: String,
-    /// Prompt text.
-    pub prompt: String,
-}
 
 /// The `<Task>.jsonl` files of a folder, each read on first use.
 #[derive(Debug)]
@@ -44,7 +34,7 @@ impl TaskFiles {
         if let Some(items) = loaded.get(task) {
             return Ok(items.clone());
         }
-        let path = self.dir.join(format!("{task}.jsonl"));
+        let path = dataset::prompts::task_file(&self.dir, task);
         let items = if path.is_file() {
             Some(std::sync::Arc::new(read_task_items(&path)?))
         } else {
@@ -60,44 +50,9 @@ impl TaskFiles {
     }
 }
 
-/// Reads one `<Task>.jsonl`; an error names the file and line.
+/// Reads a `<Task>.jsonl` file (the contract crate's reader).
 pub fn read_task_items(path: &Path) -> Result<Vec<TaskItem>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
-    let mut items = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let at = || format!("{}:{}", path.display(), i + 1);
-        let v: serde_json::Value =
-            serde_json::from_str(line).with_context(|| format!("{}: not a JSON object", at()))?;
-        let label = match v.get("label") {
-            Some(serde_json::Value::String(s)) => s.clone(),
-            Some(serde_json::Value::Null) | None => bail!("{}: missing `label`", at()),
-            Some(other) => other.to_string(),
-        };
-        let item_id = v
-            .get("idx")
-            .and_then(serde_json::Value::as_i64)
-            .with_context(|| format!("{}: missing integer `idx`", at()))?;
-        let prompt = v
-            .get("prompt")
-            .and_then(serde_json::Value::as_str)
-            .with_context(|| format!("{}: missing `prompt`", at()))?
-            .to_string();
-        items.push(TaskItem {
-            item_id,
-            label,
-            prompt,
-        });
-    }
-    Ok(items)
-}
-
-/// Whitespace-insensitive comparison (the published files replaced tabs and newlines by
-/// spaces).
-pub fn same_text(a: &str, b: &str) -> bool {
-    a.split_whitespace().eq(b.split_whitespace())
+    Ok(dataset::prompts::read_task_items(path)?)
 }
 
 #[cfg(test)]
@@ -115,8 +70,14 @@ mod tests {
         let files = TaskFiles::new(dir.path());
         let items = files.items("COPA").expect("read").expect("present");
         assert_eq!(items.len(), 2);
-        assert_eq!((items[0].item_id, items[0].label.as_str()), (0, "1"));
-        assert_eq!((items[1].item_id, items[1].label.as_str()), (5, "0"));
+        assert_eq!(
+            (items[0].item_id, items[0].label.as_deref()),
+            (Some(0), Some("1"))
+        );
+        assert_eq!(
+            (items[1].item_id, items[1].label.as_deref()),
+            (Some(5), Some("0"))
+        );
         assert!(files.items("CB").expect("read").is_none());
     }
 
@@ -134,11 +95,5 @@ mod tests {
         std::fs::write(&path, "not json\n").expect("write");
         let err = format!("{:#}", read_task_items(&path).expect_err("bad"));
         assert!(err.contains("CB.jsonl:1"), "{err}");
-    }
-
-    #[test]
-    fn texts_compare_without_regard_to_whitespace() {
-        assert!(same_text("a  b\nc", "a b c"));
-        assert!(!same_text("a b", "a c"));
     }
 }

@@ -2,8 +2,9 @@
 //! parallel, with the gold labels of `--prompts DIR` applied by position. Each trial is handed
 //! to a scoring closure and dropped, so the texts of only a few trials are in memory at once.
 
-use crate::labels::{TaskFiles, same_text};
+use crate::labels::TaskFiles;
 use anyhow::{Context, Result};
+use dataset::prompts::same_text;
 use dataset::{Dataset, Request, Trial};
 use indicatif::ProgressBar;
 use rayon::prelude::*;
@@ -64,8 +65,8 @@ fn read_trial(ds: &Dataset, run_id: &str, labels: Option<&TaskFiles>) -> Result<
                     if !same_text(&item.prompt, &r.prompt) {
                         out.label_mismatches += 1;
                     }
-                    r.gold_label = Some(item.label.clone());
-                    r.item_id = Some(item.item_id);
+                    r.gold_label = item.label.clone();
+                    r.item_id = item.item_id;
                     out.labels_from_prompts += 1;
                 }
             }

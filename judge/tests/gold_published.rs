@@ -107,7 +107,11 @@ fn published_responses_are_scored_by_gold_label_through_the_binary() {
             judge::labels::read_task_items(&prompts.join(format!("{}.jsonl", t.task))).expect("items");
         let rows = stored.iter().filter(|j| j.run_id == t.run_id);
         for (j, (prompt, response)) in rows.zip(&t.rows) {
-            let want = judge::gold::score(&t.task, prompt, response, &items[j.request_index as usize].label);
+            let label = items[j.request_index as usize]
+                .label
+                .as_deref()
+                .expect("published items carry labels");
+            let want = judge::gold::score(&t.task, prompt, response, label);
             assert_eq!(j.score, want.score, "{} {}", t.run_id, j.request_index);
             extracted += usize::from(want.details["decision"].is_string());
         }
