@@ -96,6 +96,11 @@ pub fn frame(rows: &[MetricsRow]) -> PolarsResult<DataFrame> {
                 "simulated".into(),
                 rows.iter().map(|r| r.simulated).collect::<Vec<_>>(),
             ),
+            opt("accuracy_gold", |r| r.accuracy_gold),
+            opt("accuracy_judge", |r| r.accuracy_judge),
+            opt("baseline_power_w", |r| r.baseline_power_w),
+            opt("idle_energy_j", |r| r.idle_energy_j),
+            opt("energy_above_idle_j", |r| r.energy_above_idle_j),
         ],
     )
 }

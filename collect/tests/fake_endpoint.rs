@@ -115,7 +115,7 @@ fn streaming_with_usage_gives_exactly_the_scripted_energy_and_the_servers_tokens
             assert_eq!(r.item_id, Some(i as i64));
             assert_eq!(
                 r.gold_label.as_deref(),
-                Some(if i % 2 == 0 { "True" } else { "False" })
+                Some(if i % 2 == 0 { "true" } else { "false" })
             );
             assert_eq!(r.tokens_estimated, Some(false));
             assert_eq!(r.attempts, Some(1));

@@ -7,23 +7,7 @@ use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-/// The published GreenLab Angels 2025 dataset, or None (with a message) when it is absent.
-pub fn published_dataset() -> Option<PathBuf> {
-    let path = std::env::var_os("GREENLAB_DATASET")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/datasets/greenlab-angels-2025")
-        });
-    if path.join("experiments/llama_profiling/run_table.csv").is_file() {
-        Some(path)
-    } else {
-        eprintln!(
-            "SKIPPED: the published dataset is not at {} (set GREENLAB_DATASET to its folder)",
-            path.display()
-        );
-        None
-    }
-}
+pub use testkit::published_dataset;
 
 /// The `analyze` binary.
 pub fn analyze() -> Command {
