@@ -117,6 +117,7 @@ fn fixture(dir: &Path, simulated: bool) -> PathBuf {
     let mut runs = Vec::new();
     let mut judgments = Vec::new();
     let mut order = 0;
+    let (mut gold, mut judge) = (Vec::new(), Vec::new());
     let mut run = 0;
     for config in CONFIGS {
         for task in TASKS {
@@ -132,6 +133,26 @@ fn fixture(dir: &Path, simulated: bool) -> PathBuf {
                     model: files.trial.model.clone(),
                     task: task.into(),
                 });
+                // Deterministic gold and LLM-judge scores (one request without a gold
+                // decision), so the accuracy section has something to compare.
+                for i in 0..3 {
+                    gold.push(Judgment {
+                        run_id: files.trial.run_id.clone(),
+                        request_index: i,
+                        scorer: "gold".into(),
+                        score: (i != 1).then(|| ((run + rep + i) % 2) as f64),
+                        reason: None,
+                        details: None,
+                    });
+                    judge.push(Judgment {
+                        run_id: files.trial.run_id.clone(),
+                        request_index: i,
+                        scorer: "judge:fake:correctness".into(),
+                        score: Some(((run + 2 * rep + i) % 2) as f64),
+                        reason: None,
+                        details: None,
+                    });
+                }
                 for i in [0, 2] {
                     judgments.push(Judgment {
                         run_id: files.trial.run_id.clone(),
@@ -150,6 +171,9 @@ fn fixture(dir: &Path, simulated: bool) -> PathBuf {
     }
     ds.write_runs(&runs).expect("write runs");
     ds.write_judgments("published_relevancy", &judgments)
+        .expect("write judgments");
+    ds.write_judgments("gold", &gold).expect("write judgments");
+    ds.write_judgments("judge:fake:correctness", &judge)
         .expect("write judgments");
     data
 }

@@ -464,7 +464,7 @@ impl Output for Html {
                 esc(s.title)
             );
         }
-        out.push_str("<li><a href=\"#accounting\">Accounting comparison</a></li><li><a href=\"#audit\">Data-quality audit</a></li><li><a href=\"#methods\">Methods</a></li></ol></nav>\n");
+        out.push_str("<li><a href=\"#accuracy\">Accuracy by scorer</a></li><li><a href=\"#accounting\">Accounting comparison</a></li><li><a href=\"#audit\">Data-quality audit</a></li><li><a href=\"#methods\">Methods</a></li></ol></nav>\n");
         glance(&mut out, report);
         unit(&mut out, report);
         let mut counter = 0;
@@ -491,6 +491,12 @@ impl Output for Html {
                 links.join(", ")
             );
         }
+        out.push_str("<section id=\"accuracy\"><h2>Accuracy by scorer: gold labels, LLM judges</h2>");
+        findings(&mut out, &report.accuracy.sentences);
+        for t in &report.accuracy.tables {
+            table(&mut out, t);
+        }
+        out.push_str("</section>\n");
         comparison(&mut out, report, &mut counter);
         audit_section(&mut out, report);
         out.push_str(METHODS);

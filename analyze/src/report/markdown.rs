@@ -120,6 +120,15 @@ impl Output for Markdown {
             }
         }
 
+        out.push_str("## Accuracy by scorer\n\n");
+        for s in &report.accuracy.sentences {
+            let _ = writeln!(out, "- {s}");
+        }
+        out.push('\n');
+        for t in &report.accuracy.tables {
+            table(&mut out, t);
+        }
+
         let c = &report.comparison;
         out.push_str("## Accounting comparison\n\n");
         let _ = writeln!(

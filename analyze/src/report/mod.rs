@@ -13,6 +13,7 @@
 //! fetches nothing (figures are inline SVG, CSS is inline), and only the files listed in
 //! [`OWN_FILES`] and `figures/` are written into DIR; nothing there is ever deleted.
 
+pub mod accuracy;
 pub mod comparison;
 pub mod figures;
 pub mod findings;
@@ -89,6 +90,8 @@ pub struct Report<'a> {
     pub unit: findings::HonestUnit,
     /// Published vs corrected accounting.
     pub comparison: comparison::Comparison,
+    /// Accuracy by scorer and agreement with the gold labels.
+    pub accuracy: accuracy::AccuracySection,
     /// Figures, rendered.
     pub figures: Vec<Rendered>,
 }
@@ -165,6 +168,7 @@ pub fn build<'a>(inputs: Inputs<'a>, opts: &Options) -> Result<Report<'a>> {
     let unit = findings::HonestUnit::new(inputs.audit, &study);
     let comparison = comparison::Comparison::new(&inputs, &study);
     let sections = findings::sections(&inputs, &study);
+    let accuracy = accuracy::AccuracySection::new(&inputs.loaded.judgments, &study);
     let specs = figures::all(&inputs, &study, &comparison, &trace);
     let figures = specs
         .into_par_iter()
@@ -180,6 +184,7 @@ pub fn build<'a>(inputs: Inputs<'a>, opts: &Options) -> Result<Report<'a>> {
         sections,
         unit,
         comparison,
+        accuracy,
         figures,
     })
 }
