@@ -72,6 +72,9 @@ pub fn agreements(judgments: &[Judgment]) -> Vec<Agreement> {
         .collect()
 }
 
+/// Reads one accuracy column of a metrics row.
+type AccuracyOf = fn(&dataset::MetricsRow) -> Option<f64>;
+
 /// The section: sentences and tables, or a hint when no scorer but the study's own is present.
 #[derive(Debug, Clone, Default)]
 pub struct AccuracySection {
@@ -123,7 +126,7 @@ impl AccuracySection {
         }
         s.tables.push(t);
 
-        let columns: [(&str, fn(&dataset::MetricsRow) -> Option<f64>); 3] = [
+        let columns: [(&str, AccuracyOf); 3] = [
             (PUBLISHED_SCORER, |r| r.accuracy),
             (GOLD_SCORER, |r| r.accuracy_gold),
             ("judge (all LLM-judge scorers)", |r| r.accuracy_judge),
