@@ -219,8 +219,7 @@ struct PromptRow {
 }
 
 /// Reads `prompts_out.tsv`: tab separated, quote-aware (pandas quotes fields holding `"`).
-fn read_prompts_out(path: &Path, warnings: &mut Vec<String>) -> Result<Vec<PromptRow>> {
-    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+fn read_prompts_out(bytes: &[u8], path: &Path, warnings: &mut Vec<String>) -> Result<Vec<PromptRow>> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         bail!(
             "{}: empty file: expected a header `start end prompt response response_tokens accuracy`",
@@ -230,7 +229,7 @@ fn read_prompts_out(path: &Path, warnings: &mut Vec<String>) -> Result<Vec<Promp
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(b'\t')
         .flexible(true)
-        .from_reader(bytes.as_slice());
+        .from_reader(bytes);
     let header: Vec<String> = reader
         .byte_headers()
         .with_context(|| format!("{}:1: unreadable header", path.display()))?
@@ -337,14 +336,21 @@ fn read_prompts_out(path: &Path, warnings: &mut Vec<String>) -> Result<Vec<Promp
     Ok(rows)
 }
 
-fn file_record(root: &Path, path: &Path) -> Result<serde_json::Value> {
+/// Reads a source file once; its provenance record (relative path, size, xxh3-128) is taken
+/// from the same bytes that are parsed.
+fn read_source(root: &Path, path: &Path) -> Result<(Vec<u8>, serde_json::Value)> {
     let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let record = file_record(root, path, &bytes);
+    Ok((bytes, record))
+}
+
+fn file_record(root: &Path, path: &Path, bytes: &[u8]) -> serde_json::Value {
     let rel = path.strip_prefix(root).unwrap_or(path);
-    Ok(json!({
+    json!({
         "path": rel.display().to_string(),
         "bytes": bytes.len(),
-        "xxh3_128": format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&bytes)),
-    }))
+        "xxh3_128": format!("{:032x}", xxhash_rust::xxh3::xxh3_128(bytes)),
+    })
 }
 
 /// Reads one trial folder into the contract's records.
@@ -372,14 +378,19 @@ fn read_trial(
     } else {
         bail!("{}: no energibridge.csv or energibridge.csv.gz", dir.display());
     };
-    let csv = energibridge::read_samples_csv(&csv_path)?;
+    let (raw, csv_record) = read_source(experiment, &csv_path)?;
+    let csv = energibridge::parse_samples_csv(&energibridge::decode_maybe_gzip(raw, &csv_path)?, &csv_path)?;
     warnings.extend(csv.warnings);
     let samples: SampleTable = csv.table;
     let prompts_path = dir.join("prompts_out.tsv");
-    let prompts = read_prompts_out(&prompts_path, &mut warnings)?;
+    let (tsv, tsv_record) = read_source(experiment, &prompts_path)?;
+    let prompts = read_prompts_out(&tsv, &prompts_path, &mut warnings)?;
+    let mut files = vec![csv_record, tsv_record];
     let summary_path = dir.join("energibridge-summary.txt");
     let summary: Option<Summary> = if summary_path.is_file() {
-        Some(energibridge::read_summary(&summary_path)?)
+        let (bytes, record) = read_source(experiment, &summary_path)?;
+        files.push(record);
+        Some(energibridge::summary_from_bytes(&bytes, &summary_path)?)
     } else {
         warnings.push(format!(
             "{}: missing; EnergiBridge's own summary is not recorded",
@@ -453,13 +464,6 @@ fn read_trial(
         })
         .collect();
 
-    let mut files = vec![
-        file_record(experiment, &csv_path)?,
-        file_record(experiment, &prompts_path)?,
-    ];
-    if summary.is_some() {
-        files.push(file_record(experiment, &summary_path)?);
-    }
     let provenance = json!({
         "importer": format!("analyze {} import", env!("CARGO_PKG_VERSION")),
         "source_dir": experiment.display().to_string(),

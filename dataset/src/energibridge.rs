@@ -19,6 +19,12 @@ pub struct CsvRead {
 /// Reads a file and inflates it when it is gzip-compressed (by its magic bytes, not its name).
 pub fn read_maybe_gzip(path: &Path) -> Result<Vec<u8>> {
     let raw = std::fs::read(path).at(path)?;
+    decode_maybe_gzip(raw, path)
+}
+
+/// Inflates bytes read from `path` when they are gzip-compressed (by their magic bytes);
+/// returns them unchanged otherwise.
+pub fn decode_maybe_gzip(raw: Vec<u8>, path: &Path) -> Result<Vec<u8>> {
     if raw.len() >= 2 && raw[0] == 0x1f && raw[1] == 0x8b {
         inflate_gzip(&raw).map_err(|m| DatasetError::invalid(path, m))
     } else {
@@ -264,7 +270,12 @@ pub struct Summary {
 /// Parses `energibridge-summary.txt`.
 pub fn read_summary(path: &Path) -> Result<Summary> {
     let bytes = std::fs::read(path).at(path)?;
-    let text = String::from_utf8_lossy(&bytes);
+    summary_from_bytes(&bytes, path)
+}
+
+/// Parses the bytes of `energibridge-summary.txt` read from `path`.
+pub fn summary_from_bytes(bytes: &[u8], path: &Path) -> Result<Summary> {
+    let text = String::from_utf8_lossy(bytes);
     parse_summary(&text).ok_or_else(|| {
         DatasetError::parse(
             path,

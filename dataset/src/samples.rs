@@ -5,7 +5,7 @@
 
 use crate::error::{DatasetError, Result};
 use crate::schema::SAMPLES;
-use crate::table::{BatchBuilder, read_batch, sample_writer_properties, write_batch_with};
+use crate::table::{BatchBuilder, WriteMode, read_batch, sample_writer_properties, write_batch_as};
 use arrow::array::{Array, AsArray, Float64Array, RecordBatch};
 use arrow::buffer::NullBuffer;
 use arrow::datatypes::{DataType, Field, Float64Type, Int64Type};
@@ -207,7 +207,12 @@ impl SampleTable {
 
     /// Writes the samples of one trial (atomically).
     pub fn write(&self, path: &Path, run_id: &str, sync: bool) -> Result<()> {
-        write_batch_with(path, &self.to_batch(run_id), sync, sample_writer_properties())
+        self.write_as(path, run_id, WriteMode::Atomic { sync })
+    }
+
+    /// Writes the samples of one trial in the given mode.
+    pub fn write_as(&self, path: &Path, run_id: &str, mode: WriteMode) -> Result<()> {
+        write_batch_as(path, &self.to_batch(run_id), mode, sample_writer_properties())
     }
 
     /// Reads a samples file; with `accounting_only`, only `Time` and the channels the

@@ -20,7 +20,7 @@ use crate::error::{DatasetError, IoContext, Result};
 use crate::records::{Judgment, MetricsRow, Request, RequestMetricsRow, RunRow, Trial};
 use crate::samples::SampleTable;
 use crate::schema::SCHEMA_VERSION;
-use crate::table;
+use crate::table::{self, WriteMode};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -105,6 +105,9 @@ pub fn validate_run_id(run_id: &str) -> std::result::Result<(), String> {
 #[derive(Debug, Clone)]
 pub struct Dataset {
     root: PathBuf,
+    /// True for a dataset being staged as a whole ([`StagedDataset`]): its trials are written
+    /// straight into `trials/<run_id>/`, since the whole folder is renamed into place at the end.
+    staged: bool,
 }
 
 impl Dataset {
@@ -115,7 +118,7 @@ impl Dataset {
         if !manifest.is_file() {
             return Err(DatasetError::NotADataset { path: root });
         }
-        let ds = Self { root };
+        let ds = Self { root, staged: false };
         ds.manifest()?;
         Ok(ds)
     }
@@ -136,7 +139,7 @@ impl Dataset {
             remove_dataset(&root)?;
         }
         std::fs::create_dir_all(root.join(TRIALS_DIR)).at(&root)?;
-        let ds = Self { root };
+        let ds = Self { root, staged: false };
         ds.write_manifest(manifest)?;
         Ok(ds)
     }
@@ -246,6 +249,9 @@ impl Dataset {
     pub fn write_trial(&self, files: &TrialFiles, sync: bool) -> Result<()> {
         let run_id = &files.trial.run_id;
         validate_run_id(run_id).map_err(|m| DatasetError::invalid(&self.root, m))?;
+        if self.staged {
+            return self.write_trial_direct(files);
+        }
         let staging = self
             .root
             .join(STAGING_DIR)
@@ -296,6 +302,34 @@ impl Dataset {
             let _ = std::fs::remove_dir_all(&staging);
         }
         result
+    }
+
+    /// Writes a trial of a staged dataset straight into `trials/<run_id>/` (the staged folder
+    /// as a whole is what gets renamed into place).
+    fn write_trial_direct(&self, files: &TrialFiles) -> Result<()> {
+        let run_id = &files.trial.run_id;
+        let dir = self.trial_dir(run_id);
+        std::fs::create_dir(&dir).at(&dir)?;
+        let (props, mode) = (table::writer_properties(), WriteMode::Direct);
+        table::write_batch_as(
+            &dir.join("trial.parquet"),
+            &table::trials_batch(std::slice::from_ref(&files.trial)),
+            mode,
+            props.clone(),
+        )?;
+        table::write_batch_as(
+            &dir.join("requests.parquet"),
+            &table::requests_batch(&files.requests),
+            mode,
+            props,
+        )?;
+        files
+            .samples
+            .write_as(&dir.join("samples.parquet"), run_id, mode)?;
+        if let Some(baseline) = &files.baseline {
+            baseline.write_as(&dir.join("baseline.parquet"), run_id, mode)?;
+        }
+        Ok(())
     }
 
     /// Reads a committed trial's row.
@@ -468,7 +502,10 @@ impl StagedDataset {
             std::fs::remove_dir_all(&staging).at(&staging)?;
         }
         std::fs::create_dir_all(staging.join(TRIALS_DIR)).at(&staging)?;
-        let dataset = Dataset { root: staging };
+        let dataset = Dataset {
+            root: staging,
+            staged: true,
+        };
         dataset.write_manifest(manifest)?;
         Ok(Self {
             dataset,
@@ -509,6 +546,7 @@ impl StagedDataset {
         self.committed = true;
         Ok(Dataset {
             root: self.target.clone(),
+            staged: false,
         })
     }
 }

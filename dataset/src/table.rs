@@ -29,10 +29,20 @@ pub fn writer_properties() -> WriterProperties {
     properties(Compression::SNAPPY)
 }
 
-/// Writer settings for sample tables (the same as every other table today; kept separate so
-/// the bulk of an import can be tuned on its own).
+/// Writer settings for sample tables, the bulk of an import: no dictionary encoding for the
+/// float channels (building the dictionaries cost an eighth of an import's CPU time for
+/// little gain after snappy) and column-chunk statistics only.
 pub fn sample_writer_properties() -> WriterProperties {
-    properties(Compression::SNAPPY)
+    WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_dictionary_enabled(false)
+        .set_column_dictionary_enabled(parquet::schema::types::ColumnPath::from("run_id"), true)
+        .set_statistics_enabled(parquet::file::properties::EnabledStatistics::Chunk)
+        .set_key_value_metadata(Some(vec![KeyValue::new(
+            VERSION_KEY.to_string(),
+            SCHEMA_VERSION.to_string(),
+        )]))
+        .build()
 }
 
 fn properties(compression: Compression) -> WriterProperties {
@@ -76,6 +86,41 @@ pub fn write_batch(path: &Path, batch: &RecordBatch, sync: bool) -> Result<()> {
 
 /// Writes one record batch as a Parquet file with the given settings, atomically.
 pub fn write_batch_with(path: &Path, batch: &RecordBatch, sync: bool, props: WriterProperties) -> Result<()> {
+    write_batch_as(path, batch, WriteMode::Atomic { sync }, props)
+}
+
+/// How a file is put in place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteMode {
+    /// Temporary sibling, then rename (and fsync first when `sync`): readers never see half a
+    /// file.
+    Atomic {
+        /// fsync the file before the rename.
+        sync: bool,
+    },
+    /// Straight to its name: only for files inside a folder that is itself renamed into place
+    /// when complete (a staged import), where per-file renames would be wasted system calls.
+    Direct,
+}
+
+/// Writes one record batch as a Parquet file in the given mode.
+pub fn write_batch_as(
+    path: &Path,
+    batch: &RecordBatch,
+    mode: WriteMode,
+    props: WriterProperties,
+) -> Result<()> {
+    let sync = match mode {
+        WriteMode::Direct => {
+            let file = File::create(path).at(path)?;
+            let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(props))
+                .map_err(|e| DatasetError::parquet(path, e))?;
+            writer.write(batch).map_err(|e| DatasetError::parquet(path, e))?;
+            writer.close().map_err(|e| DatasetError::parquet(path, e))?;
+            return Ok(());
+        }
+        WriteMode::Atomic { sync } => sync,
+    };
     let tmp = temp_path(path);
     let result = (|| {
         let file = File::create(&tmp).at(&tmp)?;
