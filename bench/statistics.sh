@@ -11,7 +11,7 @@ trap 'rm -rf "$tmp"' EXIT
 "$bin" -q import "$src/experiments/llama_profiling" --out "$tmp/data" --prompts "$src/prompts" >/dev/null
 for accounting in corrected published; do
   for run in 1 2 3; do
-    "$bin" -q "$tmp/data" --accounting "$accounting" --report "$tmp/report" 2>&1 | grep -o 'statistics took [0-9]* ms' |
+    "$bin" "$tmp/data" --accounting "$accounting" --report "$tmp/report" 2>&1 | grep -o 'statistics took [0-9]* ms' |
       sed "s/^/$accounting run $run: /"
   done
 done
