@@ -13,7 +13,7 @@ use dataset::{
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use serde_json::json;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 /// The scorer name under which the study's own per-row relevancy scores are stored.
@@ -503,6 +503,30 @@ fn read_trial(
     ))
 }
 
+/// Writes the trials of one treatment as part `run_<R>`, or as parts `run_<R>.<k>` when its
+/// repetitions differ in sample channels (the trials of a part must share them).
+fn write_treatment(ds: &Dataset, run: i64, trials: Vec<TrialFiles>) -> Result<()> {
+    let mut layouts: Vec<(String, Vec<TrialFiles>)> = Vec::new();
+    for t in trials {
+        let key = t.samples.layout_key();
+        match layouts.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, group)) => group.push(t),
+            None => layouts.push((key, vec![t])),
+        }
+    }
+    let split = layouts.len() > 1;
+    for (k, (_, group)) in layouts.iter().enumerate() {
+        let part = if split {
+            format!("run_{run}.{}", k + 1)
+        } else {
+            format!("run_{run}")
+        };
+        // Staged files need no fsync: the whole dataset is renamed into place at the end.
+        ds.write_part(&part, group, false)?;
+    }
+    Ok(())
+}
+
 /// The median positive difference between consecutive sample times, ms.
 fn median_interval(times: &[i64]) -> Option<f64> {
     let mut d: Vec<i64> = times.windows(2).map(|w| w[1] - w[0]).filter(|&d| d > 0).collect();
@@ -571,30 +595,49 @@ pub fn run(opts: &ImportOptions) -> Result<ImportSummary> {
     } else {
         ProgressBar::hidden()
     };
-    let results: Vec<Result<TrialOutcome>> = todo
+    // One part per treatment: its repetitions are read, then written together (a file costs
+    // about as much file-system time as decoding it on a small VM's disk; see docs/dataset.md).
+    let mut treatments: BTreeMap<i64, Vec<&RunTableRow>> = BTreeMap::new();
+    for row in &todo {
+        treatments.entry(row.run.run).or_default().push(row);
+    }
+    let treatments: Vec<(i64, Vec<&RunTableRow>)> = treatments.into_iter().collect();
+    let results: Vec<Result<Vec<(&RunTableRow, Result<TrialOutcome>)>>> = treatments
         .par_iter()
-        .map(|row| {
-            let (files, judgments, warnings) = read_trial(&experiment, row, &items)?;
-            // Staged files need no fsync: the whole dataset is renamed into place at the end.
-            ds.write_trial(&files, false)?;
-            bar.inc(1);
-            Ok((files.requests.len(), files.samples.len(), judgments, warnings))
+        .map(|(run, rows)| {
+            let mut outcomes = Vec::with_capacity(rows.len());
+            let mut read: Vec<TrialFiles> = Vec::with_capacity(rows.len());
+            for row in rows {
+                match read_trial(&experiment, row, &items) {
+                    Ok((files, judgments, warnings)) => {
+                        let outcome = (files.requests.len(), files.samples.len(), judgments, warnings);
+                        outcomes.push((*row, Ok(outcome)));
+                        read.push(files);
+                    }
+                    Err(e) => outcomes.push((*row, Err(e))),
+                }
+                bar.inc(1);
+            }
+            write_treatment(ds, *run, read)?;
+            Ok(outcomes)
         })
         .collect();
     bar.finish_and_clear();
 
     let mut judgments = Vec::new();
-    for (row, result) in todo.iter().zip(results) {
-        match result {
-            Ok((requests, samples, j, w)) => {
-                summary.trials += 1;
-                summary.requests += requests;
-                summary.samples += samples;
-                judgments.extend(j);
-                summary.warnings.extend(w);
+    for result in results {
+        for (row, result) in result? {
+            match result {
+                Ok((requests, samples, j, w)) => {
+                    summary.trials += 1;
+                    summary.requests += requests;
+                    summary.samples += samples;
+                    judgments.extend(j);
+                    summary.warnings.extend(w);
+                }
+                Err(e) if opts.keep_going => summary.skipped.push(format!("{}: {e:#}", row.run.run_id)),
+                Err(e) => return Err(e.context(format!("importing trial {}", row.run.run_id))),
             }
-            Err(e) if opts.keep_going => summary.skipped.push(format!("{}: {e:#}", row.run.run_id)),
-            Err(e) => return Err(e.context(format!("importing trial {}", row.run.run_id))),
         }
     }
     if summary.trials == 0 {

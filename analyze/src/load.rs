@@ -2,7 +2,7 @@
 //! the sample channels the accounting needs, read in parallel.
 
 use anyhow::{Context, Result, bail};
-use dataset::{Dataset, Judgment, Request, SampleTable, Trial};
+use dataset::{Dataset, Judgment, ReadOptions, Request, SampleTable, Trial};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -49,14 +49,14 @@ pub struct Loaded {
     pub schema_version: u32,
 }
 
-/// A progress bar over `n` items (hidden when `show` is false).
+/// A progress bar over `n` trial folders (hidden when `show` is false).
 pub fn progress_bar(n: usize, prefix: &'static str, show: bool) -> ProgressBar {
     if !show {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(n as u64);
     bar.set_style(
-        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} trials, {elapsed} (ETA {eta})")
+        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} trial folders, {elapsed} (ETA {eta})")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
@@ -68,32 +68,50 @@ pub fn progress_bar(n: usize, prefix: &'static str, show: bool) -> ProgressBar {
 pub fn load(path: &Path, opts: LoadOptions) -> Result<Loaded> {
     let ds = Dataset::open(path)?;
     let manifest = ds.manifest()?;
-    let ids = ds.trial_ids()?;
-    if ids.is_empty() {
+    let parts = ds.parts()?;
+    if parts.is_empty() {
         bail!(
             "{}: the dataset holds no trials (run `collect` or `analyze import` first)",
             path.display()
         );
     }
-    let bar = progress_bar(ids.len(), "loading", opts.progress);
-    let mut trials = ids
+    let bar = progress_bar(parts.len(), "loading", opts.progress);
+    let read = ReadOptions {
+        text: opts.text,
+        accounting_only: !opts.all_channels,
+        skip_samples: false,
+    };
+    let mut trials: Vec<TrialData> = parts
         .par_iter()
-        .map(|id| {
-            let trial = ds.read_trial(id)?;
-            let requests = ds.read_requests(id, opts.text)?;
-            let samples = ds.read_samples(id, !opts.all_channels)?;
-            let baseline = ds.read_baseline(id, true)?;
+        .map(|part| {
+            let files = ds.read_part(part, read)?;
             bar.inc(1);
-            Ok(TrialData {
-                trial,
-                requests,
-                samples,
-                baseline,
-            })
+            Ok(files)
         })
         .collect::<Result<Vec<_>, dataset::DatasetError>>()
-        .with_context(|| format!("loading {}", path.display()))?;
+        .with_context(|| format!("loading {}", path.display()))?
+        .into_iter()
+        .flatten()
+        .map(|f| TrialData {
+            trial: f.trial,
+            requests: f.requests,
+            samples: f.samples,
+            baseline: f.baseline,
+        })
+        .collect();
     bar.finish_and_clear();
+    if trials.is_empty() {
+        bail!("{}: the dataset holds no trials", path.display());
+    }
+    let mut ids: Vec<&str> = trials.iter().map(|t| t.trial.run_id.as_str()).collect();
+    ids.sort_unstable();
+    if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
+        bail!(
+            "{}: trial `{}` is in two parts; move one away",
+            path.display(),
+            w[0]
+        );
+    }
     trials.sort_by(|a, b| {
         (a.trial.run, a.trial.repetition, &a.trial.run_id).cmp(&(
             b.trial.run,

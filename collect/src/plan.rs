@@ -392,14 +392,16 @@ pub fn prepare(out: &Path, design: &Design, force: bool, created_by: &str) -> Re
     }
     let mut done = HashSet::new();
     let mut failed = 0;
-    for id in dataset.trial_ids()? {
-        let trial = dataset
-            .read_trial(&id)
-            .with_context(|| format!("cannot read committed trial {id}; move it away to redo it"))?;
-        if trial.status == TrialStatus::Done {
-            done.insert(id);
-        } else {
-            failed += 1;
+    for part in dataset.parts()? {
+        let trials = dataset
+            .read_part_trials(&part)
+            .with_context(|| format!("cannot read committed trial {part}; move it away to redo it"))?;
+        for trial in trials {
+            if trial.status == TrialStatus::Done {
+                done.insert(trial.run_id);
+            } else {
+                failed += 1;
+            }
         }
     }
     if !done.is_empty() || failed > 0 {

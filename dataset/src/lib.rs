@@ -23,4 +23,4 @@ pub use records::{
 };
 pub use samples::{Channel, SampleColumn, SampleTable};
 pub use schema::SCHEMA_VERSION;
-pub use store::{Dataset, Manifest, StagedDataset, TrialFiles};
+pub use store::{Dataset, Manifest, ReadOptions, StagedDataset, TrialFiles};

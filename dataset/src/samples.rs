@@ -215,6 +215,120 @@ impl SampleTable {
         write_batch_as(path, &self.to_batch(run_id), mode, sample_writer_properties())
     }
 
+    /// A key equal for two tables exactly when their record batches share a schema (channel
+    /// names, order and wrap ranges): the trials of one multi-trial part must agree on it.
+    pub fn layout_key(&self) -> String {
+        let mut key = String::new();
+        for c in &self.columns {
+            key.push_str(&c.name);
+            if let Some(r) = c.wrap_range {
+                key.push_str(&format!("@{r}"));
+            }
+            key.push('\u{1f}');
+        }
+        key
+    }
+
+    /// Writes the samples of several trials into one file, trial after trial. They must share
+    /// a [`SampleTable::layout_key`]; an empty list writes an empty table.
+    pub fn write_many(path: &Path, tables: &[(&str, &SampleTable)], mode: WriteMode) -> Result<()> {
+        let batches: Vec<RecordBatch> = tables.iter().map(|(id, t)| t.to_batch(id)).collect();
+        let schema = match batches.first() {
+            Some(b) => b.schema(),
+            None => SampleTable::default().to_batch("").schema(),
+        };
+        if let Some(i) = batches.iter().position(|b| b.schema() != schema) {
+            return Err(DatasetError::invalid(
+                path,
+                format!(
+                    "trial `{}` has other sample channels than trial `{}`; trials of one part must share them",
+                    tables[i].0, tables[0].0
+                ),
+            ));
+        }
+        let batch =
+            arrow::compute::concat_batches(&schema, &batches).map_err(|e| DatasetError::parquet(path, e))?;
+        write_batch_as(path, &batch, mode, sample_writer_properties())
+    }
+
+    /// Reads a samples file holding the samples of the trials `run_ids` (one or more) and
+    /// splits it by `run_id`: one table per id, in the order given, with a flag saying whether
+    /// the file held any row for it (a trial without rows gets an empty table with the file's
+    /// channels). A row of a trial not in `run_ids` is an error. Rows of a file without a
+    /// `run_id` column (schema version 1, one trial per file) belong to the only id given.
+    pub fn read_many(
+        path: &Path,
+        accounting_only: bool,
+        run_ids: &[&str],
+    ) -> Result<Vec<(SampleTable, bool)>> {
+        let batch = if accounting_only {
+            let file = std::fs::File::open(path).map_err(|e| DatasetError::io(path, e))?;
+            let meta = parquet::arrow::arrow_reader::ArrowReaderMetadata::load(&file, Default::default())
+                .map_err(|e| DatasetError::parquet(path, e))?;
+            let names: Vec<String> = meta
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .filter(|n| n == "Time" || n == "run_id" || Self::is_accounting_column(n))
+                .collect();
+            let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+            read_batch(path, Some(&refs))?.0
+        } else {
+            read_batch(path, None)?.0
+        };
+        let Some(ids) = batch.column_by_name("run_id") else {
+            if let [_] = run_ids {
+                return Ok(vec![(Self::from_batch(&batch, path)?, batch.num_rows() > 0)]);
+            }
+            return Err(DatasetError::missing_column(path, "run_id"));
+        };
+        let ids = arrow::compute::cast(ids, &DataType::Utf8).map_err(|e| DatasetError::parquet(path, e))?;
+        let ids = ids.as_string::<i32>();
+        if ids.null_count() > 0 {
+            return Err(DatasetError::invalid(path, "column `run_id` holds nulls"));
+        }
+        let slot: HashMap<&str, usize> = run_ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+        // Row ranges of each trial; a writer of this crate puts each trial's rows together.
+        let mut ranges: Vec<Vec<std::ops::Range<usize>>> = vec![Vec::new(); run_ids.len()];
+        let mut start = 0;
+        for i in 1..=ids.len() {
+            if i < ids.len() && ids.value(i) == ids.value(start) {
+                continue;
+            }
+            let id = ids.value(start);
+            let Some(&g) = slot.get(id) else {
+                return Err(DatasetError::invalid(
+                    path,
+                    format!(
+                        "row {start}: samples of trial `{id}`, which its part's trial.parquet does not list"
+                    ),
+                ));
+            };
+            ranges[g].push(start..i);
+            start = i;
+        }
+        ranges
+            .into_iter()
+            .map(|r| {
+                let present = !r.is_empty();
+                let part = match r.as_slice() {
+                    [] => batch.slice(0, 0),
+                    [one] if one.len() == batch.num_rows() => batch.clone(),
+                    [one] => batch.slice(one.start, one.len()),
+                    _ => {
+                        let idx = arrow::array::UInt32Array::from_iter_values(
+                            r.into_iter().flatten().map(|i| i as u32),
+                        );
+                        arrow::compute::take_record_batch(&batch, &idx)
+                            .map_err(|e| DatasetError::parquet(path, e))?
+                    }
+                };
+                Ok((Self::from_batch(&part, path)?, present))
+            })
+            .collect()
+    }
+
     /// Reads a samples file; with `accounting_only`, only `Time` and the channels the
     /// accounting uses are decoded (much faster on wide EnergiBridge files).
     pub fn read(path: &Path, accounting_only: bool) -> Result<Self> {

@@ -4,17 +4,20 @@
 //! DATA/
 //!   dataset.json                     manifest: format, schema version, who wrote it
 //!   runs.parquet                     the run table (design, execution order)
-//!   trials/<run_id>/trial.parquet    one row: what happened
-//!   trials/<run_id>/requests.parquet one row per prompt
-//!   trials/<run_id>/samples.parquet  one row per energy sample
+//!   trials/<part>/trial.parquet      one row per trial of the part
+//!   trials/<part>/requests.parquet   one row per prompt
+//!   trials/<part>/samples.parquet    one row per energy sample
+//!   trials/<part>/baseline.parquet   idle samples before the trial (optional)
 //!   judgments/<scorer>.parquet       scores, one file per scorer
 //!   derived/metrics_<accounting>.parquet
 //! ```
 //!
-//! One folder per trial makes a trial's commit a single `rename` (a crash loses at most the
-//! trial in flight, and a half-written trial is never visible), while the fixed file names let
-//! DuckDB, polars or pandas read a whole table with one glob
-//! (`trials/*/samples.parquet`; every file carries `run_id`, so no Hive parsing is needed).
+//! A *part* holds one or more complete trials and every row carries `run_id`. `collect`
+//! commits each trial as its own part `trials/<run_id>/` with a single `rename` (a crash loses
+//! at most the trial in flight, and a half-written trial is never visible); `analyze import`
+//! writes one part per treatment, since on a small VM's disk each file costs about as much
+//! file-system time as decoding it. The fixed file names let DuckDB, polars or pandas read a
+//! whole table with one glob (`trials/*/samples.parquet`; no Hive parsing needed).
 
 use crate::error::{DatasetError, IoContext, Result};
 use crate::records::{Judgment, MetricsRow, Request, RequestMetricsRow, RunRow, Trial};
@@ -22,6 +25,7 @@ use crate::samples::SampleTable;
 use crate::schema::SCHEMA_VERSION;
 use crate::table::{self, WriteMode};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// Name of the manifest file that marks a folder as a dataset.
@@ -191,33 +195,103 @@ impl Dataset {
         table::write_batch(&self.runs_path(), &table::runs_batch(rows), true)
     }
 
-    /// Folder of one committed trial.
-    pub fn trial_dir(&self, run_id: &str) -> PathBuf {
-        self.root.join(TRIALS_DIR).join(run_id)
+    /// Folder of one part (a committed folder under `trials/`).
+    pub fn part_dir(&self, part: &str) -> PathBuf {
+        self.root.join(TRIALS_DIR).join(part)
     }
 
-    /// Run ids of all committed trials, sorted.
-    pub fn trial_ids(&self) -> Result<Vec<String>> {
+    /// Folder of the single-trial part `collect` commits for `run_id`.
+    pub fn trial_dir(&self, run_id: &str) -> PathBuf {
+        self.part_dir(run_id)
+    }
+
+    /// Names of the committed parts (folders under `trials/` holding a `trial.parquet`), sorted.
+    pub fn parts(&self) -> Result<Vec<String>> {
         let dir = self.root.join(TRIALS_DIR);
         if !dir.exists() {
             return Ok(Vec::new());
         }
-        let mut ids = Vec::new();
+        let mut parts = Vec::new();
         for entry in std::fs::read_dir(&dir).at(&dir)? {
             let entry = entry.at(&dir)?;
             let name = entry.file_name().to_string_lossy().into_owned();
             if name.starts_with('.') || !entry.path().join("trial.parquet").is_file() {
                 continue;
             }
-            ids.push(name);
+            parts.push(name);
         }
-        ids.sort();
-        Ok(ids)
+        parts.sort();
+        Ok(parts)
+    }
+
+    /// The trial rows of one part, in file order; a run id listed twice is an error.
+    pub fn read_part_trials(&self, part: &str) -> Result<Vec<Trial>> {
+        let path = self.part_dir(part).join("trial.parquet");
+        let rows = table::read_trials(&path)?;
+        let mut seen = std::collections::HashSet::new();
+        if let Some(dup) = rows.iter().find(|t| !seen.insert(t.run_id.as_str())) {
+            return Err(DatasetError::invalid(
+                &path,
+                format!("trial `{}` is listed twice", dup.run_id),
+            ));
+        }
+        Ok(rows)
+    }
+
+    /// Every committed trial row with the part holding it, sorted by run id. A run id found
+    /// in two parts is an error naming both.
+    pub fn trial_rows(&self) -> Result<Vec<(String, Trial)>> {
+        let mut rows = Vec::new();
+        for part in self.parts()? {
+            for t in self.read_part_trials(&part)? {
+                rows.push((part.clone(), t));
+            }
+        }
+        rows.sort_by(|a, b| a.1.run_id.cmp(&b.1.run_id));
+        if let Some(w) = rows.windows(2).find(|w| w[0].1.run_id == w[1].1.run_id) {
+            return Err(DatasetError::invalid(
+                self.root.join(TRIALS_DIR),
+                format!(
+                    "trial `{}` is in two parts, `{}` and `{}`; move one away",
+                    w[0].1.run_id, w[0].0, w[1].0
+                ),
+            ));
+        }
+        Ok(rows)
+    }
+
+    /// Run ids of all committed trials, sorted.
+    pub fn trial_ids(&self) -> Result<Vec<String>> {
+        Ok(self.trial_rows()?.into_iter().map(|(_, t)| t.run_id).collect())
     }
 
     /// True when the trial is committed.
-    pub fn has_trial(&self, run_id: &str) -> bool {
-        self.trial_dir(run_id).join("trial.parquet").is_file()
+    pub fn has_trial(&self, run_id: &str) -> Result<bool> {
+        Ok(self.locate(run_id)?.is_some())
+    }
+
+    /// The part holding a trial: its own folder when `collect` wrote it, else found through
+    /// the trial rows of every part.
+    fn locate(&self, run_id: &str) -> Result<Option<String>> {
+        if self.trial_dir(run_id).join("trial.parquet").is_file()
+            && self.read_part_trials(run_id)?.iter().any(|t| t.run_id == run_id)
+        {
+            return Ok(Some(run_id.to_string()));
+        }
+        Ok(self
+            .trial_rows()?
+            .into_iter()
+            .find(|(_, t)| t.run_id == run_id)
+            .map(|(part, _)| part))
+    }
+
+    fn locate_or_fail(&self, run_id: &str) -> Result<String> {
+        self.locate(run_id)?.ok_or_else(|| {
+            DatasetError::invalid(
+                self.root.join(TRIALS_DIR),
+                format!("no committed trial `{run_id}`"),
+            )
+        })
     }
 
     /// Removes leftovers of interrupted commits (the staging folder, and temporary files of
@@ -243,50 +317,60 @@ impl Dataset {
         Ok(n)
     }
 
-    /// Commits one trial: all its files are written into a staging folder, then the folder is
-    /// renamed into `trials/<run_id>`. With `sync`, files and folders are fsynced first so the
-    /// commit survives a power cut. An existing trial of the same id is replaced.
+    /// Commits one trial as its own part, `trials/<run_id>/` (what `collect` does after each
+    /// trial). See [`Dataset::write_part`].
     pub fn write_trial(&self, files: &TrialFiles, sync: bool) -> Result<()> {
-        let run_id = &files.trial.run_id;
-        validate_run_id(run_id).map_err(|m| DatasetError::invalid(&self.root, m))?;
+        self.write_part(&files.trial.run_id, std::slice::from_ref(files), sync)
+    }
+
+    /// Commits a part: one or more trials whose files are written into a staging folder that
+    /// is then renamed into `trials/<part>` (an existing part of that name is replaced). With
+    /// `sync`, files and folders are fsynced first so the commit survives a power cut. The
+    /// trials of a part must share their sample channels. In a staged dataset the files are
+    /// written in place, since the whole dataset is renamed into place at the end.
+    pub fn write_part(&self, part: &str, trials: &[TrialFiles], sync: bool) -> Result<()> {
+        validate_run_id(part).map_err(|m| DatasetError::invalid(&self.root, format!("part name: {m}")))?;
+        let mut seen = std::collections::HashSet::new();
+        for t in trials {
+            validate_run_id(&t.trial.run_id).map_err(|m| DatasetError::invalid(&self.root, m))?;
+            if !seen.insert(t.trial.run_id.as_str()) {
+                return Err(DatasetError::invalid(
+                    &self.root,
+                    format!("trial `{}` given twice for part `{part}`", t.trial.run_id),
+                ));
+            }
+        }
+        if trials.is_empty() {
+            return Err(DatasetError::invalid(
+                &self.root,
+                format!("part `{part}` has no trial"),
+            ));
+        }
         if self.staged {
-            return self.write_trial_direct(files);
+            let dir = self.part_dir(part);
+            std::fs::create_dir(&dir).at(&dir)?;
+            return write_part_files(&dir, trials, WriteMode::Direct);
         }
         let staging = self
             .root
             .join(STAGING_DIR)
-            .join(format!("{run_id}.{}", std::process::id()));
+            .join(format!("{part}.{}", std::process::id()));
         if staging.exists() {
             std::fs::remove_dir_all(&staging).at(&staging)?;
         }
         std::fs::create_dir_all(&staging).at(&staging)?;
         let result = (|| {
-            table::write_batch(
-                &staging.join("trial.parquet"),
-                &table::trials_batch(std::slice::from_ref(&files.trial)),
-                sync,
-            )?;
-            table::write_batch(
-                &staging.join("requests.parquet"),
-                &table::requests_batch(&files.requests),
-                sync,
-            )?;
-            files
-                .samples
-                .write(&staging.join("samples.parquet"), run_id, sync)?;
-            if let Some(baseline) = &files.baseline {
-                baseline.write(&staging.join("baseline.parquet"), run_id, sync)?;
-            }
+            write_part_files(&staging, trials, WriteMode::Atomic { sync })?;
             if sync {
                 sync_dir(&staging)?;
             }
-            let target = self.trial_dir(run_id);
+            let target = self.part_dir(part);
             std::fs::create_dir_all(self.root.join(TRIALS_DIR)).at(&self.root)?;
             if target.exists() {
                 let trash = self
                     .root
                     .join(STAGING_DIR)
-                    .join(format!("{run_id}.old.{}", std::process::id()));
+                    .join(format!("{part}.old.{}", std::process::id()));
                 std::fs::rename(&target, &trash).at(&target)?;
                 std::fs::rename(&staging, &target).at(&target)?;
                 std::fs::remove_dir_all(&trash).at(&trash)?;
@@ -304,67 +388,103 @@ impl Dataset {
         result
     }
 
-    /// Writes a trial of a staged dataset straight into `trials/<run_id>/` (the staged folder
-    /// as a whole is what gets renamed into place).
-    fn write_trial_direct(&self, files: &TrialFiles) -> Result<()> {
-        let run_id = &files.trial.run_id;
-        let dir = self.trial_dir(run_id);
-        std::fs::create_dir(&dir).at(&dir)?;
-        let (props, mode) = (table::writer_properties(), WriteMode::Direct);
-        table::write_batch_as(
-            &dir.join("trial.parquet"),
-            &table::trials_batch(std::slice::from_ref(&files.trial)),
-            mode,
-            props.clone(),
-        )?;
-        table::write_batch_as(
-            &dir.join("requests.parquet"),
-            &table::requests_batch(&files.requests),
-            mode,
-            props,
-        )?;
-        files
-            .samples
-            .write_as(&dir.join("samples.parquet"), run_id, mode)?;
-        if let Some(baseline) = &files.baseline {
-            baseline.write_as(&dir.join("baseline.parquet"), run_id, mode)?;
+    /// Reads every trial of one part with its requests (sorted by index; prompt and response
+    /// text only with `opts.text`), samples and idle baseline, in the part's trial order.
+    pub fn read_part(&self, part: &str, opts: ReadOptions) -> Result<Vec<TrialFiles>> {
+        let dir = self.part_dir(part);
+        let trials = self.read_part_trials(part)?;
+        let ids: Vec<&str> = trials.iter().map(|t| t.run_id.as_str()).collect();
+        let slot: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+        let path = dir.join("requests.parquet");
+        let mut requests: Vec<Vec<Request>> = vec![Vec::new(); ids.len()];
+        for r in table::read_requests_with(&path, opts.text)? {
+            let Some(&i) = slot.get(r.run_id.as_str()) else {
+                return Err(DatasetError::invalid(
+                    &path,
+                    format!(
+                        "a request of trial `{}`, which trial.parquet does not list",
+                        r.run_id
+                    ),
+                ));
+            };
+            requests[i].push(r);
         }
-        Ok(())
+        let samples = if opts.skip_samples {
+            vec![(SampleTable::default(), false); ids.len()]
+        } else {
+            SampleTable::read_many(&dir.join("samples.parquet"), opts.accounting_only, &ids)?
+        };
+        let path = dir.join("baseline.parquet");
+        let baselines = if path.is_file() && !opts.skip_samples {
+            SampleTable::read_many(&path, opts.accounting_only, &ids)?
+                .into_iter()
+                .map(|(table, present)| (present || ids.len() == 1).then_some(table))
+                .collect()
+        } else {
+            vec![None; ids.len()]
+        };
+        Ok(trials
+            .into_iter()
+            .zip(requests)
+            .zip(samples)
+            .zip(baselines)
+            .map(|(((trial, mut requests), (samples, _)), baseline)| {
+                requests.sort_by_key(|r| r.index);
+                TrialFiles {
+                    trial,
+                    requests,
+                    samples,
+                    baseline,
+                }
+            })
+            .collect())
+    }
+
+    /// Reads one committed trial with everything it holds (a convenience over
+    /// [`Dataset::read_part`]; reading a whole dataset goes part by part).
+    pub fn read_trial_files(&self, run_id: &str, opts: ReadOptions) -> Result<TrialFiles> {
+        let part = self.locate_or_fail(run_id)?;
+        self.read_part(&part, opts)?
+            .into_iter()
+            .find(|t| t.trial.run_id == run_id)
+            .ok_or_else(|| DatasetError::invalid(self.part_dir(&part), format!("no trial `{run_id}`")))
     }
 
     /// Reads a committed trial's row.
     pub fn read_trial(&self, run_id: &str) -> Result<Trial> {
-        let path = self.trial_dir(run_id).join("trial.parquet");
-        let mut rows = table::read_trials(&path)?;
-        match rows.len() {
-            1 => Ok(rows.remove(0)),
-            n => Err(DatasetError::invalid(
-                &path,
-                format!("expected one trial row, found {n}"),
-            )),
-        }
+        let part = self.locate_or_fail(run_id)?;
+        self.read_part_trials(&part)?
+            .into_iter()
+            .find(|t| t.run_id == run_id)
+            .ok_or_else(|| DatasetError::invalid(self.part_dir(&part), format!("no trial `{run_id}`")))
     }
 
     /// Reads a committed trial's requests, sorted by index (without prompt and response text
     /// unless `text`).
     pub fn read_requests(&self, run_id: &str, text: bool) -> Result<Vec<Request>> {
-        let mut rows = table::read_requests_with(&self.trial_dir(run_id).join("requests.parquet"), text)?;
+        let part = self.locate_or_fail(run_id)?;
+        let mut rows = table::read_requests_with(&self.part_dir(&part).join("requests.parquet"), text)?;
+        rows.retain(|r| r.run_id == run_id);
         rows.sort_by_key(|r| r.index);
         Ok(rows)
     }
 
     /// Reads a committed trial's samples (only the accounting channels with `accounting_only`).
     pub fn read_samples(&self, run_id: &str, accounting_only: bool) -> Result<SampleTable> {
-        SampleTable::read(&self.trial_dir(run_id).join("samples.parquet"), accounting_only)
+        let opts = ReadOptions {
+            accounting_only,
+            ..ReadOptions::default()
+        };
+        Ok(self.read_trial_files(run_id, opts)?.samples)
     }
 
     /// Reads a committed trial's idle baseline samples, if it has any.
     pub fn read_baseline(&self, run_id: &str, accounting_only: bool) -> Result<Option<SampleTable>> {
-        let path = self.trial_dir(run_id).join("baseline.parquet");
-        if !path.is_file() {
-            return Ok(None);
-        }
-        SampleTable::read(&path, accounting_only).map(Some)
+        let opts = ReadOptions {
+            accounting_only,
+            ..ReadOptions::default()
+        };
+        Ok(self.read_trial_files(run_id, opts)?.baseline)
     }
 
     /// Folder of judgment files.
@@ -437,6 +557,49 @@ impl Dataset {
         }
         table::write_batch(&path, &table::metrics_batch(rows), false)
     }
+}
+
+/// What to decode when reading trials.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// Decode prompt and response text (otherwise they read as empty strings).
+    pub text: bool,
+    /// Decode only `Time` and the sample channels the accounting uses.
+    pub accounting_only: bool,
+    /// Do not read samples and baselines at all (they read as empty tables and `None`).
+    pub skip_samples: bool,
+}
+
+/// Writes the files of a part into `dir`.
+fn write_part_files(dir: &Path, trials: &[TrialFiles], mode: WriteMode) -> Result<()> {
+    let props = table::writer_properties();
+    let rows: Vec<Trial> = trials.iter().map(|t| t.trial.clone()).collect();
+    table::write_batch_as(
+        &dir.join("trial.parquet"),
+        &table::trials_batch(&rows),
+        mode,
+        props.clone(),
+    )?;
+    let requests: Vec<&Request> = trials.iter().flat_map(|t| &t.requests).collect();
+    table::write_batch_as(
+        &dir.join("requests.parquet"),
+        &table::requests_batch_refs(&requests),
+        mode,
+        props,
+    )?;
+    let samples: Vec<(&str, &SampleTable)> = trials
+        .iter()
+        .map(|t| (t.trial.run_id.as_str(), &t.samples))
+        .collect();
+    SampleTable::write_many(&dir.join("samples.parquet"), &samples, mode)?;
+    let baselines: Vec<(&str, &SampleTable)> = trials
+        .iter()
+        .filter_map(|t| t.baseline.as_ref().map(|b| (t.trial.run_id.as_str(), b)))
+        .collect();
+    if !baselines.is_empty() {
+        SampleTable::write_many(&dir.join("baseline.parquet"), &baselines, mode)?;
+    }
+    Ok(())
 }
 
 fn sync_dir(dir: &Path) -> Result<()> {

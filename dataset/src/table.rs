@@ -532,6 +532,11 @@ pub fn read_trials(path: &Path) -> Result<Vec<Trial>> {
 
 /// The record batch of request rows.
 pub fn requests_batch(rows: &[Request]) -> RecordBatch {
+    requests_batch_refs(&rows.iter().collect::<Vec<_>>())
+}
+
+/// The record batch of request rows gathered from several trials.
+pub fn requests_batch_refs(rows: &[&Request]) -> RecordBatch {
     BatchBuilder::default()
         .text("run_id", rows.iter().map(|r| r.run_id.as_str()))
         .int("index", rows.iter().map(|r| r.index))

@@ -106,6 +106,144 @@ fn a_trial_written_is_read_back_unchanged() {
     assert_eq!(timing[0].completion_tokens, Some(17));
 }
 
+/// A trial of `trial()` under another run id, with `extra` more samples.
+fn trial_as(run_id: &str, extra: usize) -> TrialFiles {
+    let mut t = trial(run_id);
+    for r in &mut t.requests {
+        r.run_id = run_id.into();
+    }
+    for k in 0..extra {
+        t.samples.time_ms.push(1_600 + 200 * k as i64);
+        for c in &mut t.samples.columns {
+            c.values.push(k as f64);
+            if let Some(v) = &mut c.valid {
+                v.push(true);
+            }
+        }
+    }
+    t
+}
+
+#[test]
+fn a_part_of_several_trials_is_read_back_trial_by_trial() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = Dataset::create(dir.path().join("d"), &Manifest::new("test", false, ""), false).unwrap();
+    let mut trials = vec![
+        trial_as("run_3_repetition_2", 0),
+        trial_as("run_3_repetition_1", 5),
+    ];
+    trials[1].baseline = None;
+    ds.write_part("run_3", &trials, false).unwrap();
+    ds.write_trial(&trial_as("run_4_repetition_1", 1), false).unwrap();
+    assert_eq!(ds.parts().unwrap(), vec!["run_3", "run_4_repetition_1"]);
+    assert_eq!(
+        ds.trial_ids().unwrap(),
+        vec!["run_3_repetition_1", "run_3_repetition_2", "run_4_repetition_1"]
+    );
+    let part = ds.read_part("run_3", ReadOptions::default()).unwrap();
+    assert_eq!(part.len(), 2);
+    assert_eq!(part[0].trial, trials[0].trial);
+    assert_eq!(part[1].samples, trials[1].samples);
+    assert_eq!(part[1].baseline, None);
+    assert_eq!(part[0].baseline, trials[0].baseline);
+    let opts = ReadOptions {
+        text: true,
+        ..ReadOptions::default()
+    };
+    for t in &trials {
+        let read = ds.read_trial_files(&t.trial.run_id, opts).unwrap();
+        assert_eq!(&read, t);
+        assert_eq!(ds.read_samples(&t.trial.run_id, false).unwrap(), t.samples);
+        assert_eq!(ds.read_requests(&t.trial.run_id, true).unwrap(), t.requests);
+        assert!(ds.has_trial(&t.trial.run_id).unwrap());
+    }
+    assert!(!ds.has_trial("run_9_repetition_9").unwrap());
+    let err = ds.read_trial("run_9_repetition_9").unwrap_err().to_string();
+    assert!(err.contains("no committed trial `run_9_repetition_9`"), "{err}");
+    let skipped = ds
+        .read_part(
+            "run_3",
+            ReadOptions {
+                skip_samples: true,
+                ..ReadOptions::default()
+            },
+        )
+        .unwrap();
+    assert!(
+        skipped
+            .iter()
+            .all(|t| t.samples.is_empty() && t.baseline.is_none())
+    );
+}
+
+#[test]
+fn trials_of_one_part_must_share_sample_channels() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = Dataset::create(dir.path().join("d"), &Manifest::new("test", false, ""), false).unwrap();
+    let mut other = trial_as("run_3_repetition_2", 0);
+    other.samples.columns.pop();
+    let err = ds
+        .write_part("run_3", &[trial_as("run_3_repetition_1", 0), other], false)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("other sample channels"), "{err}");
+    assert!(ds.parts().unwrap().is_empty(), "a failed commit leaves no part");
+    let err = ds
+        .write_part(
+            "run_3",
+            &[
+                trial_as("run_3_repetition_1", 0),
+                trial_as("run_3_repetition_1", 0),
+            ],
+            false,
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("given twice"), "{err}");
+}
+
+#[test]
+fn a_trial_in_two_parts_is_an_error_naming_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = Dataset::create(dir.path().join("d"), &Manifest::new("test", false, ""), false).unwrap();
+    ds.write_part("a", &[trial_as("run_3_repetition_1", 0)], false)
+        .unwrap();
+    ds.write_part("b", &[trial_as("run_3_repetition_1", 0)], false)
+        .unwrap();
+    let err = ds.trial_ids().unwrap_err().to_string();
+    assert!(
+        err.contains("run_3_repetition_1") && err.contains("`a`") && err.contains("`b`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn samples_of_a_trial_the_part_does_not_list_are_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = Dataset::create(dir.path().join("d"), &Manifest::new("test", false, ""), false).unwrap();
+    let t = trial_as("run_3_repetition_1", 0);
+    ds.write_trial(&t, false).unwrap();
+    // Replace the samples file with one that also holds rows of a stranger.
+    let path = ds.trial_dir("run_3_repetition_1").join("samples.parquet");
+    SampleTable::write_many(
+        &path,
+        &[
+            ("run_3_repetition_1", &t.samples),
+            ("run_8_repetition_8", &t.samples),
+        ],
+        dataset::table::WriteMode::Direct,
+    )
+    .unwrap();
+    let err = ds
+        .read_samples("run_3_repetition_1", false)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("run_8_repetition_8") && err.contains("samples.parquet"),
+        "{err}"
+    );
+}
+
 #[test]
 fn run_tables_judgments_and_metrics_round_trip() {
     let dir = tempfile::tempdir().unwrap();

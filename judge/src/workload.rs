@@ -1,11 +1,11 @@
 //! Reading a dataset's trials with their requests (prompt and response text included), in
 //! parallel, with the gold labels of `--prompts DIR` applied by position. Each trial is handed
-//! to a scoring closure and dropped, so the texts of only a few trials are in memory at once.
+//! to a scoring closure and dropped, so the texts of only a few parts are in memory at once.
 
 use crate::labels::TaskFiles;
 use anyhow::{Context, Result};
 use dataset::prompts::same_text;
-use dataset::{Dataset, Request, Trial};
+use dataset::{Dataset, ReadOptions, Request, Trial};
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 
@@ -24,30 +24,53 @@ pub struct TrialRequests {
     pub task_file_missing: bool,
 }
 
-/// Reads every committed trial of `ds` and maps it through `f`, in parallel; results come back
-/// in `trial_ids` order. `bar` advances once per trial.
+/// Reads every committed trial of `ds` and maps it through `f`, in parallel (part by part);
+/// results come back sorted by run id. `bar` advances once per trial.
 pub fn map_trials<R: Send>(
     ds: &Dataset,
     labels: Option<&TaskFiles>,
     bar: &ProgressBar,
     f: impl Fn(TrialRequests) -> R + Sync,
 ) -> Result<Vec<R>> {
-    let ids = ds
-        .trial_ids()
+    let rows = ds
+        .trial_rows()
         .with_context(|| format!("{}: cannot list trials", ds.root().display()))?;
-    bar.set_length(ids.len() as u64);
-    ids.par_iter()
-        .map(|id| {
-            let t = read_trial(ds, id, labels)?;
-            bar.inc(1);
-            Ok(f(t))
+    bar.set_length(rows.len() as u64);
+    let mut parts: Vec<&str> = rows.iter().map(|(part, _)| part.as_str()).collect();
+    parts.sort_unstable();
+    parts.dedup();
+    let read = ReadOptions {
+        text: true,
+        skip_samples: true,
+        ..ReadOptions::default()
+    };
+    let mut out: Vec<(String, R)> = parts
+        .par_iter()
+        .map(|part| {
+            let files = ds.read_part(part, read)?;
+            files
+                .into_iter()
+                .map(|t| {
+                    let id = t.trial.run_id.clone();
+                    let t = apply_labels(t.trial, t.requests, labels)?;
+                    bar.inc(1);
+                    Ok((id, f(t)))
+                })
+                .collect::<Result<Vec<_>>>()
         })
-        .collect()
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out.into_iter().map(|(_, r)| r).collect())
 }
 
-fn read_trial(ds: &Dataset, run_id: &str, labels: Option<&TaskFiles>) -> Result<TrialRequests> {
-    let trial = ds.read_trial(run_id)?;
-    let mut requests = ds.read_requests(run_id, true)?;
+fn apply_labels(
+    trial: Trial,
+    mut requests: Vec<Request>,
+    labels: Option<&TaskFiles>,
+) -> Result<TrialRequests> {
     let mut out = TrialRequests {
         trial,
         requests: Vec::new(),
