@@ -540,6 +540,9 @@ fn median_interval(times: &[i64]) -> Option<f64> {
 /// What reading and writing one trial gives: requests, samples, judgments, warnings.
 type TrialOutcome = (usize, usize, Vec<Judgment>, Vec<String>);
 
+/// A trial of a treatment and what importing it gave.
+type TreatmentOutcome<'a> = (&'a RunTableRow, Result<TrialOutcome>);
+
 /// Runs the import.
 pub fn run(opts: &ImportOptions) -> Result<ImportSummary> {
     let experiment = locate_experiment(&opts.source)?;
@@ -602,7 +605,7 @@ pub fn run(opts: &ImportOptions) -> Result<ImportSummary> {
         treatments.entry(row.run.run).or_default().push(row);
     }
     let treatments: Vec<(i64, Vec<&RunTableRow>)> = treatments.into_iter().collect();
-    let results: Vec<Result<Vec<(&RunTableRow, Result<TrialOutcome>)>>> = treatments
+    let results: Vec<Result<Vec<TreatmentOutcome>>> = treatments
         .par_iter()
         .map(|(run, rows)| {
             let mut outcomes = Vec::with_capacity(rows.len());

@@ -51,7 +51,7 @@ impl TrialStatus {
     }
 }
 
-/// One executed trial (`trials/<run_id>/trial.parquet`).
+/// One executed trial (a row of `trials/<part>/trial.parquet`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Trial {
     /// Trial identifier.
@@ -94,7 +94,7 @@ pub struct Trial {
     pub baseline_end_ms: Option<i64>,
 }
 
-/// One request (`trials/<run_id>/requests.parquet`).
+/// One request (a row of `trials/<part>/requests.parquet`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Request {
     /// Trial identifier.

@@ -194,7 +194,7 @@ pub const RUNS: TableDoc = TableDoc {
 /// One row per executed trial, stored in the trial's own folder.
 pub const TRIALS: TableDoc = TableDoc {
     name: "trials",
-    location: "trials/<run_id>/trial.parquet",
+    location: "trials/<part>/trial.parquet",
     doc: "One row per executed trial (the row of `runs` plus what happened).",
     columns: &[
         col("run_id", Text, false, "", "Trial identifier, as in `runs`."),
@@ -302,7 +302,7 @@ pub const TRIALS: TableDoc = TableDoc {
 /// One row per prompt sent.
 pub const REQUESTS: TableDoc = TableDoc {
     name: "requests",
-    location: "trials/<run_id>/requests.parquet",
+    location: "trials/<part>/requests.parquet",
     doc: "One row per prompt sent during a trial, in the order sent.",
     columns: &[
         col("run_id", Text, false, "", "Trial identifier."),
@@ -453,7 +453,7 @@ pub const JUDGMENTS: TableDoc = TableDoc {
 /// The samples table's fixed columns; every measured channel adds one float column.
 pub const SAMPLES: TableDoc = TableDoc {
     name: "samples",
-    location: "trials/<run_id>/samples.parquet",
+    location: "trials/<part>/samples.parquet",
     doc: "The energy/power samples of one trial, one row per sample. Besides the fixed columns below, every channel the sampler measured is one float64 column named as EnergiBridge names it (see the channel table).",
     columns: &[
         col("run_id", Text, false, "", "Trial identifier."),
@@ -470,7 +470,7 @@ pub const SAMPLES: TableDoc = TableDoc {
 /// Idle samples measured before a trial (`collect` with a baseline window).
 pub const BASELINE: TableDoc = TableDoc {
     name: "baseline",
-    location: "trials/<run_id>/baseline.parquet",
+    location: "trials/<part>/baseline.parquet",
     doc: "Optional (schema 2): the samples of the idle window measured just before the trial, same columns as `samples`. `analyze metrics` subtracts its mean power from the trial.",
     columns: &[
         v2("run_id", Text, "", "Trial identifier."),

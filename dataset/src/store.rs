@@ -110,7 +110,7 @@ pub fn validate_run_id(run_id: &str) -> std::result::Result<(), String> {
 pub struct Dataset {
     root: PathBuf,
     /// True for a dataset being staged as a whole ([`StagedDataset`]): its trials are written
-    /// straight into `trials/<run_id>/`, since the whole folder is renamed into place at the end.
+    /// straight into `trials/<part>/`, since the whole folder is renamed into place at the end.
     staged: bool,
 }
 
