@@ -231,7 +231,7 @@ fn samples_of_a_trial_the_part_does_not_list_are_an_error() {
             ("run_3_repetition_1", &t.samples),
             ("run_8_repetition_8", &t.samples),
         ],
-        dataset::table::WriteMode::Direct,
+        table::WriteMode::Direct,
     )
     .unwrap();
     let err = ds
