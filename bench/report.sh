@@ -37,7 +37,7 @@ sorted=$(printf '%s\n' "${times[@]}" | sort -g)
 median=$(echo "$sorted" | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
 best=$(echo "$sorted" | head -n 1)
 bytes=$(stat -c %s "$tmp/run-1/index.html")
-trials=$(find "$data/trials" -mindepth 1 -maxdepth 1 -type d | wc -l)
+trials=$(($(wc -l <"$tmp/run-1/tables/metrics.csv") - 1))
 
 echo "command: $bin DATA --report DIR --quiet   ($trials trials, $(nproc) cores)"
 printf 'wall: median %.3f s, best %.3f s over %d runs (target <= 1 s)\n' "$median" "$best" "$runs"
