@@ -261,22 +261,7 @@ impl SampleTable {
         accounting_only: bool,
         run_ids: &[&str],
     ) -> Result<Vec<(SampleTable, bool)>> {
-        let batch = if accounting_only {
-            let file = std::fs::File::open(path).map_err(|e| DatasetError::io(path, e))?;
-            let meta = parquet::arrow::arrow_reader::ArrowReaderMetadata::load(&file, Default::default())
-                .map_err(|e| DatasetError::parquet(path, e))?;
-            let names: Vec<String> = meta
-                .schema()
-                .fields()
-                .iter()
-                .map(|f| f.name().clone())
-                .filter(|n| n == "Time" || n == "run_id" || Self::is_accounting_column(n))
-                .collect();
-            let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-            read_batch(path, Some(&refs))?.0
-        } else {
-            read_batch(path, None)?.0
-        };
+        let batch = Self::read_batch(path, accounting_only)?;
         let Some(ids) = batch.column_by_name("run_id") else {
             if let [_] = run_ids {
                 return Ok(vec![(Self::from_batch(&batch, path)?, batch.num_rows() > 0)]);
@@ -329,25 +314,30 @@ impl SampleTable {
             .collect()
     }
 
+    /// The record batch of a samples file: every column, or with `accounting_only` only
+    /// `run_id`, `Time` and the accounting channels.
+    fn read_batch(path: &Path, accounting_only: bool) -> Result<RecordBatch> {
+        if !accounting_only {
+            return Ok(read_batch(path, None)?.0);
+        }
+        let file = std::fs::File::open(path).map_err(|e| DatasetError::io(path, e))?;
+        let meta = parquet::arrow::arrow_reader::ArrowReaderMetadata::load(&file, Default::default())
+            .map_err(|e| DatasetError::parquet(path, e))?;
+        let names: Vec<String> = meta
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .filter(|n| n == "Time" || n == "run_id" || Self::is_accounting_column(n))
+            .collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        Ok(read_batch(path, Some(&refs))?.0)
+    }
+
     /// Reads a samples file; with `accounting_only`, only `Time` and the channels the
     /// accounting uses are decoded (much faster on wide EnergiBridge files).
     pub fn read(path: &Path, accounting_only: bool) -> Result<Self> {
-        let batch = if accounting_only {
-            let file = std::fs::File::open(path).map_err(|e| DatasetError::io(path, e))?;
-            let meta = parquet::arrow::arrow_reader::ArrowReaderMetadata::load(&file, Default::default())
-                .map_err(|e| DatasetError::parquet(path, e))?;
-            let names: Vec<String> = meta
-                .schema()
-                .fields()
-                .iter()
-                .map(|f| f.name().clone())
-                .filter(|n| n == "Time" || Self::is_accounting_column(n))
-                .collect();
-            let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-            read_batch(path, Some(&refs))?.0
-        } else {
-            read_batch(path, None)?.0
-        };
+        let batch = Self::read_batch(path, accounting_only)?;
         Self::from_batch(&batch, path)
     }
 }
