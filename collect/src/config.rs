@@ -70,6 +70,9 @@ struct RawConfig {
     tasks: Vec<Spanned<String>>,
     #[serde(default)]
     exclude: Vec<Spanned<Exclusion>>,
+    /// Settings of `judge` (read and validated by judge, not by collect).
+    #[serde(default, rename = "judge")]
+    _judge: Option<toml::Table>,
 }
 
 #[derive(Debug, Deserialize)]

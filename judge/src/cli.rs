@@ -8,8 +8,9 @@ use std::path::PathBuf;
 /// Adds gold-label and LLM-judge scores to a dataset.
 ///
 /// The gold scorer runs whenever gold labels are available (attached at import, or from
-/// `--prompts DIR`); the LLM judge runs when `--endpoint` and `--model` are given. Judgments are
-/// written to `DATA/judgments/<scorer>.parquet`, merged with the rows already there.
+/// `--prompts DIR`); the LLM judge runs when an endpoint and a model are given, by flags or by
+/// the `[judge]` table of a config file (flags win). Judgments are written to
+/// `DATA/judgments/<scorer>.parquet`, merged with the rows already there.
 #[derive(Debug, Parser)]
 #[command(name = "judge", version, about, long_about)]
 pub struct Cli {
@@ -23,6 +24,13 @@ pub struct Cli {
     #[arg(long, value_name = "DIR")]
     pub prompts: Option<PathBuf>,
 
+    /// TOML file whose `[judge]` table sets any of `endpoint`, `model`, `rubric`, `sample`,
+    /// `seed`, `jobs`, `rps`, `api_key_env`, `retries`, `timeout_s`, `max_tokens`, `prompts`,
+    /// `cache_dir` (paths relative to the file); other tables are ignored, so an experiment
+    /// config can carry it. Default: `experiments/llama_profiling.toml` when it exists.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     /// Require the gold scorer: fail when no gold label is available (it always runs when
     /// labels are available; it makes no network call).
     #[arg(long)]
@@ -30,30 +38,30 @@ pub struct Cli {
 
     /// OpenAI-compatible endpoint of the LLM judge (`http://host:port`, `.../v1` or
     /// `.../v1/chat/completions`).
-    #[arg(long, value_name = "URL", requires = "model")]
+    #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
 
     /// Model name sent to the endpoint; part of the scorer name `judge:<model>:<rubric>`.
-    #[arg(long, value_name = "NAME", requires = "endpoint")]
+    #[arg(long, value_name = "NAME")]
     pub model: Option<String>,
 
     /// What the LLM judge scores: `relevancy` (answer relevancy, as the study) or
-    /// `correctness` (agreement with the gold label).
-    #[arg(long, value_name = "RUBRIC", default_value = "relevancy")]
-    pub rubric: String,
+    /// `correctness` (agreement with the gold label) [default: relevancy].
+    #[arg(long, value_name = "RUBRIC")]
+    pub rubric: Option<String>,
 
     /// Judge K seeded-random requests per trial instead of all (the study used 5).
     #[arg(long, value_name = "K")]
     pub sample: Option<String>,
 
     /// Seed of the `--sample` selection (ChaCha8; the same seed picks the same requests, and a
-    /// larger K extends a smaller one).
-    #[arg(long, value_name = "S", default_value = "0")]
-    pub seed: String,
+    /// larger K extends a smaller one) [default: 0].
+    #[arg(long, value_name = "S")]
+    pub seed: Option<String>,
 
-    /// Judge calls in flight at once.
-    #[arg(long, value_name = "N", default_value = "4")]
-    pub jobs: String,
+    /// Judge calls in flight at once [default: 4].
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<String>,
 
     /// At most R requests per second to the endpoint (retries included); unlimited by default.
     #[arg(long, value_name = "R")]
@@ -65,17 +73,17 @@ pub struct Cli {
     pub api_key_env: Option<String>,
 
     /// Retries of one call after a 429, a 5xx, a timeout or a connection error, with
-    /// exponential backoff.
-    #[arg(long, value_name = "N", default_value = "4")]
-    pub retries: String,
+    /// exponential backoff [default: 4].
+    #[arg(long, value_name = "N")]
+    pub retries: Option<String>,
 
-    /// Timeout of one call, in seconds.
-    #[arg(long, value_name = "SECONDS", default_value = "120")]
-    pub timeout: String,
+    /// Timeout of one call, in seconds [default: 120].
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<String>,
 
-    /// Most tokens the judge may generate per call.
-    #[arg(long, value_name = "N", default_value = "1024")]
-    pub max_tokens: String,
+    /// Most tokens the judge may generate per call [default: 1024].
+    #[arg(long, value_name = "N")]
+    pub max_tokens: Option<String>,
 
     /// Judge cache folder (default `DATA/.judge-cache`).
     #[arg(long, value_name = "DIR")]

@@ -556,3 +556,75 @@ fn ctrl_c_stores_what_was_judged_and_a_rerun_judges_the_rest() {
     assert_eq!(judgments(&data, SCORER).len(), 40);
     assert!(fake.seen.step("verdicts") - before <= 40 - stored);
 }
+
+#[test]
+fn the_judge_table_of_a_config_file_sets_the_endpoint_and_flags_override_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    make_dataset(
+        &data,
+        &[TestTrial {
+            run_id: "run_0_repetition_0",
+            task: "BoolQ",
+            generation: "3",
+            rows: vec![
+                (BOOLQ, "Yes. Water is wet.", None),
+                (BOOLQ, "No. It is dry.", None),
+            ],
+        }],
+    );
+    let fake = fake_judge::start(Config::default());
+    // An experiment config: collect's tables are ignored, [judge] is read.
+    let config = dir.path().join("study.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "tasks = [\"BoolQ\"]\n[experiment]\nname = \"x\"\n\n[judge]\nendpoint = \"{}\"\nmodel = \"fake-model\"\nrubric = \"relevancy\"\nsample = 1\njobs = 2\n",
+            fake.base_url
+        ),
+    )
+    .expect("write config");
+    judge()
+        .arg(&data)
+        .args(["--backoff-ms", "10", "--config"])
+        .arg(&config)
+        .assert()
+        .success();
+    assert_eq!(judgments(&data, SCORER).len(), 1, "sample = 1 from the config");
+    // A flag wins over the config: --sample 2 judges both requests.
+    judge()
+        .arg(&data)
+        .args(["--backoff-ms", "10", "--sample", "2", "--config"])
+        .arg(&config)
+        .assert()
+        .success();
+    assert_eq!(judgments(&data, SCORER).len(), 2);
+    // A bad value names the key and the file.
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        format!(
+            "[judge]\nendpoint = \"{}\"\nmodel = \"m\"\njobs = 0\n",
+            fake.base_url
+        ),
+    )
+    .expect("write config");
+    let out = judge().arg(&data).arg("--config").arg(&bad).assert().failure();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("`jobs` of [judge] in") && stderr.contains("bad.toml"),
+        "{stderr}"
+    );
+    // An unknown key is an error naming the file and line.
+    std::fs::write(
+        &bad,
+        "[judge]\nendpoint = \"http://127.0.0.1:9\"\nmodle = \"m\"\n",
+    )
+    .expect("write");
+    let out = judge().arg(&data).arg("--config").arg(&bad).assert().failure();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("bad.toml:3") && stderr.contains("modle"),
+        "{stderr}"
+    );
+}
