@@ -2,7 +2,7 @@
 # Benchmark (issue 2): `analyze import` + `analyze metrics` of all 900 published trials, warm
 # page cache, release build. Target: <= 2 s wall together on a 2-core machine. Prints wall time
 # and peak resident memory of each step, for three runs. Measured here (layout v3, one part per
-# treatment): 1.20-1.35 s together, import peak RSS ~210 MB, metrics ~88 MB.
+# treatment): 1.16-1.35 s together, import peak RSS ~168 MB, metrics ~87 MB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=${GREENLAB_DATASET:-../shared/datasets/greenlab-angels-2025}

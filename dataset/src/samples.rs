@@ -5,7 +5,9 @@
 
 use crate::error::{DatasetError, Result};
 use crate::schema::SAMPLES;
-use crate::table::{BatchBuilder, WriteMode, read_batch, sample_writer_properties, write_batch_as};
+use crate::table::{
+    BatchBuilder, WriteMode, read_batch, sample_writer_properties, write_batch_as, write_batches_as,
+};
 use arrow::array::{Array, AsArray, Float64Array, RecordBatch};
 use arrow::buffer::NullBuffer;
 use arrow::datatypes::{DataType, Field, Float64Type, Int64Type};
@@ -246,9 +248,7 @@ impl SampleTable {
                 ),
             ));
         }
-        let batch =
-            arrow::compute::concat_batches(&schema, &batches).map_err(|e| DatasetError::parquet(path, e))?;
-        write_batch_as(path, &batch, mode, sample_writer_properties())
+        write_batches_as(path, schema, &batches, mode, sample_writer_properties())
     }
 
     /// Reads a samples file holding the samples of the trials `run_ids` (one or more) and

@@ -10,7 +10,7 @@ use crate::schema::{
 use arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
 };
-use arrow::datatypes::{DataType, Field, Float64Type, Int64Type, Schema};
+use arrow::datatypes::{DataType, Field, Float64Type, Int64Type, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::Compression;
@@ -110,24 +110,36 @@ pub fn write_batch_as(
     mode: WriteMode,
     props: WriterProperties,
 ) -> Result<()> {
+    write_batches_as(path, batch.schema(), std::slice::from_ref(batch), mode, props)
+}
+
+/// Writes record batches of one schema, one after the other, as a Parquet file in the given
+/// mode (no concatenated copy is made).
+pub fn write_batches_as(
+    path: &Path,
+    schema: SchemaRef,
+    batches: &[RecordBatch],
+    mode: WriteMode,
+    props: WriterProperties,
+) -> Result<()> {
+    let write = |file: File| -> Result<File> {
+        let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(props.clone()))
+            .map_err(|e| DatasetError::parquet(path, e))?;
+        for batch in batches {
+            writer.write(batch).map_err(|e| DatasetError::parquet(path, e))?;
+        }
+        writer.into_inner().map_err(|e| DatasetError::parquet(path, e))
+    };
     let sync = match mode {
         WriteMode::Direct => {
-            let file = File::create(path).at(path)?;
-            let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(props))
-                .map_err(|e| DatasetError::parquet(path, e))?;
-            writer.write(batch).map_err(|e| DatasetError::parquet(path, e))?;
-            writer.close().map_err(|e| DatasetError::parquet(path, e))?;
+            write(File::create(path).at(path)?)?;
             return Ok(());
         }
         WriteMode::Atomic { sync } => sync,
     };
     let tmp = temp_path(path);
     let result = (|| {
-        let file = File::create(&tmp).at(&tmp)?;
-        let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(props))
-            .map_err(|e| DatasetError::parquet(path, e))?;
-        writer.write(batch).map_err(|e| DatasetError::parquet(path, e))?;
-        let file = writer.into_inner().map_err(|e| DatasetError::parquet(path, e))?;
+        let file = write(File::create(&tmp).at(&tmp)?)?;
         if sync {
             file.sync_all().at(&tmp)?;
         }
