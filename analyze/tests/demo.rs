@@ -7,22 +7,7 @@
 
 mod common;
 
-use std::collections::HashMap;
-
-type Row = HashMap<String, String>;
-
-fn read(path: &std::path::Path) -> Vec<Row> {
-    let mut r = csv::Reader::from_path(path).unwrap();
-    let h: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
-    r.records()
-        .map(|rec| {
-            h.iter()
-                .cloned()
-                .zip(rec.unwrap().iter().map(str::to_string))
-                .collect()
-        })
-        .collect()
-}
+use common::read_csv as read;
 
 /// The demo's script: GPU power per model, plus CPU package 50 W and DRAM 5 W.
 fn scripted_power_w(model: &str) -> f64 {

@@ -6,23 +6,10 @@
 mod common;
 
 use analyze::published;
-use std::collections::HashMap;
+use common::read_csv;
 
 /// The replay must match the published tables to this relative tolerance.
 const REPLAY: f64 = 1e-9;
-
-fn read_csv(path: &std::path::Path) -> Vec<HashMap<String, String>> {
-    let mut r = csv::Reader::from_path(path).unwrap();
-    let h: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
-    r.records()
-        .map(|rec| {
-            h.iter()
-                .cloned()
-                .zip(rec.unwrap().iter().map(str::to_string))
-                .collect()
-        })
-        .collect()
-}
 
 fn close(a: f64, b: f64) -> bool {
     a == b || (a - b).abs() <= REPLAY * a.abs().max(b.abs())

@@ -5,24 +5,7 @@
 
 mod common;
 
-use std::collections::HashMap;
-
-type Row = HashMap<String, String>;
-
-fn read(path: &std::path::Path) -> (Vec<String>, Vec<Row>) {
-    let mut r = csv::Reader::from_path(path).unwrap();
-    let h: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
-    let rows = r
-        .records()
-        .map(|rec| {
-            h.iter()
-                .cloned()
-                .zip(rec.unwrap().iter().map(str::to_string))
-                .collect()
-        })
-        .collect();
-    (h, rows)
-}
+use common::{Row, read_csv_with_header as read};
 
 fn num(r: &Row, k: &str) -> f64 {
     r[k].parse().unwrap_or(f64::NAN)

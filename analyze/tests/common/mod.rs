@@ -44,3 +44,30 @@ pub fn imported_published() -> Option<&'static Path> {
         .as_ref()
         .map(|i| i.data.as_path())
 }
+
+/// One CSV row: column name to cell text.
+pub type Row = std::collections::HashMap<String, String>;
+
+/// Reads a CSV file into its header and rows (a failure panics: a failed test).
+pub fn read_csv_with_header(path: &Path) -> (Vec<String>, Vec<Row>) {
+    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let h: Vec<String> = r
+        .headers()
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let rows = r
+        .records()
+        .map(|rec| {
+            let rec = rec.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            h.iter().cloned().zip(rec.iter().map(str::to_string)).collect()
+        })
+        .collect();
+    (h, rows)
+}
+
+/// Reads a CSV file into rows.
+pub fn read_csv(path: &Path) -> Vec<Row> {
+    read_csv_with_header(path).1
+}
