@@ -270,22 +270,32 @@ impl Dataset {
         Ok(self.locate(run_id)?.is_some())
     }
 
-    /// The part holding a trial: its own folder when `collect` wrote it, else found through
-    /// the trial rows of every part.
-    fn locate(&self, run_id: &str) -> Result<Option<String>> {
-        if self.trial_dir(run_id).join("trial.parquet").is_file()
-            && self.read_part_trials(run_id)?.iter().any(|t| t.run_id == run_id)
-        {
-            return Ok(Some(run_id.to_string()));
+    /// The part holding a trial, with all of that part's trial rows: its own folder when
+    /// `collect` wrote it, else found through the trial rows of every part.
+    fn locate(&self, run_id: &str) -> Result<Option<(String, Vec<Trial>)>> {
+        if self.trial_dir(run_id).join("trial.parquet").is_file() {
+            let rows = self.read_part_trials(run_id)?;
+            if rows.iter().any(|t| t.run_id == run_id) {
+                return Ok(Some((run_id.to_string(), rows)));
+            }
         }
-        Ok(self
-            .trial_rows()?
-            .into_iter()
+        let all = self.trial_rows()?;
+        let Some(part) = all
+            .iter()
             .find(|(_, t)| t.run_id == run_id)
-            .map(|(part, _)| part))
+            .map(|(p, _)| p.clone())
+        else {
+            return Ok(None);
+        };
+        let rows = all
+            .into_iter()
+            .filter(|(p, _)| *p == part)
+            .map(|(_, t)| t)
+            .collect();
+        Ok(Some((part, rows)))
     }
 
-    fn locate_or_fail(&self, run_id: &str) -> Result<String> {
+    fn locate_or_fail(&self, run_id: &str) -> Result<(String, Vec<Trial>)> {
         self.locate(run_id)?.ok_or_else(|| {
             DatasetError::invalid(
                 self.root.join(TRIALS_DIR),
@@ -391,8 +401,19 @@ impl Dataset {
     /// Reads every trial of one part with its requests (sorted by index; prompt and response
     /// text only with `opts.text`), samples and idle baseline, in the part's trial order.
     pub fn read_part(&self, part: &str, opts: ReadOptions) -> Result<Vec<TrialFiles>> {
+        self.read_part_with_trials(part, self.read_part_trials(part)?, opts)
+    }
+
+    /// [`Dataset::read_part`] for a caller that already holds the part's trial rows (from
+    /// [`Dataset::trial_rows`]), so `trial.parquet` is not read again. `trials` must be all
+    /// of the part's rows.
+    pub fn read_part_with_trials(
+        &self,
+        part: &str,
+        trials: Vec<Trial>,
+        opts: ReadOptions,
+    ) -> Result<Vec<TrialFiles>> {
         let dir = self.part_dir(part);
-        let trials = self.read_part_trials(part)?;
         let ids: Vec<&str> = trials.iter().map(|t| t.run_id.as_str()).collect();
         let slot: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
         let path = dir.join("requests.parquet");
@@ -443,8 +464,8 @@ impl Dataset {
     /// Reads one committed trial with everything it holds (a convenience over
     /// [`Dataset::read_part`]; reading a whole dataset goes part by part).
     pub fn read_trial_files(&self, run_id: &str, opts: ReadOptions) -> Result<TrialFiles> {
-        let part = self.locate_or_fail(run_id)?;
-        self.read_part(&part, opts)?
+        let (part, trials) = self.locate_or_fail(run_id)?;
+        self.read_part_with_trials(&part, trials, opts)?
             .into_iter()
             .find(|t| t.trial.run_id == run_id)
             .ok_or_else(|| DatasetError::invalid(self.part_dir(&part), format!("no trial `{run_id}`")))
@@ -452,8 +473,8 @@ impl Dataset {
 
     /// Reads a committed trial's row.
     pub fn read_trial(&self, run_id: &str) -> Result<Trial> {
-        let part = self.locate_or_fail(run_id)?;
-        self.read_part_trials(&part)?
+        let (part, trials) = self.locate_or_fail(run_id)?;
+        trials
             .into_iter()
             .find(|t| t.run_id == run_id)
             .ok_or_else(|| DatasetError::invalid(self.part_dir(&part), format!("no trial `{run_id}`")))
@@ -462,7 +483,7 @@ impl Dataset {
     /// Reads a committed trial's requests, sorted by index (without prompt and response text
     /// unless `text`).
     pub fn read_requests(&self, run_id: &str, text: bool) -> Result<Vec<Request>> {
-        let part = self.locate_or_fail(run_id)?;
+        let (part, _) = self.locate_or_fail(run_id)?;
         let mut rows = table::read_requests_with(&self.part_dir(&part).join("requests.parquet"), text)?;
         rows.retain(|r| r.run_id == run_id);
         rows.sort_by_key(|r| r.index);

@@ -8,6 +8,7 @@ use dataset::prompts::same_text;
 use dataset::{Dataset, ReadOptions, Request, Trial};
 use indicatif::ProgressBar;
 use rayon::prelude::*;
+use std::collections::BTreeMap;
 
 /// One trial and its requests, gold labels applied.
 #[derive(Debug, Clone)]
@@ -36,18 +37,20 @@ pub fn map_trials<R: Send>(
         .trial_rows()
         .with_context(|| format!("{}: cannot list trials", ds.root().display()))?;
     bar.set_length(rows.len() as u64);
-    let mut parts: Vec<&str> = rows.iter().map(|(part, _)| part.as_str()).collect();
-    parts.sort_unstable();
-    parts.dedup();
+    // Each part is read once, with the trial rows already in hand.
+    let mut parts: BTreeMap<String, Vec<Trial>> = BTreeMap::new();
+    for (part, trial) in rows {
+        parts.entry(part).or_default().push(trial);
+    }
     let read = ReadOptions {
         text: true,
         skip_samples: true,
         ..ReadOptions::default()
     };
     let mut out: Vec<(String, R)> = parts
-        .par_iter()
-        .map(|part| {
-            let files = ds.read_part(part, read)?;
+        .into_par_iter()
+        .map(|(part, trials)| {
+            let files = ds.read_part_with_trials(&part, trials, read)?;
             files
                 .into_iter()
                 .map(|t| {
