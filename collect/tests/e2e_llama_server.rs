@@ -1,15 +1,15 @@
 //! End to end against a real OpenAI-compatible server: llama.cpp's `llama-server` with
 //! SmolLM2-135M-Instruct (built and installed by `init_env.sh`; see `testkit`). Two model names
 //! (llama-server serves whatever name it is asked for) × two tasks × two repetitions × three
-//! published prompts, 16 tokens each, scripted energy, no cooldown and no baseline. Skips with
-//! a message when the server or model is missing, unless `LLM_ENERGY_REQUIRE_E2E=1`.
+//! prompts in the published `<Task>.jsonl` format, 16 tokens each, scripted energy, no cooldown
+//! and no baseline. Skips with a message when the server or model is missing, unless
+//! `LLM_ENERGY_REQUIRE_E2E=1`. It needs nothing from `../shared`.
 
 #![allow(clippy::unwrap_used)] // a panic is a failed test
 
 mod common;
 
 use common::{collect, read_all};
-use std::path::Path;
 
 #[test]
 fn a_real_llama_server_study_is_complete_and_readable() {
@@ -17,15 +17,51 @@ fn a_real_llama_server_study_is_complete_and_readable() {
     let Some(server) = testkit::start_llama_server(tmp.path(), &[]) else {
         return;
     };
-    let prompts =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/datasets/greenlab-angels-2025/prompts");
-    if !prompts.join("COPA.jsonl").is_file() {
-        if std::env::var_os("LLM_ENERGY_REQUIRE_E2E").is_some_and(|v| v == "1") {
-            panic!("the published prompts are missing at {}", prompts.display());
-        }
-        eprintln!("SKIPPED: the published prompts are not at {}", prompts.display());
-        return;
-    }
+    // Three items per task in the published `<Task>.jsonl` format (`idx`, `prompt`, `label`).
+    let prompts = tmp.path().join("prompts");
+    std::fs::create_dir_all(&prompts).unwrap();
+    let items = |task: &str, questions: [(&str, serde_json::Value); 3]| {
+        let lines: Vec<String> = questions
+            .iter()
+            .enumerate()
+            .map(|(i, (q, label))| serde_json::json!({"idx": i, "prompt": q, "label": label}).to_string())
+            .collect();
+        std::fs::write(prompts.join(format!("{task}.jsonl")), lines.join("\n") + "\n").unwrap();
+    };
+    items(
+        "COPA",
+        [
+            (
+                "Premise: The man broke his toe. What was the cause?\nChoice 1: He dropped a hammer on his foot.\nChoice 2: He got a hole in his sock.\nAnswer with 1 or 2. Explain your choice.",
+                0.into(),
+            ),
+            (
+                "Premise: I tipped the bottle. What happened as a result?\nChoice 1: The liquid in the bottle froze.\nChoice 2: The liquid in the bottle poured out.\nAnswer with 1 or 2. Explain your choice.",
+                1.into(),
+            ),
+            (
+                "Premise: The sun was rising. What happened as a result?\nChoice 1: The grass was cut.\nChoice 2: The sky got brighter.\nAnswer with 1 or 2. Explain your choice.",
+                1.into(),
+            ),
+        ],
+    );
+    items(
+        "CB",
+        [
+            (
+                "Premise: It was a cold day and she wore a coat.\nHypothesis: She wore a coat.\nDoes the premise entail the hypothesis? Explain your choice.",
+                "entailment".into(),
+            ),
+            (
+                "Premise: He said the shop was closed.\nHypothesis: The shop was open.\nDoes the premise entail the hypothesis? Explain your choice.",
+                "contradiction".into(),
+            ),
+            (
+                "Premise: They may visit us next week.\nHypothesis: They visited us last year.\nDoes the premise entail the hypothesis? Explain your choice.",
+                "neutral".into(),
+            ),
+        ],
+    );
     let config = "tasks = [\"COPA\", \"CB\"]\n\n[experiment]\nname = \"e2e\"\nrepetitions = 2\nseed = 11\n\
                   cooldown_s = 0\nbaseline_s = 0\ninterval_ms = 20\nenergy = \"fake\"\n\n\
                   [generation]\nmax_tokens = 16\n\n\
