@@ -155,8 +155,8 @@ fn audit_trial(t: &TrialData, scores: &[f64], judged: usize, tables: Option<&Pub
         .pointer("/energibridge_summary/energy_j")
         .and_then(serde_json::Value::as_f64);
     let window_ms = (t.trial.end_ms + t.trial.time_resolution_ms - t.trial.start_ms) as f64;
-    let raw = tables.and_then(|tb| tb.raw.get(&t.trial.run_id));
-    let edited = tables.and_then(|tb| tb.edited.get(&t.trial.run_id));
+    let raw = tables.and_then(|tb| tb.raw.get(&t.trial.key.run_id));
+    let edited = tables.and_then(|tb| tb.edited.get(&t.trial.key.run_id));
     let replay_max_rel_diff = raw.map(|r| {
         [
             rel_diff(published.cpu_j, r.cpu_joules),
@@ -169,11 +169,11 @@ fn audit_trial(t: &TrialData, scores: &[f64], judged: usize, tables: Option<&Pub
         .fold(0.0, f64::max)
     });
     TrialAudit {
-        run_id: t.trial.run_id.clone(),
-        run: t.trial.run,
-        repetition: t.trial.repetition,
-        generation: t.trial.generation.clone(),
-        task: t.trial.task.clone(),
+        run_id: t.trial.key.run_id.clone(),
+        run: t.trial.key.run,
+        repetition: t.trial.key.repetition,
+        generation: t.trial.key.generation.clone(),
+        task: t.trial.key.task.clone(),
         cpu_wraps_file,
         summary_energy_j,
         samples: times.len(),
@@ -203,7 +203,7 @@ pub fn run(loaded: &Loaded, tables: Option<PublishedTables>) -> Audit {
         .trials
         .par_iter()
         .map(|t| {
-            let id = t.trial.run_id.as_str();
+            let id = t.trial.key.run_id.as_str();
             let s = scores.get(id).map_or(&[][..], Vec::as_slice);
             audit_trial(t, s, judged.get(id).copied().unwrap_or(0), tables.as_ref())
         })
@@ -220,9 +220,9 @@ pub fn run(loaded: &Loaded, tables: Option<PublishedTables>) -> Audit {
             hashes.dedup();
             TreatmentAudit {
                 run,
-                generation: t.trial.generation.clone(),
-                model_size: t.trial.model_size.clone(),
-                task: t.trial.task.clone(),
+                generation: t.trial.key.generation.clone(),
+                model_size: t.trial.key.model_size.clone(),
+                task: t.trial.key.task.clone(),
                 repetitions: audits.len(),
                 distinct_response_sets: hashes.len(),
             }

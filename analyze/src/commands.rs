@@ -70,7 +70,7 @@ pub fn metrics(args: MetricsArgs, quiet: bool) -> Result<()> {
     )?;
     let rows = metrics::compute(&loaded, accounting);
     let ds = dataset::Dataset::open(&args.data)?;
-    ds.write_metrics(accounting.as_str(), &rows)?;
+    ds.write_metrics(accounting, &rows)?;
     let request_rows = metrics::compute_requests(&loaded);
     if !request_rows.is_empty() {
         ds.write_request_metrics(&request_rows)?;
@@ -115,7 +115,7 @@ pub fn metrics(args: MetricsArgs, quiet: bool) -> Result<()> {
                 } else {
                     f64::NAN
                 },
-                ds.metrics_path(accounting.as_str()).display()
+                ds.metrics_path(accounting).display()
             );
         }
     }

@@ -7,8 +7,8 @@ use anyhow::{Context, Result, bail};
 use dataset::energibridge::{self, Summary};
 use dataset::prompts::{TaskItem, read_task_items, same_text, task_file};
 use dataset::{
-    Dataset, Judgment, Manifest, Request, RunRow, SampleTable, StagedDataset, Trial, TrialFiles, TrialStatus,
-    normalize_generation,
+    Dataset, Judgment, Manifest, Request, RunRow, SampleTable, StagedDataset, Trial, TrialFiles, TrialKey,
+    TrialStatus, normalize_generation,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -190,14 +190,16 @@ fn read_run_table(path: &Path) -> Result<Vec<RunTableRow>> {
             done: c_done.is_none_or(|c| field(c).eq_ignore_ascii_case("done")),
             energy,
             run: RunRow {
-                model: format!("Llama-{generation}-{model_size}"),
-                run_id: id,
-                run,
-                repetition,
+                key: TrialKey {
+                    model: format!("Llama-{generation}-{model_size}"),
+                    run_id: id,
+                    run,
+                    repetition,
+                    generation,
+                    model_size,
+                    task: field(c_task),
+                },
                 order: rows.len() as i64,
-                generation,
-                model_size,
-                task: field(c_task),
             },
         });
     }
@@ -359,12 +361,12 @@ fn read_trial(
     row: &RunTableRow,
     items: &HashMap<String, Vec<TaskItem>>,
 ) -> Result<(TrialFiles, Vec<Judgment>, Vec<String>)> {
-    let dir = experiment.join(&row.run.run_id);
+    let dir = experiment.join(&row.run.key.run_id);
     if !dir.is_dir() {
         bail!(
             "{}: trial `{}` is listed in run_table.csv (line {}) but its folder is missing",
             dir.display(),
-            row.run.run_id,
+            row.run.key.run_id,
             row.line
         );
     }
@@ -399,9 +401,9 @@ fn read_trial(
         None
     };
 
-    let task_items = items.get(&row.run.task);
+    let task_items = items.get(&row.run.key.task);
     let mut mismatched = 0;
-    let run_id = &row.run.run_id;
+    let run_id = &row.run.key.run_id;
     let requests: Vec<Request> = prompts
         .iter()
         .enumerate()
@@ -435,7 +437,7 @@ fn read_trial(
             "{}: {mismatched} of {} prompts differ from {}.jsonl at the same position; gold labels may be misattached",
             prompts_path.display(),
             prompts.len(),
-            row.run.task
+            row.run.key.task
         ));
     }
     if let Some(items) = task_items
@@ -445,7 +447,7 @@ fn read_trial(
             "{}: {} prompts but {}.jsonl has only {} items; the rest have no gold label",
             prompts_path.display(),
             prompts.len(),
-            row.run.task,
+            row.run.key.task,
             items.len()
         ));
     }
@@ -474,13 +476,7 @@ fn read_trial(
     let first = prompts.first().map_or(0, |p| p.start_s);
     let last = prompts.last().map_or(0, |p| p.end_s);
     let trial = Trial {
-        run_id: run_id.clone(),
-        run: row.run.run,
-        repetition: row.run.repetition,
-        generation: row.run.generation.clone(),
-        model_size: row.run.model_size.clone(),
-        model: row.run.model.clone(),
-        task: row.run.task.clone(),
+        key: row.run.key.clone(),
         status: TrialStatus::Done,
         failure_reason: None,
         start_ms: first * 1000,
@@ -554,7 +550,7 @@ pub fn run(opts: &ImportOptions) -> Result<ImportSummary> {
         if !dir.is_dir() {
             bail!("{}: --prompts folder does not exist", dir.display());
         }
-        let mut tasks: Vec<&str> = run_table.iter().map(|r| r.run.task.as_str()).collect();
+        let mut tasks: Vec<&str> = run_table.iter().map(|r| r.run.key.task.as_str()).collect();
         tasks.sort_unstable();
         tasks.dedup();
         for task in tasks {
@@ -602,7 +598,7 @@ pub fn run(opts: &ImportOptions) -> Result<ImportSummary> {
     // about as much file-system time as decoding it on a small VM's disk; see docs/dataset.md).
     let mut treatments: BTreeMap<i64, Vec<&RunTableRow>> = BTreeMap::new();
     for row in &todo {
-        treatments.entry(row.run.run).or_default().push(row);
+        treatments.entry(row.run.key.run).or_default().push(row);
     }
     let treatments: Vec<(i64, Vec<&RunTableRow>)> = treatments.into_iter().collect();
     let results: Vec<Result<Vec<TreatmentOutcome>>> = treatments
@@ -638,8 +634,8 @@ pub fn run(opts: &ImportOptions) -> Result<ImportSummary> {
                     judgments.extend(j);
                     summary.warnings.extend(w);
                 }
-                Err(e) if opts.keep_going => summary.skipped.push(format!("{}: {e:#}", row.run.run_id)),
-                Err(e) => return Err(e.context(format!("importing trial {}", row.run.run_id))),
+                Err(e) if opts.keep_going => summary.skipped.push(format!("{}: {e:#}", row.run.key.run_id)),
+                Err(e) => return Err(e.context(format!("importing trial {}", row.run.key.run_id))),
             }
         }
     }

@@ -103,7 +103,7 @@ pub fn load(path: &Path, opts: LoadOptions) -> Result<Loaded> {
     if trials.is_empty() {
         bail!("{}: the dataset holds no trials", path.display());
     }
-    let mut ids: Vec<&str> = trials.iter().map(|t| t.trial.run_id.as_str()).collect();
+    let mut ids: Vec<&str> = trials.iter().map(|t| t.trial.key.run_id.as_str()).collect();
     ids.sort_unstable();
     if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
         bail!(
@@ -113,10 +113,10 @@ pub fn load(path: &Path, opts: LoadOptions) -> Result<Loaded> {
         );
     }
     trials.sort_by(|a, b| {
-        (a.trial.run, a.trial.repetition, &a.trial.run_id).cmp(&(
-            b.trial.run,
-            b.trial.repetition,
-            &b.trial.run_id,
+        (a.trial.key.run, a.trial.key.repetition, &a.trial.key.run_id).cmp(&(
+            b.trial.key.run,
+            b.trial.key.repetition,
+            &b.trial.key.run_id,
         ))
     });
     Ok(Loaded {

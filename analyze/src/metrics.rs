@@ -3,7 +3,7 @@
 
 use crate::import::PUBLISHED_SCORER;
 use crate::load::Loaded;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use dataset::accounting::{apply_baseline, baseline_power_w, metrics_row, request_metrics};
 use dataset::{Accounting, MetricsRow, RequestMetricsRow};
 use polars::prelude::*;
@@ -30,7 +30,7 @@ pub fn compute(loaded: &Loaded, accounting: Accounting) -> Vec<MetricsRow> {
         .trials
         .par_iter()
         .map(|t| {
-            let id = t.trial.run_id.as_str();
+            let id = t.trial.key.run_id.as_str();
             let s = published.get(id).map_or(&[][..], Vec::as_slice);
             let mut row = metrics_row(&t.trial, &t.requests, &t.samples, s, accounting);
             row.accuracy_gold = mean(gold.get(id));
@@ -70,12 +70,12 @@ pub fn frame(rows: &[MetricsRow]) -> PolarsResult<DataFrame> {
     DataFrame::new(
         n,
         vec![
-            text("run_id", |r| &r.run_id),
-            int("run", |r| r.run),
-            int("repetition", |r| r.repetition),
-            text("generation", |r| &r.generation),
-            text("model_size", |r| &r.model_size),
-            text("task", |r| &r.task),
+            text("run_id", |r| &r.key.run_id),
+            int("run", |r| r.key.run),
+            int("repetition", |r| r.key.repetition),
+            text("generation", |r| &r.key.generation),
+            text("model_size", |r| &r.key.model_size),
+            text("task", |r| &r.key.task),
             float("cpu_j", |r| r.cpu_j),
             float("gpu_j", |r| r.gpu_j),
             opt("dram_j", |r| r.dram_j),
@@ -85,11 +85,11 @@ pub fn frame(rows: &[MetricsRow]) -> PolarsResult<DataFrame> {
             opt("energy_per_token", |r| r.energy_per_token),
             opt("power_w", |r| r.power_w),
             opt("accuracy", |r| r.accuracy),
-            text("model", |r| &r.model),
-            text("accounting", |r| &r.accounting),
+            text("model", |r| &r.key.model),
+            text("accounting", |r| r.accounting.as_str()),
             int("samples_in_window", |r| r.samples_in_window),
             int("requests", |r| r.requests),
-            text("gpu_source", |r| &r.gpu_source),
+            text("gpu_source", |r| r.gpu_source.as_str()),
             int("cpu_wraps", |r| r.cpu_wraps),
             int("backwards_samples", |r| r.backwards_samples),
             Column::new(
@@ -107,22 +107,13 @@ pub fn frame(rows: &[MetricsRow]) -> PolarsResult<DataFrame> {
 
 /// Writes a frame as CSV (atomically: temporary file, then rename).
 pub fn write_csv(df: &mut DataFrame, path: &Path) -> Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create folder", dir.display()))?;
-    }
-    let tmp = dataset::table::temp_path(path);
-    let file = std::fs::File::create(&tmp).with_context(|| format!("{}: cannot create", tmp.display()))?;
-    let result = CsvWriter::new(file)
-        .include_header(true)
-        .finish(df)
-        .map_err(|e| anyhow::Error::from(e).context(format!("{}: cannot write CSV", path.display())))
-        .and_then(|()| {
-            std::fs::rename(&tmp, path).with_context(|| format!("{}: cannot write", path.display()))
-        });
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    dataset::io::write_with(path, false, |file| {
+        CsvWriter::new(file)
+            .include_header(true)
+            .finish(df)
+            .map_err(|e| dataset::DatasetError::invalid(path, format!("cannot write CSV: {e}")))
+    })?;
+    Ok(())
 }
 
 /// Per-request energy rows as a polars frame.

@@ -97,7 +97,7 @@ fn a_well_formed_experiment_imports_and_its_metrics_read() {
     let ds = dataset::Dataset::open(&out).unwrap();
     let req = ds.read_requests("run_0_repetition_0", true).unwrap();
     assert_eq!(req[0].response, "Yes, \"quoted\" answer");
-    assert_eq!(ds.read_trial("run_0_repetition_0").unwrap().generation, "2");
+    assert_eq!(ds.read_trial("run_0_repetition_0").unwrap().key.generation, "2");
     common::analyze()
         .arg("metrics")
         .arg(&out)

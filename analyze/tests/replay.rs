@@ -174,7 +174,11 @@ fn gold_labels_are_attached_by_prompt_order() {
     let requests = ds.read_requests("run_0_repetition_0", true).unwrap();
     assert_eq!(requests.len(), 80);
     assert_eq!(requests[0].item_id, Some(0));
-    assert!(requests.iter().all(|r| r.gold_label.is_some()), "{}", trial.task);
-    assert_eq!(trial.generation, "2");
+    assert!(
+        requests.iter().all(|r| r.gold_label.is_some()),
+        "{}",
+        trial.key.task
+    );
+    assert_eq!(trial.key.generation, "2");
     assert_eq!(trial.time_resolution_ms, 1000);
 }

@@ -5,7 +5,8 @@
 mod common;
 
 use dataset::{
-    Dataset, Judgment, Manifest, Request, RunRow, SampleColumn, SampleTable, Trial, TrialFiles, TrialStatus,
+    Dataset, Judgment, Manifest, Request, RunRow, SampleColumn, SampleTable, Trial, TrialFiles, TrialKey,
+    TrialStatus,
 };
 use std::path::{Path, PathBuf};
 
@@ -75,13 +76,15 @@ fn trial(
     });
     TrialFiles {
         trial: Trial {
-            run_id: run_id.clone(),
-            run,
-            repetition: rep,
-            generation: generation.into(),
-            model_size: size.into(),
-            model: format!("Llama-{generation}-{size}"),
-            task: task.into(),
+            key: TrialKey {
+                run_id: run_id.clone(),
+                run,
+                repetition: rep,
+                generation: generation.into(),
+                model_size: size.into(),
+                model: format!("Llama-{generation}-{size}"),
+                task: task.into(),
+            },
             status: TrialStatus::Done,
             start_ms: start_ms + 2000,
             end_ms: start_ms + 2000 + PROMPTS * 2000,
@@ -124,20 +127,14 @@ fn fixture(dir: &Path, simulated: bool) -> PathBuf {
             for rep in 0..REPETITIONS {
                 let files = trial(run, rep, order, config, task, simulated);
                 runs.push(RunRow {
-                    run_id: files.trial.run_id.clone(),
-                    run,
-                    repetition: rep,
+                    key: files.trial.key.clone(),
                     order,
-                    generation: config.0.into(),
-                    model_size: config.1.into(),
-                    model: files.trial.model.clone(),
-                    task: task.into(),
                 });
                 // Deterministic gold and LLM-judge scores (one request without a gold
                 // decision), so the accuracy section has something to compare.
                 for i in 0..3 {
                     gold.push(Judgment {
-                        run_id: files.trial.run_id.clone(),
+                        run_id: files.trial.key.run_id.clone(),
                         request_index: i,
                         scorer: "gold".into(),
                         score: (i != 1).then(|| ((run + rep + i) % 2) as f64),
@@ -145,7 +142,7 @@ fn fixture(dir: &Path, simulated: bool) -> PathBuf {
                         details: None,
                     });
                     judge.push(Judgment {
-                        run_id: files.trial.run_id.clone(),
+                        run_id: files.trial.key.run_id.clone(),
                         request_index: i,
                         scorer: "judge:fake:correctness".into(),
                         score: Some(((run + 2 * rep + i) % 2) as f64),
@@ -155,7 +152,7 @@ fn fixture(dir: &Path, simulated: bool) -> PathBuf {
                 }
                 for i in [0, 2] {
                     judgments.push(Judgment {
-                        run_id: files.trial.run_id.clone(),
+                        run_id: files.trial.key.run_id.clone(),
                         request_index: i,
                         scorer: "published_relevancy".into(),
                         score: Some(((run * 7 + rep * 3 + i) % 10) as f64 / 10.0),

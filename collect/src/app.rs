@@ -216,12 +216,15 @@ pub fn print_plan(study: &Study, out: &mut dyn Write) -> Result<()> {
     )?;
     let mut total_s = 0.0;
     for r in &runs {
-        let n = per_task.iter().find(|(t, _)| t == &r.task).map_or(80, |x| x.1);
+        let n = per_task
+            .iter()
+            .find(|(t, _)| t == &r.key.task)
+            .map_or(80, |x| x.1);
         total_s += c.baseline_s + n as f64 * c.estimated_request_s + c.cooldown_s;
     }
     let todo: Vec<_> = runs
         .iter()
-        .filter(|r| study.only.is_empty() || study.only.iter().any(|f| f.matches(&r.model, &r.task)))
+        .filter(|r| study.only.is_empty() || study.only.iter().any(|f| f.matches(&r.key.model, &r.key.task)))
         .collect();
     writeln!(
         out,
@@ -236,7 +239,7 @@ pub fn print_plan(study: &Study, out: &mut dyn Write) -> Result<()> {
                 study
                     .out
                     .join("trials")
-                    .join(&r.run_id)
+                    .join(&r.key.run_id)
                     .join("trial.parquet")
                     .is_file()
             })
@@ -255,7 +258,11 @@ pub fn print_plan(study: &Study, out: &mut dyn Write) -> Result<()> {
     writeln!(out, "order (seed {}):", d.seed)?;
     writeln!(out, "{:>6}  {:<28} {:<36} task", "order", "run_id", "model")?;
     for r in todo {
-        writeln!(out, "{:>6}  {:<28} {:<36} {}", r.order, r.run_id, r.model, r.task)?;
+        writeln!(
+            out,
+            "{:>6}  {:<28} {:<36} {}",
+            r.order, r.key.run_id, r.key.model, r.key.task
+        )?;
     }
     Ok(())
 }

@@ -11,7 +11,7 @@
 use crate::config::{Config, GenerationConfig};
 use crate::prompts::TaskPrompts;
 use anyhow::{Context, Result, bail};
-use dataset::{Dataset, Manifest, RunRow, TrialStatus};
+use dataset::{Dataset, Manifest, RunRow, TrialKey, TrialStatus};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -133,14 +133,16 @@ fn rows(design: &Design, pairs: Vec<(usize, i64)>, first_order: i64) -> Vec<RunR
         .map(|(i, (t, k))| {
             let tr = &design.treatments[t];
             RunRow {
-                run_id: run_id(tr.run, k),
-                run: tr.run,
-                repetition: k,
+                key: TrialKey {
+                    run_id: run_id(tr.run, k),
+                    run: tr.run,
+                    repetition: k,
+                    generation: tr.generation.clone(),
+                    model_size: tr.size.clone(),
+                    model: tr.model.clone(),
+                    task: tr.task.clone(),
+                },
                 order: first_order + i as i64,
-                generation: tr.generation.clone(),
-                model_size: tr.size.clone(),
-                model: tr.model.clone(),
-                task: tr.task.clone(),
             }
         })
         .collect()
@@ -398,7 +400,7 @@ pub fn prepare(out: &Path, design: &Design, force: bool, created_by: &str) -> Re
             .with_context(|| format!("cannot read committed trial {part}; move it away to redo it"))?;
         for trial in trials {
             if trial.status == TrialStatus::Done {
-                done.insert(trial.run_id);
+                done.insert(trial.key.run_id);
             } else {
                 failed += 1;
             }
@@ -457,11 +459,11 @@ mod tests {
         let b = plan(&design(4));
         assert_eq!(a, b);
         assert_eq!(a.len(), 12);
-        let ids: HashSet<&str> = a.iter().map(|r| r.run_id.as_str()).collect();
+        let ids: HashSet<&str> = a.iter().map(|r| r.key.run_id.as_str()).collect();
         assert_eq!(ids.len(), 12);
         assert!(a.iter().enumerate().all(|(i, r)| r.order == i as i64));
         assert_ne!(
-            a.iter().map(|r| r.run).collect::<Vec<_>>(),
+            a.iter().map(|r| r.key.run).collect::<Vec<_>>(),
             vec![0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]
         );
     }
@@ -472,7 +474,7 @@ mod tests {
         let b = extend(&a, &design(3), 2);
         assert_eq!(&b[..6], &a[..]);
         assert_eq!(b.len(), 9);
-        assert!(b[6..].iter().all(|r| r.repetition == 2));
+        assert!(b[6..].iter().all(|r| r.key.repetition == 2));
         assert_eq!(b[8].order, 8);
     }
 

@@ -130,8 +130,8 @@ pub async fn run(study: &Study, interrupt: impl Future<Output = ()>) -> Result<S
     let todo: Vec<&RunRow> = prepared
         .runs
         .iter()
-        .filter(|r| !prepared.done.contains(&r.run_id))
-        .filter(|r| study.only.is_empty() || study.only.iter().any(|f| f.matches(&r.model, &r.task)))
+        .filter(|r| !prepared.done.contains(&r.key.run_id))
+        .filter(|r| study.only.is_empty() || study.only.iter().any(|f| f.matches(&r.key.model, &r.key.task)))
         .collect();
     summary.filtered = prepared.runs.len() - prepared.done.len() - todo.len();
     let progress = Progress::new(
@@ -191,7 +191,7 @@ pub async fn run(study: &Study, interrupt: impl Future<Output = ()>) -> Result<S
     tokio::pin!(interrupt);
     let n = todo.len();
     for (i, row) in todo.into_iter().enumerate() {
-        progress.starting(&row.run_id, &row.model, &row.task);
+        progress.starting(&row.key.run_id, &row.key.model, &row.key.task);
         let outcome = tokio::select! {
             r = trial(&mut ctx, row) => Some(r),
             () = &mut interrupt => None,
@@ -201,7 +201,7 @@ pub async fn run(study: &Study, interrupt: impl Future<Output = ()>) -> Result<S
             summary.interrupted = true;
             progress.note(&format!(
                 "interrupted: {} was not finished and is discarded; run the same command again to resume",
-                row.run_id
+                row.key.run_id
             ));
             break;
         };
@@ -355,7 +355,7 @@ async fn send_prompts(
         let seed = config
             .generation
             .request_seed
-            .then(|| plan::request_seed(config.seed, &row.run_id, i));
+            .then(|| plan::request_seed(config.seed, &row.key.run_id, i));
         let body = request_body(&model.name, &p.text, &config.generation, seed);
         async move {
             if abort_ref.load(Ordering::SeqCst) {
@@ -389,23 +389,20 @@ async fn send_prompts(
 async fn trial(ctx: &mut Ctx<'_>, row: &RunRow) -> Result<(TrialLine, Option<SampleTable>)> {
     let study = ctx.study;
     let config = &study.config;
-    let Some(model) = config.model(&row.model) else {
+    let Some(model) = config.model(&row.key.model) else {
         bail!(
             "the run table names model `{}`, which the config does not define",
-            row.model
+            row.key.model
         );
     };
-    let Some(prompts) = ctx.prompts.get(row.task.as_str()).copied() else {
-        bail!("the run table names task `{}`, which has no prompts", row.task);
+    let Some(prompts) = ctx.prompts.get(row.key.task.as_str()).copied() else {
+        bail!(
+            "the run table names task `{}`, which has no prompts",
+            row.key.task
+        );
     };
     let mut base = Trial {
-        run_id: row.run_id.clone(),
-        run: row.run,
-        repetition: row.repetition,
-        generation: row.generation.clone(),
-        model_size: row.model_size.clone(),
-        model: row.model.clone(),
-        task: row.task.clone(),
+        key: row.key.clone(),
         status: TrialStatus::Done,
         failure_reason: None,
         start_ms: 0,
@@ -461,7 +458,7 @@ async fn trial(ctx: &mut Ctx<'_>, row: &RunRow) -> Result<(TrialLine, Option<Sam
 
     let requests: Vec<Request> = completions
         .iter()
-        .map(|(i, seed, c)| request_row(&row.run_id, *i, &prompts.prompts[*i], *seed, c))
+        .map(|(i, seed, c)| request_row(&row.key.run_id, *i, &prompts.prompts[*i], *seed, c))
         .collect();
     let now = crate::clock::clock().now_ms();
     base.start_ms = requests.iter().map(|r| r.start_ms).min().unwrap_or(now);
@@ -489,7 +486,7 @@ async fn trial(ctx: &mut Ctx<'_>, row: &RunRow) -> Result<(TrialLine, Option<Sam
         samples: rec.table,
         baseline: baseline.clone(),
     };
-    commit(&ctx.dataset, &files).with_context(|| format!("cannot commit trial {}", row.run_id))?;
+    commit(&ctx.dataset, &files).with_context(|| format!("cannot commit trial {}", row.key.run_id))?;
     if failure.is_some() {
         return Ok((failed_line(row, &base), baseline));
     }
@@ -502,9 +499,9 @@ async fn trial(ctx: &mut Ctx<'_>, row: &RunRow) -> Result<(TrialLine, Option<Sam
     );
     Ok((
         TrialLine {
-            run_id: row.run_id.clone(),
-            model: row.model.clone(),
-            task: row.task.clone(),
+            run_id: row.key.run_id.clone(),
+            model: row.key.model.clone(),
+            task: row.key.task.clone(),
             status: "done".into(),
             energy_j: m.energy_j,
             energy_per_token: m.energy_per_token,
@@ -524,9 +521,9 @@ pub fn commit(dataset: &Dataset, files: &TrialFiles) -> Result<()> {
 
 fn failed_line(row: &RunRow, t: &Trial) -> TrialLine {
     TrialLine {
-        run_id: row.run_id.clone(),
-        model: row.model.clone(),
-        task: row.task.clone(),
+        run_id: row.key.run_id.clone(),
+        model: row.key.model.clone(),
+        task: row.key.task.clone(),
         status: "failed".into(),
         energy_j: 0.0,
         energy_per_token: None,

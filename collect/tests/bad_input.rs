@@ -265,7 +265,7 @@ fn only_runs_a_subset_now_and_leaves_the_rest_for_later() {
         .success()
         .stdout(predicate::str::contains("2 trials done").and(predicate::str::contains("2 left for later")));
     let trials = read_all(&tmp.path().join("data"));
-    assert!(trials.iter().all(|t| t.trial.model == "model-b"));
+    assert!(trials.iter().all(|t| t.trial.key.model == "model-b"));
     assert_eq!(
         dataset::Dataset::open(tmp.path().join("data"))
             .unwrap()

@@ -44,7 +44,7 @@ fn the_demo_writes_a_simulated_dataset_in_a_few_seconds() {
     let power = |model: &str| {
         let ms: Vec<f64> = trials
             .iter()
-            .filter(|t| t.trial.model == model)
+            .filter(|t| t.trial.key.model == model)
             .map(|t| t.metrics().gpu_j / t.metrics().duration_s)
             .collect();
         ms.iter().sum::<f64>() / ms.len() as f64

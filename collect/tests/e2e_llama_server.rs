@@ -99,7 +99,7 @@ fn a_real_llama_server_study_is_complete_and_readable() {
             "{:?}",
             t.trial.failure_reason
         );
-        models.insert(t.trial.model.clone());
+        models.insert(t.trial.key.model.clone());
         assert_eq!(t.requests.len(), 3);
         for r in &t.requests {
             assert!(r.error.is_none(), "{:?}", r.error);
@@ -118,9 +118,9 @@ fn a_real_llama_server_study_is_complete_and_readable() {
     assert_eq!(models.len(), 2);
     // analyze reads the same files through the same contract.
     let rows: Vec<_> = trials.iter().map(|t| t.metrics()).collect();
-    ds.write_metrics("corrected", &rows).unwrap();
+    ds.write_metrics(dataset::Accounting::Corrected, &rows).unwrap();
     assert_eq!(
-        dataset::table::read_metrics(&ds.metrics_path("corrected"))
+        dataset::tables::read::<dataset::MetricsRow>(&ds.metrics_path(dataset::Accounting::Corrected))
             .unwrap()
             .len(),
         8

@@ -48,18 +48,18 @@ fn check_energy_and_tokens(out: &std::path::Path, server: &FakeServer) {
         assert!(
             exact(m.gpu_j, gpu),
             "{}: gpu {} vs {gpu}",
-            t.trial.run_id,
+            t.trial.key.run_id,
             m.gpu_j
         );
         assert!(
             exact(m.cpu_j, cpu),
             "{}: cpu {} vs {cpu}",
-            t.trial.run_id,
+            t.trial.key.run_id,
             m.cpu_j
         );
-        assert!(exact(m.dram_j.unwrap(), dram), "{}: dram", t.trial.run_id);
+        assert!(exact(m.dram_j.unwrap(), dram), "{}: dram", t.trial.key.run_id);
         assert!(exact(m.energy_j, gpu + cpu + dram));
-        assert_eq!(m.gpu_source, "energy_counter");
+        assert_eq!(m.gpu_source, dataset::GpuSource::EnergyCounter);
         assert!(t.trial.simulated);
         assert_eq!(t.trial.time_resolution_ms, 1);
         assert_eq!(t.trial.energy_sources.as_deref(), Some("fake"));
@@ -222,7 +222,7 @@ fn a_model_that_keeps_failing_is_committed_as_failed_and_the_run_goes_on() {
     check_energy_and_tokens(&out, &server);
     let trials = read_all(&out);
     for t in &trials {
-        if t.trial.model == "model-b" {
+        if t.trial.key.model == "model-b" {
             assert_eq!(t.trial.status, TrialStatus::Failed);
             let reason = t.trial.failure_reason.as_deref().unwrap();
             assert!(

@@ -47,7 +47,7 @@ fn serve_templates_start_check_log_and_stop_one_server_per_model() {
     assert!(stdout.contains("4 trials done, 2 failed"), "{stdout}");
     let out = tmp.path().join("data");
     for t in read_all(&out) {
-        if t.trial.model == "model-c" {
+        if t.trial.key.model == "model-c" {
             assert_eq!(t.trial.status, TrialStatus::Failed);
             let reason = t.trial.failure_reason.unwrap();
             assert!(
@@ -66,7 +66,7 @@ fn serve_templates_start_check_log_and_stop_one_server_per_model() {
         );
         assert_eq!(
             prov["server"]["model_entry"]["id"].as_str(),
-            Some(t.trial.model.as_str())
+            Some(t.trial.key.model.as_str())
         );
         assert!(
             prov["server"]["server"]

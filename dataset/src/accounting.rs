@@ -14,13 +14,14 @@
 //! exactly `[start_ms, end_ms]`: counters are linearly interpolated at its edges and power is
 //! integrated piecewise-linearly between them. `docs/accounting.md` gives every formula.
 
-use crate::records::{MetricsRow, Request, RequestMetricsRow, Trial};
 use crate::samples::{Channel, SampleColumn, SampleTable};
+use crate::{MetricsRow, Request, RequestMetricsRow, Trial};
 
 /// Which accounting to apply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Accounting {
     /// What the samples support (the default).
+    #[default]
     Corrected,
     /// The study's exact procedure, defects included.
     Published,
@@ -50,7 +51,7 @@ impl std::str::FromStr for Accounting {
 }
 
 /// How GPU energy was obtained.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum GpuSource {
     /// Differences of NVML's total-energy counter.
     EnergyCounter,
@@ -61,6 +62,7 @@ pub enum GpuSource {
     /// Some GPUs by counter, others by power.
     Mixed,
     /// No GPU channel in the samples.
+    #[default]
     None,
 }
 
@@ -74,6 +76,19 @@ impl GpuSource {
             GpuSource::Mixed => "mixed",
             GpuSource::None => "none",
         }
+    }
+
+    /// The value of a stored label, None when unknown.
+    pub fn parse(label: &str) -> Option<Self> {
+        [
+            GpuSource::EnergyCounter,
+            GpuSource::PowerIntegral,
+            GpuSource::PowerTimesInterval,
+            GpuSource::Mixed,
+            GpuSource::None,
+        ]
+        .into_iter()
+        .find(|g| g.as_str() == label)
     }
 }
 
@@ -512,12 +527,7 @@ pub fn metrics_row(
         Accounting::Corrected => Some(scores.iter().sum::<f64>() / scores.len() as f64),
     };
     MetricsRow {
-        run_id: trial.run_id.clone(),
-        run: trial.run,
-        repetition: trial.repetition,
-        generation: trial.generation.clone(),
-        model_size: trial.model_size.clone(),
-        task: trial.task.clone(),
+        key: trial.key.clone(),
         cpu_j: e.cpu_j,
         gpu_j: e.gpu_j,
         dram_j: e.dram_j,
@@ -527,11 +537,10 @@ pub fn metrics_row(
         energy_per_token: (tokens > 0).then(|| energy_j / tokens as f64),
         power_w: (e.duration_s > 0.0).then(|| energy_j / e.duration_s),
         accuracy,
-        model: trial.model.clone(),
-        accounting: accounting.as_str().to_string(),
+        accounting,
         samples_in_window: e.samples_in_window as i64,
         requests: requests.len() as i64,
-        gpu_source: e.gpu_source.as_str().to_string(),
+        gpu_source: e.gpu_source,
         cpu_wraps: e.cpu_wraps as i64,
         backwards_samples: e.backwards_samples as i64,
         simulated: trial.simulated,

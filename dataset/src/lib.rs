@@ -1,7 +1,8 @@
-//! The dataset contract shared by `collect`, `judge` and `analyze`: record types with their
-//! units ([`records`], documented column by column in [`schema`]), the Parquet readers and
-//! writers ([`table`], [`samples`]), the physical layout of a dataset folder ([`store`]), the
-//! EnergiBridge reader ([`energibridge`]) and the energy accounting ([`accounting`]).
+//! The dataset contract shared by `collect`, `judge` and `analyze`: the tables, each declared
+//! once under [`tables`] (row struct, Arrow schema, reader, writer, CSV export and the rows of
+//! `docs/dataset.md`), the wide sample tables ([`samples`]), the physical layout of a dataset
+//! folder ([`store`]), atomic file writes and Parquet I/O ([`io`]), the EnergiBridge reader
+//! ([`energibridge`]) and the energy accounting ([`accounting`]).
 //!
 //! Parquet files are the only interface between the three binaries; this crate is the only
 //! code that reads or writes them.
@@ -9,18 +10,22 @@
 pub mod accounting;
 pub mod energibridge;
 pub mod error;
+pub mod io;
 pub mod prompts;
-pub mod records;
 pub mod samples;
-pub mod schema;
 pub mod store;
-pub mod table;
+pub mod tables;
 
 pub use accounting::{Accounting, Energy, GpuSource, Window};
 pub use error::{DatasetError, Result};
-pub use records::{
-    Judgment, MetricsRow, Request, RequestMetricsRow, RunRow, Trial, TrialStatus, normalize_generation,
-};
 pub use samples::{Channel, SampleColumn, SampleTable};
-pub use schema::SCHEMA_VERSION;
 pub use store::{Dataset, Manifest, ReadOptions, StagedDataset, TrialFiles};
+pub use tables::SCHEMA_VERSION;
+pub use tables::judgments::Judgment;
+pub use tables::key::{TrialKey, normalize_generation};
+pub use tables::metrics::MetricsRow;
+pub use tables::request_metrics::RequestMetricsRow;
+pub use tables::requests::Request;
+pub use tables::runs::RunRow;
+pub use tables::trials::{Trial, TrialStatus};
+pub use tables::{Columns, Label, Table};

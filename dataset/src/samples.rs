@@ -4,11 +4,8 @@
 //! machine wrote the file.
 
 use crate::error::{DatasetError, Result};
-use crate::schema::SAMPLES;
-use crate::table::{
-    BatchBuilder, WriteMode, read_batch, sample_writer_properties, write_batch_as, write_batches_as,
-};
-use arrow::array::{Array, AsArray, Float64Array, RecordBatch};
+use crate::io::{WriteMode, read_batch, sample_writer_properties, write_batch_as, write_batches_as};
+use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow::buffer::NullBuffer;
 use arrow::datatypes::{DataType, Field, Float64Type, Int64Type};
 use std::collections::HashMap;
@@ -144,19 +141,31 @@ impl SampleTable {
 
     /// Converts to a record batch tagged with the trial's `run_id`.
     pub fn to_batch(&self, run_id: &str) -> RecordBatch {
-        let mut b = BatchBuilder::default()
-            .text("run_id", std::iter::repeat_n(run_id, self.len()))
-            .int("Time", self.time_ms.iter().copied());
+        // The fixed columns of `tables::samples`, then one float column per channel.
+        let mut fields = vec![
+            Field::new("run_id", DataType::Utf8, false),
+            Field::new("Time", DataType::Int64, false),
+        ];
+        let mut arrays: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
+                run_id,
+                self.len(),
+            ))),
+            Arc::new(Int64Array::from(self.time_ms.clone())),
+        ];
         for c in &self.columns {
             let mut field = Field::new(c.name.as_str(), DataType::Float64, true);
             if let Some(range) = c.wrap_range {
                 field = field.with_metadata(HashMap::from([(WRAP_RANGE_KEY.to_string(), range.to_string())]));
             }
             let nulls = c.valid.as_ref().map(|v| NullBuffer::from(v.clone()));
-            let array = Float64Array::new(c.values.clone().into(), nulls);
-            b = b.array(field, Arc::new(array));
+            fields.push(field);
+            arrays.push(Arc::new(Float64Array::new(c.values.clone().into(), nulls)));
         }
-        b.finish(&SAMPLES)
+        RecordBatch::try_new(Arc::new(arrow::datatypes::Schema::new(fields)), arrays).unwrap_or_else(|e| {
+            // Every column has one value per sample by construction.
+            unreachable!("inconsistent sample batch: {e}")
+        })
     }
 
     /// Reads a record batch back (any float/int channel columns; `run_id` dropped).

@@ -20,10 +20,11 @@
 //! whole table with one glob (`trials/*/samples.parquet`; no Hive parsing needed).
 
 use crate::error::{DatasetError, IoContext, Result};
-use crate::records::{Judgment, MetricsRow, Request, RequestMetricsRow, RunRow, Trial};
+use crate::io::{self, WriteMode};
 use crate::samples::SampleTable;
-use crate::schema::SCHEMA_VERSION;
-use crate::table::{self, WriteMode};
+use crate::tables::requests::TEXT_COLUMNS;
+use crate::tables::{self, SCHEMA_VERSION};
+use crate::{Accounting, Judgment, MetricsRow, Request, RequestMetricsRow, RunRow, Trial};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -173,7 +174,7 @@ impl Dataset {
     pub fn write_manifest(&self, m: &Manifest) -> Result<()> {
         let path = self.root.join(MANIFEST);
         let text = serde_json::to_string_pretty(m).unwrap_or_default();
-        table::write_atomic(&path, text.as_bytes(), true)
+        io::write_atomic(&path, text.as_bytes(), true)
     }
 
     /// Path of the run table.
@@ -187,12 +188,12 @@ impl Dataset {
         if !path.exists() {
             return Ok(Vec::new());
         }
-        table::read_runs(&path)
+        tables::read(&path)
     }
 
     /// Writes the run table atomically.
     pub fn write_runs(&self, rows: &[RunRow]) -> Result<()> {
-        table::write_batch(&self.runs_path(), &table::runs_batch(rows), true)
+        tables::write(&self.runs_path(), rows, WriteMode::Atomic { sync: true })
     }
 
     /// Folder of one part (a committed folder under `trials/`).
@@ -227,12 +228,12 @@ impl Dataset {
     /// The trial rows of one part, in file order; a run id listed twice is an error.
     pub fn read_part_trials(&self, part: &str) -> Result<Vec<Trial>> {
         let path = self.part_dir(part).join("trial.parquet");
-        let rows = table::read_trials(&path)?;
+        let rows: Vec<Trial> = tables::read(&path)?;
         let mut seen = std::collections::HashSet::new();
-        if let Some(dup) = rows.iter().find(|t| !seen.insert(t.run_id.as_str())) {
+        if let Some(dup) = rows.iter().find(|t| !seen.insert(t.key.run_id.as_str())) {
             return Err(DatasetError::invalid(
                 &path,
-                format!("trial `{}` is listed twice", dup.run_id),
+                format!("trial `{}` is listed twice", dup.key.run_id),
             ));
         }
         Ok(rows)
@@ -247,13 +248,13 @@ impl Dataset {
                 rows.push((part.clone(), t));
             }
         }
-        rows.sort_by(|a, b| a.1.run_id.cmp(&b.1.run_id));
-        if let Some(w) = rows.windows(2).find(|w| w[0].1.run_id == w[1].1.run_id) {
+        rows.sort_by(|a, b| a.1.key.run_id.cmp(&b.1.key.run_id));
+        if let Some(w) = rows.windows(2).find(|w| w[0].1.key.run_id == w[1].1.key.run_id) {
             return Err(DatasetError::invalid(
                 self.root.join(TRIALS_DIR),
                 format!(
                     "trial `{}` is in two parts, `{}` and `{}`; move one away",
-                    w[0].1.run_id, w[0].0, w[1].0
+                    w[0].1.key.run_id, w[0].0, w[1].0
                 ),
             ));
         }
@@ -262,7 +263,11 @@ impl Dataset {
 
     /// Run ids of all committed trials, sorted.
     pub fn trial_ids(&self) -> Result<Vec<String>> {
-        Ok(self.trial_rows()?.into_iter().map(|(_, t)| t.run_id).collect())
+        Ok(self
+            .trial_rows()?
+            .into_iter()
+            .map(|(_, t)| t.key.run_id)
+            .collect())
     }
 
     /// True when the trial is committed.
@@ -275,14 +280,14 @@ impl Dataset {
     fn locate(&self, run_id: &str) -> Result<Option<(String, Vec<Trial>)>> {
         if self.trial_dir(run_id).join("trial.parquet").is_file() {
             let rows = self.read_part_trials(run_id)?;
-            if rows.iter().any(|t| t.run_id == run_id) {
+            if rows.iter().any(|t| t.key.run_id == run_id) {
                 return Ok(Some((run_id.to_string(), rows)));
             }
         }
         let all = self.trial_rows()?;
         let Some(part) = all
             .iter()
-            .find(|(_, t)| t.run_id == run_id)
+            .find(|(_, t)| t.key.run_id == run_id)
             .map(|(p, _)| p.clone())
         else {
             return Ok(None);
@@ -330,7 +335,7 @@ impl Dataset {
     /// Commits one trial as its own part, `trials/<run_id>/` (what `collect` does after each
     /// trial). See [`Dataset::write_part`].
     pub fn write_trial(&self, files: &TrialFiles, sync: bool) -> Result<()> {
-        self.write_part(&files.trial.run_id, std::slice::from_ref(files), sync)
+        self.write_part(&files.trial.key.run_id, std::slice::from_ref(files), sync)
     }
 
     /// Commits a part: one or more trials whose files are written into a staging folder that
@@ -342,11 +347,11 @@ impl Dataset {
         validate_run_id(part).map_err(|m| DatasetError::invalid(&self.root, format!("part name: {m}")))?;
         let mut seen = std::collections::HashSet::new();
         for t in trials {
-            validate_run_id(&t.trial.run_id).map_err(|m| DatasetError::invalid(&self.root, m))?;
-            if !seen.insert(t.trial.run_id.as_str()) {
+            validate_run_id(&t.trial.key.run_id).map_err(|m| DatasetError::invalid(&self.root, m))?;
+            if !seen.insert(t.trial.key.run_id.as_str()) {
                 return Err(DatasetError::invalid(
                     &self.root,
-                    format!("trial `{}` given twice for part `{part}`", t.trial.run_id),
+                    format!("trial `{}` given twice for part `{part}`", t.trial.key.run_id),
                 ));
             }
         }
@@ -414,11 +419,11 @@ impl Dataset {
         opts: ReadOptions,
     ) -> Result<Vec<TrialFiles>> {
         let dir = self.part_dir(part);
-        let ids: Vec<&str> = trials.iter().map(|t| t.run_id.as_str()).collect();
+        let ids: Vec<&str> = trials.iter().map(|t| t.key.run_id.as_str()).collect();
         let slot: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
         let path = dir.join("requests.parquet");
         let mut requests: Vec<Vec<Request>> = vec![Vec::new(); ids.len()];
-        for r in table::read_requests_with(&path, opts.text)? {
+        for r in read_requests(&path, opts.text)? {
             let Some(&i) = slot.get(r.run_id.as_str()) else {
                 return Err(DatasetError::invalid(
                     &path,
@@ -467,7 +472,7 @@ impl Dataset {
         let (part, trials) = self.locate_or_fail(run_id)?;
         self.read_part_with_trials(&part, trials, opts)?
             .into_iter()
-            .find(|t| t.trial.run_id == run_id)
+            .find(|t| t.trial.key.run_id == run_id)
             .ok_or_else(|| DatasetError::invalid(self.part_dir(&part), format!("no trial `{run_id}`")))
     }
 
@@ -476,7 +481,7 @@ impl Dataset {
         let (part, trials) = self.locate_or_fail(run_id)?;
         trials
             .into_iter()
-            .find(|t| t.run_id == run_id)
+            .find(|t| t.key.run_id == run_id)
             .ok_or_else(|| DatasetError::invalid(self.part_dir(&part), format!("no trial `{run_id}`")))
     }
 
@@ -484,7 +489,7 @@ impl Dataset {
     /// unless `text`).
     pub fn read_requests(&self, run_id: &str, text: bool) -> Result<Vec<Request>> {
         let (part, _) = self.locate_or_fail(run_id)?;
-        let mut rows = table::read_requests_with(&self.part_dir(&part).join("requests.parquet"), text)?;
+        let mut rows = read_requests(&self.part_dir(&part).join("requests.parquet"), text)?;
         rows.retain(|r| r.run_id == run_id);
         rows.sort_by_key(|r| r.index);
         Ok(rows)
@@ -532,7 +537,11 @@ impl Dataset {
     pub fn write_judgments(&self, scorer: &str, rows: &[Judgment]) -> Result<()> {
         let dir = self.judgments_dir();
         std::fs::create_dir_all(&dir).at(&dir)?;
-        table::write_batch(&self.judgments_path(scorer), &table::judgments_batch(rows), true)
+        tables::write(
+            &self.judgments_path(scorer),
+            rows,
+            WriteMode::Atomic { sync: true },
+        )
     }
 
     /// Reads every judgment file.
@@ -549,34 +558,39 @@ impl Dataset {
         paths.sort();
         let mut all = Vec::new();
         for p in paths {
-            all.extend(table::read_judgments(&p)?);
+            all.extend(tables::read::<Judgment>(&p)?);
         }
         Ok(all)
     }
 
     /// Path of a derived metrics table.
-    pub fn metrics_path(&self, accounting: &str) -> PathBuf {
+    pub fn metrics_path(&self, accounting: Accounting) -> PathBuf {
         self.root
             .join("derived")
-            .join(format!("metrics_{accounting}.parquet"))
+            .join(format!("metrics_{}.parquet", accounting.as_str()))
+    }
+
+    /// Path of the derived per-request energy table.
+    pub fn request_metrics_path(&self) -> PathBuf {
+        self.root.join("derived").join("request_metrics.parquet")
     }
 
     /// Writes the derived per-request energy table atomically.
     pub fn write_request_metrics(&self, rows: &[RequestMetricsRow]) -> Result<()> {
-        let path = self.root.join("derived").join("request_metrics.parquet");
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).at(dir)?;
-        }
-        table::write_batch(&path, &table::request_metrics_batch(rows), false)
+        tables::write(
+            &self.request_metrics_path(),
+            rows,
+            WriteMode::Atomic { sync: false },
+        )
     }
 
     /// Writes a derived metrics table atomically.
-    pub fn write_metrics(&self, accounting: &str, rows: &[MetricsRow]) -> Result<()> {
-        let path = self.metrics_path(accounting);
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).at(dir)?;
-        }
-        table::write_batch(&path, &table::metrics_batch(rows), false)
+    pub fn write_metrics(&self, accounting: Accounting, rows: &[MetricsRow]) -> Result<()> {
+        tables::write(
+            &self.metrics_path(accounting),
+            rows,
+            WriteMode::Atomic { sync: false },
+        )
     }
 }
 
@@ -593,34 +607,32 @@ pub struct ReadOptions {
 
 /// Writes the files of a part into `dir`.
 fn write_part_files(dir: &Path, trials: &[TrialFiles], mode: WriteMode) -> Result<()> {
-    let props = table::writer_properties();
-    let rows: Vec<Trial> = trials.iter().map(|t| t.trial.clone()).collect();
-    table::write_batch_as(
-        &dir.join("trial.parquet"),
-        &table::trials_batch(&rows),
-        mode,
-        props.clone(),
-    )?;
-    let requests: Vec<&Request> = trials.iter().flat_map(|t| &t.requests).collect();
-    table::write_batch_as(
+    tables::write(&dir.join("trial.parquet"), trials.iter().map(|t| &t.trial), mode)?;
+    tables::write(
         &dir.join("requests.parquet"),
-        &table::requests_batch_refs(&requests),
+        trials.iter().flat_map(|t| &t.requests),
         mode,
-        props,
     )?;
     let samples: Vec<(&str, &SampleTable)> = trials
         .iter()
-        .map(|t| (t.trial.run_id.as_str(), &t.samples))
+        .map(|t| (t.trial.key.run_id.as_str(), &t.samples))
         .collect();
     SampleTable::write_many(&dir.join("samples.parquet"), &samples, mode)?;
     let baselines: Vec<(&str, &SampleTable)> = trials
         .iter()
-        .filter_map(|t| t.baseline.as_ref().map(|b| (t.trial.run_id.as_str(), b)))
+        .filter_map(|t| t.baseline.as_ref().map(|b| (t.trial.key.run_id.as_str(), b)))
         .collect();
     if !baselines.is_empty() {
         SampleTable::write_many(&dir.join("baseline.parquet"), &baselines, mode)?;
     }
     Ok(())
+}
+
+/// Reads a requests file; without `text`, the prompt and response columns are not decoded
+/// (they read as empty strings), which makes timing-only reads of large trials several times
+/// faster.
+fn read_requests(path: &Path, text: bool) -> Result<Vec<Request>> {
+    tables::read_skipping(path, if text { &[] } else { &TEXT_COLUMNS })
 }
 
 fn sync_dir(dir: &Path) -> Result<()> {

@@ -199,12 +199,15 @@ fn baseline_power_and_idle_subtraction() {
     let p = baseline_power_w(&b).unwrap();
     assert_relative_eq!(p, 80.0, max_relative = EXACT);
     let mut row = MetricsRow {
-        run_id: "r".into(),
-        run: 0,
-        repetition: 0,
-        generation: "3".into(),
-        model_size: "8B".into(),
-        task: "CB".into(),
+        key: dataset::TrialKey {
+            run_id: "r".into(),
+            run: 0,
+            repetition: 0,
+            generation: "3".into(),
+            model_size: "8B".into(),
+            model: "m".into(),
+            task: "CB".into(),
+        },
         cpu_j: 0.0,
         gpu_j: 1000.0,
         dram_j: None,
@@ -214,11 +217,10 @@ fn baseline_power_and_idle_subtraction() {
         energy_per_token: Some(100.0),
         power_w: Some(200.0),
         accuracy: None,
-        model: "m".into(),
-        accounting: "corrected".into(),
+        accounting: dataset::Accounting::Corrected,
         samples_in_window: 25,
         requests: 1,
-        gpu_source: "power_integral".into(),
+        gpu_source: GpuSource::PowerIntegral,
         cpu_wraps: 0,
         backwards_samples: 0,
         simulated: false,
@@ -246,7 +248,10 @@ fn per_request_energy_interpolates_counters_at_request_edges() {
         )],
     );
     let trial = Trial {
-        run_id: "r".into(),
+        key: dataset::TrialKey {
+            run_id: "r".into(),
+            ..Default::default()
+        },
         time_resolution_ms: 1,
         ..Default::default()
     };

@@ -3,12 +3,14 @@
 
 #![allow(clippy::unwrap_used)]
 
-use dataset::schema::render_markdown;
 use dataset::store::StagedDataset;
+use dataset::tables::docs::render_markdown;
+use dataset::tables::{self, Table};
 use dataset::*;
 
-fn trial(run_id: &str) -> TrialFiles {
-    let trial = Trial {
+/// Every field of a trial's identity set to a value no other field has.
+fn key(run_id: &str) -> TrialKey {
+    TrialKey {
         run_id: run_id.to_string(),
         run: 3,
         repetition: 7,
@@ -16,17 +18,26 @@ fn trial(run_id: &str) -> TrialFiles {
         model_size: "8B".into(),
         model: "Llama-3.1-8B".into(),
         task: "CB".into(),
-        status: TrialStatus::Done,
-        failure_reason: None,
+    }
+}
+
+/// A trial whose every field of every table holds a value distinct from the others', so a
+/// reader that swapped two columns of one type would fail the round trip.
+fn trial(run_id: &str) -> TrialFiles {
+    let trial = Trial {
+        key: key(run_id),
+        status: TrialStatus::Failed,
+        failure_reason: Some("server went away".into()),
         start_ms: 1_000,
         end_ms: 9_000,
         time_resolution_ms: 1000,
         sample_interval_ms: Some(200.0),
-        simulated: false,
+        simulated: true,
         provenance: r#"{"a":1}"#.into(),
         energy_sources: Some("fake".into()),
         sampler_cpu_s: Some(0.25),
-        ..Default::default()
+        baseline_start_ms: Some(400),
+        baseline_end_ms: Some(600),
     };
     let requests = vec![
         Request {
@@ -42,11 +53,11 @@ fn trial(run_id: &str) -> TrialFiles {
             prompt_tokens: Some(40),
             completion_tokens: Some(17),
             finish_reason: Some("stop".into()),
-            error: None,
-            tokens_estimated: Some(false),
+            error: Some("retried once".into()),
+            tokens_estimated: Some(true),
             seed: Some(42),
-            attempts: Some(1),
-            chunks: Some(17),
+            attempts: Some(2),
+            chunks: Some(16),
             gap_mean_ms: Some(10.0),
             gap_p50_ms: Some(9.0),
             gap_p95_ms: Some(20.0),
@@ -70,7 +81,7 @@ fn trial(run_id: &str) -> TrialFiles {
         columns: vec![power, pkg],
     };
     let baseline = Some(SampleTable {
-        time_ms: vec![0, 200],
+        time_ms: vec![400, 600],
         columns: vec![SampleColumn::new("GPU0_POWER (mWatts)", vec![70_000.0, 71_000.0])],
     });
     TrialFiles {
@@ -151,11 +162,11 @@ fn a_part_of_several_trials_is_read_back_trial_by_trial() {
         ..ReadOptions::default()
     };
     for t in &trials {
-        let read = ds.read_trial_files(&t.trial.run_id, opts).unwrap();
+        let read = ds.read_trial_files(&t.trial.key.run_id, opts).unwrap();
         assert_eq!(&read, t);
-        assert_eq!(ds.read_samples(&t.trial.run_id, false).unwrap(), t.samples);
-        assert_eq!(ds.read_requests(&t.trial.run_id, true).unwrap(), t.requests);
-        assert!(ds.has_trial(&t.trial.run_id).unwrap());
+        assert_eq!(ds.read_samples(&t.trial.key.run_id, false).unwrap(), t.samples);
+        assert_eq!(ds.read_requests(&t.trial.key.run_id, true).unwrap(), t.requests);
+        assert!(ds.has_trial(&t.trial.key.run_id).unwrap());
     }
     assert!(!ds.has_trial("run_9_repetition_9").unwrap());
     let err = ds.read_trial("run_9_repetition_9").unwrap_err().to_string();
@@ -231,7 +242,7 @@ fn samples_of_a_trial_the_part_does_not_list_are_an_error() {
             ("run_3_repetition_1", &t.samples),
             ("run_8_repetition_8", &t.samples),
         ],
-        table::WriteMode::Direct,
+        io::WriteMode::Direct,
     )
     .unwrap();
     let err = ds
@@ -245,32 +256,123 @@ fn samples_of_a_trial_the_part_does_not_list_are_an_error() {
 }
 
 #[test]
-fn run_tables_judgments_and_metrics_round_trip() {
+fn run_tables_judgments_and_metrics_round_trip_with_every_field_set() {
     let dir = tempfile::tempdir().unwrap();
     let ds = Dataset::create(dir.path(), &Manifest::new("test", true, "x"), false).unwrap();
-    let runs = vec![RunRow {
-        run_id: "run_0_repetition_0".into(),
-        run: 0,
-        repetition: 0,
-        order: 0,
-        generation: "2".into(),
-        model_size: "7B".into(),
-        model: "Llama-2-7B".into(),
-        task: "WiC".into(),
-    }];
+    let runs = vec![
+        RunRow {
+            key: key("run_3_repetition_7"),
+            order: 11,
+        },
+        RunRow {
+            key: TrialKey {
+                run_id: "run_0_repetition_0".into(),
+                run: 0,
+                repetition: 0,
+                generation: "2".into(),
+                model_size: "7B".into(),
+                model: "Llama-2-7B".into(),
+                task: "WiC".into(),
+            },
+            order: 0,
+        },
+    ];
     ds.write_runs(&runs).unwrap();
     assert_eq!(ds.read_runs().unwrap(), runs);
-    let j = vec![Judgment {
-        run_id: "run_0_repetition_0".into(),
-        request_index: 4,
-        scorer: "gold".into(),
-        score: None,
-        reason: Some("no decision".into()),
-        details: Some("{}".into()),
-    }];
+    let j = vec![
+        Judgment {
+            run_id: "run_0_repetition_0".into(),
+            request_index: 4,
+            scorer: "gold".into(),
+            score: Some(0.75),
+            reason: Some("decided yes".into()),
+            details: Some("{}".into()),
+        },
+        Judgment {
+            run_id: "run_0_repetition_0".into(),
+            request_index: 5,
+            scorer: "gold".into(),
+            score: None,
+            reason: None,
+            details: None,
+        },
+    ];
     ds.write_judgments("gold", &j).unwrap();
     assert_eq!(ds.read_judgments().unwrap(), j);
     assert!(ds.manifest().unwrap().simulated);
+
+    let metrics = vec![MetricsRow {
+        key: key("run_3_repetition_7"),
+        cpu_j: 1.5,
+        gpu_j: 2.5,
+        dram_j: Some(3.5),
+        energy_j: 4.5,
+        duration_s: 5.5,
+        tokens: 6,
+        energy_per_token: Some(7.5),
+        power_w: Some(8.5),
+        accuracy: Some(0.125),
+        accounting: Accounting::Published,
+        samples_in_window: 9,
+        requests: 10,
+        gpu_source: GpuSource::PowerTimesInterval,
+        cpu_wraps: 11,
+        backwards_samples: 12,
+        simulated: true,
+        accuracy_gold: Some(0.25),
+        accuracy_judge: Some(0.375),
+        baseline_power_w: Some(13.5),
+        idle_energy_j: Some(14.5),
+        energy_above_idle_j: Some(15.5),
+    }];
+    ds.write_metrics(Accounting::Published, &metrics).unwrap();
+    assert_eq!(
+        tables::read::<MetricsRow>(&ds.metrics_path(Accounting::Published)).unwrap(),
+        metrics
+    );
+
+    let requests = vec![RequestMetricsRow {
+        run_id: "run_3_repetition_7".into(),
+        index: 2,
+        start_ms: 3,
+        end_ms: 4,
+        cpu_j: 5.5,
+        gpu_j: 6.5,
+        dram_j: Some(7.5),
+        energy_j: 8.5,
+        completion_tokens: Some(9),
+        energy_per_token: Some(10.5),
+        ttft_ms: Some(11.5),
+    }];
+    ds.write_request_metrics(&requests).unwrap();
+    assert_eq!(
+        tables::read::<RequestMetricsRow>(&ds.request_metrics_path()).unwrap(),
+        requests
+    );
+}
+
+#[test]
+fn every_table_writes_a_csv_with_its_declared_columns() {
+    let files = trial("run_3_repetition_7");
+    let mut out = Vec::new();
+    tables::write_csv(&files.requests, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    assert_eq!(header.split(',').count(), tables::columns::<Request>().len());
+    assert!(
+        header.starts_with("run_id,index,item_id,gold_label,prompt,response,"),
+        "{header}"
+    );
+    assert_eq!(
+        lines.next().unwrap(),
+        "run_3_repetition_7,0,12,entailment,\"Does it \"\"follow\"\"?\tyes\",Yes — it does. ünïcode,1000,4000,12.5,40,17,stop,retried once,true,42,2,16,10.0,9.0,20.0,31.5"
+    );
+    assert_eq!(
+        lines.next().unwrap(),
+        "run_3_repetition_7,1,,,\"\",\"\",4000,9000,,,,,timeout,,,,,,,,"
+    );
+    assert_eq!(Request::NAME, "requests");
 }
 
 #[test]
@@ -317,9 +419,8 @@ fn files_of_schema_version_1_read_with_the_new_columns_null() {
     let files = trial("run_3_repetition_7");
     ds.write_trial(&files, false).unwrap();
     let path = ds.trial_dir("run_3_repetition_7").join("requests.parquet");
-    let (batch, _) = table::read_batch(&path, None).unwrap();
-    let v1: Vec<usize> = schema::REQUESTS
-        .columns
+    let (batch, _) = io::read_batch(&path, None).unwrap();
+    let v1: Vec<usize> = tables::columns::<Request>()
         .iter()
         .enumerate()
         .filter(|(_, c)| c.since == 1)
@@ -328,7 +429,7 @@ fn files_of_schema_version_1_read_with_the_new_columns_null() {
     let old: RecordBatch = batch.project(&v1).unwrap();
     let props = parquet::file::properties::WriterProperties::builder()
         .set_key_value_metadata(Some(vec![parquet::file::metadata::KeyValue::new(
-            schema::VERSION_KEY.to_string(),
+            tables::VERSION_KEY.to_string(),
             "1".to_string(),
         )]))
         .build();
@@ -352,10 +453,10 @@ fn a_file_of_a_newer_schema_version_is_refused() {
     let ds = Dataset::create(dir.path(), &Manifest::new("t", false, ""), false).unwrap();
     ds.write_trial(&trial("run_3_repetition_7"), false).unwrap();
     let path = ds.trial_dir("run_3_repetition_7").join("trial.parquet");
-    let (batch, _) = table::read_batch(&path, None).unwrap();
+    let (batch, _) = io::read_batch(&path, None).unwrap();
     let props = parquet::file::properties::WriterProperties::builder()
         .set_key_value_metadata(Some(vec![parquet::file::metadata::KeyValue::new(
-            schema::VERSION_KEY.to_string(),
+            tables::VERSION_KEY.to_string(),
             "99".to_string(),
         )]))
         .build();

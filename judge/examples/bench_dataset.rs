@@ -25,9 +25,12 @@ fn main() -> anyhow::Result<()> {
             })
             .collect();
         let trial = Trial {
-            run_id: run_id.clone(),
-            generation: "3".into(),
-            task: "BoolQ".into(),
+            key: dataset::TrialKey {
+                run_id: run_id.clone(),
+                generation: "3".into(),
+                task: "BoolQ".into(),
+                ..Default::default()
+            },
             status: TrialStatus::Done,
             time_resolution_ms: 1,
             simulated: true,

@@ -22,7 +22,7 @@ pub fn read(ds: &Dataset, scorer: &str) -> Result<Vec<Judgment>> {
     if !path.is_file() {
         return Ok(Vec::new());
     }
-    let rows = dataset::table::read_judgments(&path)
+    let rows = dataset::tables::read::<Judgment>(&path)
         .with_context(|| format!("{}: cannot read the judgments of `{scorer}`", path.display()))?;
     Ok(rows.into_iter().filter(|j| j.scorer == scorer).collect())
 }

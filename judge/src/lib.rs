@@ -111,7 +111,7 @@ fn judge_dataset(
     let per_trial = workload::map_trials(ds, labels, &bar, |t| {
         let (gold_rows, tally) = tally::score_trial(&t);
         let (items, skipped) = llm.map(|l| l.select(&t)).unwrap_or_default();
-        let missing_task = t.task_file_missing.then(|| t.trial.task.clone());
+        let missing_task = t.task_file_missing.then(|| t.trial.key.task.clone());
         (gold_rows, tally, items, skipped, t.label_mismatches, missing_task)
     })
     .with_context(|| format!("{root}: cannot read the trials"))?;

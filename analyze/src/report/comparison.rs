@@ -118,9 +118,9 @@ fn difference(published: &MetricsRow, corrected: &MetricsRow, cp: &accounting::E
     let gpu_p = published.gpu_j - published.cpu_j;
     let cp_total = cp.total_j();
     TrialDifference {
-        run_id: corrected.run_id.clone(),
-        generation: corrected.generation.clone(),
-        task: corrected.task.clone(),
+        run_id: corrected.key.run_id.clone(),
+        generation: corrected.key.generation.clone(),
+        task: corrected.key.task.clone(),
         published_j: published.energy_j,
         corrected_j: corrected.energy_j,
         published_cpu_j: cpu_p,
@@ -143,8 +143,8 @@ fn rq1_1(study: &Study<'_>, rows: &[&MetricsRow], accounting: &'static str) -> A
     let mut by_run: HashMap<i64, (String, f64, usize)> = HashMap::new();
     for r in rows {
         let e = by_run
-            .entry(r.run)
-            .or_insert_with(|| (r.generation.clone(), 0.0, 0));
+            .entry(r.key.run)
+            .or_insert_with(|| (r.key.generation.clone(), 0.0, 0));
         e.1 += r.energy_j;
         e.2 += 1;
     }
@@ -180,7 +180,7 @@ impl Comparison {
             .loaded
             .trials
             .iter()
-            .map(|t| (t.trial.run_id.as_str(), t))
+            .map(|t| (t.trial.key.run_id.as_str(), t))
             .collect();
         let trials: Vec<TrialDifference> = inputs
             .audit

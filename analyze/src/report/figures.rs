@@ -509,7 +509,7 @@ fn rq1(study: &Study<'_>, out: &mut Vec<Figure>) {
                     dashes[i % dashes.len()],
                     study
                         .trials_of(g)
-                        .filter(|r| &&r.model_size == s)
+                        .filter(|r| &&r.key.model_size == s)
                         .map(|r| r.energy_j * k)
                         .collect(),
                 )
@@ -593,7 +593,7 @@ fn rq2(study: &Study<'_>, out: &mut Vec<Figure>) {
         for (i, g) in study.generations.iter().enumerate() {
             let values: Vec<f64> = study
                 .trials_of(g)
-                .filter(|r| &r.task == task)
+                .filter(|r| &r.key.task == task)
                 .map(|r| r.energy_j * k)
                 .collect();
             violin_marks(i as f64, &values, study.colour(g), lo * k, hi * k, &mut marks);
@@ -634,7 +634,7 @@ fn rq2(study: &Study<'_>, out: &mut Vec<Figure>) {
             .filter_map(|(i, task)| {
                 let mut v: Vec<f64> = study
                     .trials_of(g)
-                    .filter(|r| &r.task == task)
+                    .filter(|r| &r.key.task == task)
                     .map(|r| r.energy_j * k)
                     .collect();
                 if v.is_empty() {
@@ -697,7 +697,7 @@ fn rq3(study: &Study<'_>, out: &mut Vec<Figure>) {
     let points: Vec<(String, f64, f64)> = study
         .rows
         .iter()
-        .filter_map(|r| Some((r.generation.clone(), r.tokens as f64, r.energy_per_token?)))
+        .filter_map(|r| Some((r.key.generation.clone(), r.tokens as f64, r.energy_per_token?)))
         .collect();
     out.push(scatter_figure(
         study,
@@ -721,7 +721,7 @@ fn rq3(study: &Study<'_>, out: &mut Vec<Figure>) {
     let points: Vec<(String, f64, f64)> = study
         .rows
         .iter()
-        .filter_map(|r| Some((r.generation.clone(), r.duration_s, r.power_w?)))
+        .filter_map(|r| Some((r.key.generation.clone(), r.duration_s, r.power_w?)))
         .collect();
     out.push(scatter_figure(
         study,
@@ -747,7 +747,7 @@ fn rq3(study: &Study<'_>, out: &mut Vec<Figure>) {
         let points: Vec<(String, f64, f64)> = study
             .rows
             .iter()
-            .filter_map(|r| Some((r.generation.clone(), r.energy_j * k, r.accuracy?)))
+            .filter_map(|r| Some((r.key.generation.clone(), r.energy_j * k, r.accuracy?)))
             .collect();
         out.push(scatter_figure(
             study,
@@ -764,11 +764,15 @@ fn rq3(study: &Study<'_>, out: &mut Vec<Figure>) {
 /// The power trace of one trial: GPU board power and CPU package power (from the RAPL counter)
 /// over the whole file, the corrected inference window shaded and the published window's edges.
 fn trace(inputs: &Inputs<'_>, study: &Study<'_>, run_id: &str) -> Option<Figure> {
-    let t = inputs.loaded.trials.iter().find(|t| t.trial.run_id == run_id)?;
+    let t = inputs
+        .loaded
+        .trials
+        .iter()
+        .find(|t| t.trial.key.run_id == run_id)?;
     let s = &t.samples;
     let t0 = *s.time_ms.first()?;
     let sec = |ms: i64| (ms - t0) as f64 / 1000.0;
-    let colour = study.colour(&t.trial.generation);
+    let colour = study.colour(&t.trial.key.generation);
     let mut marks = Vec::new();
     let mut legend = Vec::new();
     let corrected = accounting::trial_window(&t.trial, &t.requests, Accounting::Corrected);
@@ -873,9 +877,9 @@ fn trace(inputs: &Inputs<'_>, study: &Study<'_>, run_id: &str) -> Option<Figure>
         title: format!(
             "Power trace of {} ({}, {} {})",
             run_id,
-            study.label(&t.trial.generation),
-            t.trial.model_size,
-            t.trial.task
+            study.label(&t.trial.key.generation),
+            t.trial.key.model_size,
+            t.trial.key.task
         ),
         caption: format!(
             "Every sample of trial {run_id} (chosen with --trace; by default the trial of median energy). The shaded \
@@ -898,15 +902,15 @@ fn energy_split(study: &Study<'_>) -> Figure {
     let mut order: Vec<&MetricsRow> = study.rows.iter().collect();
     order.sort_by(|a, b| {
         study
-            .generation_index(&a.generation)
-            .cmp(&study.generation_index(&b.generation))
+            .generation_index(&a.key.generation)
+            .cmp(&study.generation_index(&b.key.generation))
             .then(
-                crate::questions::size_in_billions(&a.model_size)
+                crate::questions::size_in_billions(&a.key.model_size)
                     .unwrap_or(0.0)
-                    .total_cmp(&crate::questions::size_in_billions(&b.model_size).unwrap_or(0.0)),
+                    .total_cmp(&crate::questions::size_in_billions(&b.key.model_size).unwrap_or(0.0)),
             )
-            .then(a.task.cmp(&b.task))
-            .then(a.repetition.cmp(&b.repetition))
+            .then(a.key.task.cmp(&b.key.task))
+            .then(a.key.repetition.cmp(&b.key.repetition))
     });
     let (_, hi) = bounds(order.iter().map(|r| r.energy_j));
     let (k, unit) = energy_unit(hi);
@@ -946,7 +950,7 @@ fn energy_split(study: &Study<'_>) -> Figure {
     let mut ticks = Vec::new();
     let mut start = 0;
     for g in &study.generations {
-        let n = order.iter().filter(|r| &r.generation == g).count();
+        let n = order.iter().filter(|r| &r.key.generation == g).count();
         if n == 0 {
             continue;
         }

@@ -128,15 +128,7 @@ fn note(progress: bool, started: Instant, what: &str) {
 
 /// Writes a file atomically (temporary file, then rename), creating its folder.
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create folder", dir.display()))?;
-    }
-    let tmp = dataset::table::temp_path(path);
-    std::fs::write(&tmp, bytes).with_context(|| format!("{}: cannot write", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| {
-        let _ = std::fs::remove_file(&tmp);
-        format!("{}: cannot write", path.display())
-    })
+    Ok(dataset::io::write_atomic(path, bytes, false)?)
 }
 
 /// Assembles the report model and renders its figures (no file is written).
@@ -147,13 +139,13 @@ pub fn build<'a>(inputs: Inputs<'a>, opts: &Options) -> Result<Report<'a>> {
     let study = study::Study::new(inputs.rows);
     let trace = match &opts.trace {
         Some(id) => {
-            if !inputs.loaded.trials.iter().any(|t| &t.trial.run_id == id) {
+            if !inputs.loaded.trials.iter().any(|t| &t.trial.key.run_id == id) {
                 let some: Vec<&str> = inputs
                     .loaded
                     .trials
                     .iter()
                     .take(3)
-                    .map(|t| t.trial.run_id.as_str())
+                    .map(|t| t.trial.key.run_id.as_str())
                     .collect();
                 bail!(
                     "--trace {id}: no such trial in the dataset (run ids look like {})",

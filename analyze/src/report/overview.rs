@@ -157,8 +157,8 @@ impl Overview {
         for (g, s) in &study.configurations {
             let model = rows
                 .iter()
-                .find(|r| &r.generation == g && &r.model_size == s)
-                .map_or(String::new(), |r| r.model.clone());
+                .find(|r| &r.key.generation == g && &r.key.model_size == s)
+                .map_or(String::new(), |r| r.key.model.clone());
             let mut row = vec![Study::configuration_label(g, s), model];
             for task in &study.tasks {
                 let n: usize = study

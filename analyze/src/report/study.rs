@@ -71,12 +71,12 @@ fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
 impl<'a> Study<'a> {
     /// Builds the view of a set of trials.
     pub fn new(rows: &'a [MetricsRow]) -> Self {
-        let mut generations: Vec<String> = rows.iter().map(|r| r.generation.clone()).collect();
+        let mut generations: Vec<String> = rows.iter().map(|r| r.key.generation.clone()).collect();
         generations.sort_by_key(|g| generation_key(g));
         generations.dedup();
         let mut configurations: Vec<(String, String)> = rows
             .iter()
-            .map(|r| (r.generation.clone(), r.model_size.clone()))
+            .map(|r| (r.key.generation.clone(), r.key.model_size.clone()))
             .collect();
         configurations.sort_by(|a, b| {
             let size = |s: &str| size_in_billions(s).unwrap_or(f64::INFINITY);
@@ -86,12 +86,12 @@ impl<'a> Study<'a> {
                 .then(a.1.cmp(&b.1))
         });
         configurations.dedup();
-        let mut tasks: Vec<String> = rows.iter().map(|r| r.task.clone()).collect();
+        let mut tasks: Vec<String> = rows.iter().map(|r| r.key.task.clone()).collect();
         tasks.sort();
         tasks.dedup();
         let mut by_run: BTreeMap<i64, Vec<&MetricsRow>> = BTreeMap::new();
         for r in rows {
-            by_run.entry(r.run).or_default().push(r);
+            by_run.entry(r.key.run).or_default().push(r);
         }
         let runs = by_run
             .into_iter()
@@ -100,12 +100,12 @@ impl<'a> Study<'a> {
                 let energy_j = mean(trials.iter().map(|t| t.energy_j)).unwrap_or(f64::NAN);
                 RunMean {
                     run,
-                    generation: first.generation.clone(),
-                    model_size: first.model_size.clone(),
-                    task: first.task.clone(),
+                    generation: first.key.generation.clone(),
+                    model_size: first.key.model_size.clone(),
+                    task: first.key.task.clone(),
                     repetitions: trials.len(),
                     energy_j,
-                    j_per_b: size_in_billions(&first.model_size).map(|b| energy_j / b),
+                    j_per_b: size_in_billions(&first.key.model_size).map(|b| energy_j / b),
                     energy_per_token: mean(trials.iter().filter_map(|t| t.energy_per_token)),
                     power_w: mean(trials.iter().filter_map(|t| t.power_w)),
                     duration_s: mean(trials.iter().map(|t| t.duration_s)).unwrap_or(f64::NAN),
@@ -115,7 +115,7 @@ impl<'a> Study<'a> {
             .collect();
         let families: Vec<&str> = rows
             .iter()
-            .map(|r| r.model.split(['-', ' ', '_']).next().unwrap_or(""))
+            .map(|r| r.key.model.split(['-', ' ', '_']).next().unwrap_or(""))
             .collect();
         let family = match families.first() {
             Some(f) if !f.is_empty() && families.iter().all(|g| g == f) => (*f).to_string(),
@@ -157,7 +157,7 @@ impl<'a> Study<'a> {
 
     /// The trials of one generation.
     pub fn trials_of<'s>(&'s self, generation: &'s str) -> impl Iterator<Item = &'a MetricsRow> + 's {
-        self.rows.iter().filter(move |r| r.generation == generation)
+        self.rows.iter().filter(move |r| r.key.generation == generation)
     }
 
     /// The runs of one generation.
@@ -169,10 +169,14 @@ impl<'a> Study<'a> {
     /// run id).
     pub fn median_energy_trial(&self) -> &'a str {
         let mut order: Vec<&MetricsRow> = self.rows.iter().collect();
-        order.sort_by(|a, b| a.energy_j.total_cmp(&b.energy_j).then(a.run_id.cmp(&b.run_id)));
+        order.sort_by(|a, b| {
+            a.energy_j
+                .total_cmp(&b.energy_j)
+                .then(a.key.run_id.cmp(&b.key.run_id))
+        });
         order
             .get(order.len().saturating_sub(1) / 2)
-            .map_or("", |r| r.run_id.as_str())
+            .map_or("", |r| r.key.run_id.as_str())
     }
 
     /// Distinct repetitions per treatment (min, max).

@@ -185,7 +185,7 @@ impl LlmJudge {
             t.requests.len(),
             self.opts.sample,
             self.opts.seed,
-            &t.trial.run_id,
+            &t.trial.key.run_id,
         );
         let mut items = Vec::with_capacity(picked.len());
         let mut skipped = Vec::new();
@@ -213,8 +213,8 @@ impl LlmJudge {
                 None => items.push(JudgeItem {
                     run_id: r.run_id.clone(),
                     index: r.index,
-                    task: t.trial.task.clone(),
-                    generation: t.trial.generation.clone(),
+                    task: t.trial.key.task.clone(),
+                    generation: t.trial.key.generation.clone(),
                     prompt: r.prompt.clone(),
                     response: r.response.clone(),
                     gold_label: r.gold_label.clone(),

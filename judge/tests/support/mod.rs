@@ -33,13 +33,15 @@ pub fn make_dataset(root: &Path, trials: &[TestTrial<'_>]) -> Dataset {
         .expect("create dataset");
     for (n, t) in trials.iter().enumerate() {
         let trial = Trial {
-            run_id: t.run_id.into(),
-            run: n as i64,
-            repetition: 0,
-            generation: t.generation.into(),
-            model_size: "1B".into(),
-            model: format!("Llama-{}-1B", t.generation),
-            task: t.task.into(),
+            key: dataset::TrialKey {
+                run_id: t.run_id.into(),
+                run: n as i64,
+                repetition: 0,
+                generation: t.generation.into(),
+                model_size: "1B".into(),
+                model: format!("Llama-{}-1B", t.generation),
+                task: t.task.into(),
+            },
             status: TrialStatus::Done,
             start_ms: 1_000,
             end_ms: 2_000,

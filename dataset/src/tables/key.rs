@@ -1,0 +1,56 @@
+//! The identity of a trial, shared by the run table, the trial rows and the metrics: which
+//! repetition of which treatment, and the treatment's design factors. Declared once and
+//! embedded (`#[flatten]`) by every table that names a trial in full; a new design factor
+//! (load, power limit, testbed) is one more field here, with `#[since(N)]` and an `Option`.
+
+crate::table! {
+    /// Which trial of which treatment: the run id, the treatment and repetition indices, and
+    /// the design factors of the treatment.
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+    pub struct TrialKey {
+        /// Trial identifier, `run_<R>_repetition_<K>`; unique in the dataset.
+        pub run_id: String,
+        /// Treatment index R (one model x task combination).
+        pub run: i64,
+        /// Repetition index K within the treatment, from 0.
+        pub repetition: i64,
+        /// Model generation label, normalised (`2`, `3`, `3.1`, `3.2`: `2.0` is written `2`).
+        pub generation: String,
+        /// Model size label as published (`7B`, `6.7B`); parsed to billions of parameters by
+        /// analyze.
+        pub model_size: String,
+        /// Model name (as served, or `Llama-<generation>-<size>` for imported data).
+        pub model: String,
+        /// Task name (`BoolQ`, `CB`, `COPA`, `RTE`, `WiC`, `WSC`).
+        pub task: String,
+    }
+}
+
+/// Normalises a generation label: `2.0` → `2`, `3.10` → `3.1`, surrounding space removed.
+pub fn normalize_generation(label: &str) -> String {
+    let t = label.trim();
+    if let Some((int, frac)) = t.split_once('.') {
+        let frac = frac.trim_end_matches('0');
+        if frac.is_empty() {
+            int.to_string()
+        } else {
+            format!("{int}.{frac}")
+        }
+    } else {
+        t.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generation_labels_lose_trailing_zeros() {
+        assert_eq!(normalize_generation("2.0"), "2");
+        assert_eq!(normalize_generation(" 3.0 "), "3");
+        assert_eq!(normalize_generation("3.1"), "3.1");
+        assert_eq!(normalize_generation("3.20"), "3.2");
+        assert_eq!(normalize_generation("2"), "2");
+    }
+}

@@ -1,0 +1,108 @@
+//! `derived/metrics_<accounting>.parquet`: one row per trial with its energy accounting, and
+//! how the enums of the accounting are stored.
+
+use super::Label;
+use super::key::TrialKey;
+use crate::accounting::{Accounting, GpuSource};
+
+impl Label for Accounting {
+    const WHAT: &'static str = "accounting";
+    fn as_str(self) -> &'static str {
+        Accounting::as_str(self)
+    }
+    fn parse(label: &str) -> Option<Self> {
+        label.parse().ok()
+    }
+}
+
+impl Label for GpuSource {
+    const WHAT: &'static str = "GPU source";
+    fn as_str(self) -> &'static str {
+        GpuSource::as_str(self)
+    }
+    fn parse(label: &str) -> Option<Self> {
+        GpuSource::parse(label)
+    }
+}
+
+crate::label_value!(Accounting, GpuSource);
+
+crate::table! {
+    /// Derived: one row per trial with its energy accounting (`corrected` or `published`).
+    /// Rewritten by `analyze metrics`.
+    #[table(name = "metrics", file = "derived/metrics_<accounting>.parquet")]
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct MetricsRow {
+        #[flatten]
+        /// Which trial of which treatment.
+        pub key: TrialKey,
+        /// CPU package energy in the inference window.
+        #[unit("J")]
+        pub cpu_j: f64,
+        /// GPU energy in the inference window, summed over GPUs (the published accounting adds
+        /// the CPU energy again here, as the study did).
+        #[unit("J")]
+        pub gpu_j: f64,
+        /// DRAM energy in the inference window; null when not measured.
+        #[unit("J")]
+        pub dram_j: Option<f64>,
+        /// cpu_j + gpu_j + dram_j (absent parts count 0).
+        #[unit("J")]
+        pub energy_j: f64,
+        /// Length of the inference window as measured by the samples (see
+        /// docs/accounting.md).
+        #[unit("s")]
+        pub duration_s: f64,
+        /// Generated tokens in the trial.
+        #[unit("tokens")]
+        pub tokens: i64,
+        /// energy_j / tokens; null when no token was generated.
+        #[unit("J/token")]
+        pub energy_per_token: Option<f64>,
+        /// energy_j / duration_s; null for a zero-length window.
+        #[unit("W")]
+        pub power_w: Option<f64>,
+        /// Published accuracy: mean of the `published_relevancy` scores (the published
+        /// accounting divides their sum by 5).
+        #[unit("[0, 1]")]
+        pub accuracy: Option<f64>,
+        /// `corrected` or `published`.
+        pub accounting: Accounting,
+        /// Energy samples used.
+        pub samples_in_window: i64,
+        /// Requests in the trial.
+        pub requests: i64,
+        /// How gpu_j was measured: `energy_counter`, `power_integral`, `power_x_interval`
+        /// (published), `mixed` or `none`.
+        pub gpu_source: GpuSource,
+        /// CPU package counter wraps inside the window.
+        pub cpu_wraps: i64,
+        /// Samples left out because their time ran backwards.
+        pub backwards_samples: i64,
+        /// True when the trial's data are simulated.
+        pub simulated: bool,
+        /// Mean of the trial's `gold` scores (gold-label scorer of `judge`); null when not
+        /// judged.
+        #[since(2)]
+        #[unit("[0, 1]")]
+        pub accuracy_gold: Option<f64>,
+        /// Mean of the trial's `judge:<model>:<rubric>` scores (LLM judge); null when not
+        /// judged.
+        #[since(2)]
+        #[unit("[0, 1]")]
+        pub accuracy_judge: Option<f64>,
+        /// Mean power of the idle baseline window measured before the trial (same
+        /// accounting); null without baseline.
+        #[since(2)]
+        #[unit("W")]
+        pub baseline_power_w: Option<f64>,
+        /// baseline_power_w × duration_s: what the machine would have used idling.
+        #[since(2)]
+        #[unit("J")]
+        pub idle_energy_j: Option<f64>,
+        /// energy_j − idle_energy_j: the energy attributable to inference.
+        #[since(2)]
+        #[unit("J")]
+        pub energy_above_idle_j: Option<f64>,
+    }
+}
