@@ -4,13 +4,9 @@
 //! counts and identical responses across repetitions, and, given the published tables, checks
 //! our replay of them and their decimal-comma `time(s)` column. The report reuses it.
 
-use crate::import::PUBLISHED_SCORER;
-use crate::load::{Loaded, TrialData};
 use crate::published::PublishedTables;
-use dataset::accounting::metrics_row;
-use dataset::{Accounting, Channel, MetricsRow};
-use polars::prelude::*;
-use rayon::prelude::*;
+use dataset::accounting::{self, Energy, Window, metrics_row};
+use dataset::{Accounting, Channel, MetricsRow, TrialFiles, TrialKey};
 use std::collections::{BTreeMap, HashMap};
 
 /// A gap is a time step above this multiple of the trial's median sampling interval.
@@ -23,20 +19,15 @@ pub const REPLAY_TOLERANCE: f64 = 1e-9;
 /// The audit of one trial.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrialAudit {
-    /// Trial identifier.
-    pub run_id: String,
-    /// Treatment index.
-    pub run: i64,
-    /// Repetition index.
-    pub repetition: i64,
-    /// Generation label.
-    pub generation: String,
-    /// Task.
-    pub task: String,
+    /// Which trial.
+    pub key: TrialKey,
     /// Published accounting.
     pub published: MetricsRow,
     /// Corrected accounting.
     pub corrected: MetricsRow,
+    /// The corrected method over exactly the samples the published window keeps (the
+    /// accounting comparison splits the difference of the two with it).
+    pub corrected_in_published_window: Energy,
     /// CPU package counter wraps anywhere in the file.
     pub cpu_wraps_file: usize,
     /// EnergiBridge's own summary energy, J (negative after a wrap).
@@ -106,7 +97,7 @@ pub struct Audit {
     pub tables: Option<PublishedTables>,
 }
 
-fn hash_responses(t: &TrialData) -> Option<u128> {
+fn hash_responses(t: &TrialFiles) -> Option<u128> {
     if t.requests.iter().all(|r| r.response.is_empty()) {
         return None;
     }
@@ -126,9 +117,23 @@ fn rel_diff(a: f64, b: f64) -> f64 {
     }
 }
 
-fn audit_trial(t: &TrialData, scores: &[f64], judged: usize, tables: Option<&PublishedTables>) -> TrialAudit {
+/// Audits one trial read with its response text; `scores` are its published judge scores and
+/// `judged` the number of its published judgment rows.
+pub fn audit_trial(t: &TrialFiles, scores: &[f64], judged: usize, tables: Option<&PublishedTables>) -> TrialAudit {
     let published = metrics_row(&t.trial, &t.requests, &t.samples, scores, Accounting::Published);
     let corrected = metrics_row(&t.trial, &t.requests, &t.samples, scores, Accounting::Corrected);
+    let w = accounting::trial_window(&t.trial, &t.requests, Accounting::Published);
+    // The corrected method over exactly the samples the published window keeps (`Time <= end`):
+    // a coarse window includes `end + resolution − 1`, so end early.
+    let same_samples = if w.is_coarse() {
+        Window {
+            end_ms: w.end_ms - w.resolution_ms + 1,
+            ..w
+        }
+    } else {
+        w
+    };
+    let corrected_in_published_window = accounting::corrected(&t.samples, same_samples);
     let times = &t.samples.time_ms;
     let steps: Vec<i64> = times.windows(2).map(|w| w[1] - w[0]).collect();
     let mut positive: Vec<i64> = steps.iter().copied().filter(|&d| d > 0).collect();
@@ -169,11 +174,8 @@ fn audit_trial(t: &TrialData, scores: &[f64], judged: usize, tables: Option<&Pub
         .fold(0.0, f64::max)
     });
     TrialAudit {
-        run_id: t.trial.key.run_id.clone(),
-        run: t.trial.key.run,
-        repetition: t.trial.key.repetition,
-        generation: t.trial.key.generation.clone(),
-        task: t.trial.key.task.clone(),
+        key: t.trial.key.clone(),
+        corrected_in_published_window,
         cpu_wraps_file,
         summary_energy_j,
         samples: times.len(),
@@ -195,43 +197,36 @@ fn audit_trial(t: &TrialData, scores: &[f64], judged: usize, tables: Option<&Pub
     }
 }
 
-/// Runs the audit over a loaded dataset (load it with text to compare responses).
-pub fn run(loaded: &Loaded, tables: Option<PublishedTables>) -> Audit {
-    let scores = loaded.scores(PUBLISHED_SCORER);
-    let judged = loaded.judged_rows(PUBLISHED_SCORER);
-    let trials: Vec<TrialAudit> = loaded
-        .trials
-        .par_iter()
-        .map(|t| {
-            let id = t.trial.key.run_id.as_str();
-            let s = scores.get(id).map_or(&[][..], Vec::as_slice);
-            audit_trial(t, s, judged.get(id).copied().unwrap_or(0), tables.as_ref())
-        })
-        .collect();
-    let mut by_run: BTreeMap<i64, (Vec<&TrialAudit>, &TrialData)> = BTreeMap::new();
-    for (a, t) in trials.iter().zip(&loaded.trials) {
-        by_run.entry(a.run).or_insert_with(|| (Vec::new(), t)).0.push(a);
-    }
-    let treatments = by_run
-        .into_iter()
-        .map(|(run, (audits, t))| {
-            let mut hashes: Vec<u128> = audits.iter().filter_map(|a| a.responses_hash).collect();
-            hashes.sort_unstable();
-            hashes.dedup();
-            TreatmentAudit {
-                run,
-                generation: t.trial.key.generation.clone(),
-                model_size: t.trial.key.model_size.clone(),
-                task: t.trial.key.task.clone(),
-                repetitions: audits.len(),
-                distinct_response_sets: hashes.len(),
-            }
-        })
-        .collect();
-    Audit {
-        trials,
-        treatments,
-        tables,
+impl Audit {
+    /// The audit of a dataset from its trials' audits (sorted by run and repetition) and the
+    /// published tables they were checked against.
+    pub fn new(trials: Vec<TrialAudit>, tables: Option<PublishedTables>) -> Self {
+        let mut by_run: BTreeMap<i64, Vec<&TrialAudit>> = BTreeMap::new();
+        for a in &trials {
+            by_run.entry(a.key.run).or_default().push(a);
+        }
+        let treatments = by_run
+            .into_iter()
+            .map(|(run, audits)| {
+                let mut hashes: Vec<u128> = audits.iter().filter_map(|a| a.responses_hash).collect();
+                hashes.sort_unstable();
+                hashes.dedup();
+                let key = &audits[0].key;
+                TreatmentAudit {
+                    run,
+                    generation: key.generation.clone(),
+                    model_size: key.model_size.clone(),
+                    task: key.task.clone(),
+                    repetitions: audits.len(),
+                    distinct_response_sets: hashes.len(),
+                }
+            })
+            .collect();
+        Audit {
+            trials,
+            treatments,
+            tables,
+        }
     }
 }
 
@@ -335,71 +330,118 @@ impl Audit {
         }
     }
 
-    /// The per-trial audit as a frame.
-    pub fn frame(&self) -> PolarsResult<DataFrame> {
-        let t = &self.trials;
-        let f = |name: &str, g: fn(&TrialAudit) -> f64| {
-            Column::new(name.into(), t.iter().map(g).collect::<Vec<_>>())
-        };
-        let i = |name: &str, g: fn(&TrialAudit) -> i64| {
-            Column::new(name.into(), t.iter().map(g).collect::<Vec<_>>())
-        };
-        let o = |name: &str, g: fn(&TrialAudit) -> Option<f64>| {
-            Column::new(name.into(), t.iter().map(g).collect::<Vec<_>>())
-        };
-        let s = |name: &str, g: fn(&TrialAudit) -> String| {
-            Column::new(name.into(), t.iter().map(g).collect::<Vec<_>>())
-        };
-        let b = |name: &str, g: fn(&TrialAudit) -> bool| {
-            Column::new(name.into(), t.iter().map(g).collect::<Vec<_>>())
-        };
+    /// The per-trial audit as CSV rows (`analyze audit --csv`).
+    pub fn records(&self) -> Vec<AuditRecord> {
         let distinct: HashMap<i64, usize> = self
             .treatments
             .iter()
             .map(|x| (x.run, x.distinct_response_sets))
             .collect();
-        let distinct_col = Column::new(
-            "distinct_response_sets_in_treatment".into(),
-            t.iter()
-                .map(|a| distinct.get(&a.run).copied().unwrap_or(0) as i64)
-                .collect::<Vec<_>>(),
-        );
-        DataFrame::new(
-            t.len(),
-            vec![
-                s("run_id", |a| a.run_id.clone()),
-                i("run", |a| a.run),
-                i("repetition", |a| a.repetition),
-                s("generation", |a| a.generation.clone()),
-                s("task", |a| a.task.clone()),
-                f("published_energy_j", |a| a.published.energy_j),
-                f("corrected_energy_j", |a| a.corrected.energy_j),
-                f("energy_ratio", TrialAudit::energy_ratio),
-                f("published_cpu_j", |a| a.published.cpu_j),
-                f("corrected_cpu_j", |a| a.corrected.cpu_j),
-                f("published_gpu_j", |a| a.published.gpu_j),
-                f("corrected_gpu_j", |a| a.corrected.gpu_j),
-                f("published_duration_s", |a| a.published.duration_s),
-                f("corrected_duration_s", |a| a.corrected.duration_s),
-                i("cpu_wraps_file", |a| a.cpu_wraps_file as i64),
-                i("cpu_wraps_corrected_window", |a| a.corrected.cpu_wraps),
-                i("cpu_wraps_published_window", |a| a.published.cpu_wraps),
-                o("energibridge_summary_j", |a| a.summary_energy_j),
-                i("samples", |a| a.samples as i64),
-                i("samples_in_window", |a| a.corrected.samples_in_window),
-                f("expected_in_window", |a| a.expected_in_window),
-                b("thin_window", TrialAudit::thin_window),
-                i("gaps", |a| a.gaps as i64),
-                i("max_gap_ms", |a| a.max_gap_ms),
-                i("duplicate_timestamps", |a| a.duplicate_timestamps as i64),
-                i("backwards_timestamps", |a| a.backwards_timestamps as i64),
-                i("judged_rows", |a| a.judged_rows as i64),
-                distinct_col,
-                o("replay_max_rel_diff", |a| a.replay_max_rel_diff),
-                o("edited_time_as_read_s", |a| a.edited_time_as_read_s),
-                o("edited_accuracy", |a| a.edited_accuracy),
-            ],
-        )
+        self.trials
+            .iter()
+            .map(|a| AuditRecord {
+                key: a.key.clone(),
+                published_energy_j: a.published.energy_j,
+                corrected_energy_j: a.corrected.energy_j,
+                energy_ratio: a.energy_ratio(),
+                published_cpu_j: a.published.cpu_j,
+                corrected_cpu_j: a.corrected.cpu_j,
+                published_gpu_j: a.published.gpu_j,
+                corrected_gpu_j: a.corrected.gpu_j,
+                published_duration_s: a.published.duration_s,
+                corrected_duration_s: a.corrected.duration_s,
+                cpu_wraps_file: a.cpu_wraps_file as i64,
+                cpu_wraps_corrected_window: a.corrected.cpu_wraps,
+                cpu_wraps_published_window: a.published.cpu_wraps,
+                energibridge_summary_j: a.summary_energy_j,
+                samples: a.samples as i64,
+                samples_in_window: a.corrected.samples_in_window,
+                expected_in_window: a.expected_in_window,
+                thin_window: a.thin_window(),
+                gaps: a.gaps as i64,
+                max_gap_ms: a.max_gap_ms,
+                duplicate_timestamps: a.duplicate_timestamps as i64,
+                backwards_timestamps: a.backwards_timestamps as i64,
+                judged_rows: a.judged_rows as i64,
+                distinct_response_sets_in_treatment: distinct.get(&a.key.run).copied().unwrap_or(0) as i64,
+                replay_max_rel_diff: a.replay_max_rel_diff,
+                edited_time_as_read_s: a.edited_time_as_read_s,
+                edited_accuracy: a.edited_accuracy,
+            })
+            .collect()
+    }
+}
+
+dataset::table! {
+    /// One row of `analyze audit --csv`: the audit of one trial.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct AuditRecord {
+        #[flatten]
+        /// Which trial.
+        pub key: TrialKey,
+        /// Energy under the published accounting.
+        #[unit("J")]
+        pub published_energy_j: f64,
+        /// Energy under the corrected accounting.
+        #[unit("J")]
+        pub corrected_energy_j: f64,
+        /// published_energy_j / corrected_energy_j.
+        pub energy_ratio: f64,
+        /// CPU energy, published.
+        #[unit("J")]
+        pub published_cpu_j: f64,
+        /// CPU energy, corrected.
+        #[unit("J")]
+        pub corrected_cpu_j: f64,
+        /// GPU energy, published (it counts the CPU energy again).
+        #[unit("J")]
+        pub published_gpu_j: f64,
+        /// GPU energy, corrected.
+        #[unit("J")]
+        pub corrected_gpu_j: f64,
+        /// Window length, published.
+        #[unit("s")]
+        pub published_duration_s: f64,
+        /// Window length, corrected.
+        #[unit("s")]
+        pub corrected_duration_s: f64,
+        /// CPU package counter wraps anywhere in the file.
+        pub cpu_wraps_file: i64,
+        /// Wraps inside the corrected window.
+        pub cpu_wraps_corrected_window: i64,
+        /// Wraps inside the published window.
+        pub cpu_wraps_published_window: i64,
+        /// EnergiBridge's own summary energy (negative after a wrap).
+        #[unit("J")]
+        pub energibridge_summary_j: Option<f64>,
+        /// Samples in the file.
+        pub samples: i64,
+        /// Samples in the corrected window.
+        pub samples_in_window: i64,
+        /// Samples the corrected window's length implies at the nominal interval.
+        pub expected_in_window: f64,
+        /// Fewer samples in the window than half of those expected.
+        pub thin_window: bool,
+        /// Time steps above the gap factor × the median interval.
+        pub gaps: i64,
+        /// Largest time step.
+        #[unit("ms")]
+        pub max_gap_ms: i64,
+        /// Samples sharing their predecessor's time.
+        pub duplicate_timestamps: i64,
+        /// Samples earlier than their predecessor.
+        pub backwards_timestamps: i64,
+        /// Rows scored by the published judge.
+        pub judged_rows: i64,
+        /// Distinct sets of responses among the treatment's repetitions.
+        pub distinct_response_sets_in_treatment: i64,
+        /// Largest relative difference to the published Raw table.
+        pub replay_max_rel_diff: Option<f64>,
+        /// The Edited table's `time(s)` as the published statistics read it.
+        #[unit("s")]
+        pub edited_time_as_read_s: Option<f64>,
+        /// The Edited table's accuracy.
+        pub edited_accuracy: Option<f64>,
     }
 }
 

@@ -1,17 +1,17 @@
-//! The subcommands: each validates its options, runs its stage and prints what it did.
+//! The subcommands: each validates its options, builds the one analysis model ([`Study`]) it
+//! needs, runs its stage and prints what it did.
 
 use crate::audit;
 use crate::cli::{AuditArgs, ImportArgs, MetricsArgs, ReportArgs};
 use crate::import::{self, ImportOptions};
-use crate::load::{self, LoadOptions};
-use crate::metrics;
-use crate::published;
+use crate::model::{BuildOptions, Study};
 use crate::questions;
 use crate::report;
 use anyhow::{Context, Result};
-use dataset::Accounting;
+use dataset::tables::{write_csv, write_csv_file};
+use dataset::{Accounting, MetricsRow, RequestMetricsRow};
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 fn parse_accounting(s: &str) -> Result<Accounting> {
@@ -61,23 +61,21 @@ pub fn import(args: ImportArgs, quiet: bool) -> Result<()> {
 /// `analyze metrics`.
 pub fn metrics(args: MetricsArgs, quiet: bool) -> Result<()> {
     let accounting = parse_accounting(&args.accounting)?;
-    let loaded = load::load(
+    let study = Study::build(
         &args.data,
-        LoadOptions {
+        &BuildOptions {
+            accounting,
             progress: show_progress(quiet),
             ..Default::default()
         },
     )?;
-    let rows = metrics::compute(&loaded, accounting);
     let ds = dataset::Dataset::open(&args.data)?;
-    ds.write_metrics(accounting, &rows)?;
-    let request_rows = metrics::compute_requests(&loaded);
-    if !request_rows.is_empty() {
-        ds.write_request_metrics(&request_rows)?;
+    ds.write_metrics(accounting, &study.metrics)?;
+    if !study.requests.is_empty() {
+        ds.write_request_metrics(&study.requests)?;
         if let Some(path) = &args.requests_csv {
-            let mut df = metrics::request_frame(&request_rows)?;
-            metrics::write_csv(&mut df, path)?;
-            eprintln!("wrote {} ({} requests)", path.display(), request_rows.len());
+            write_csv_file::<RequestMetricsRow>(path, &study.requests)?;
+            eprintln!("wrote {} ({} requests)", path.display(), study.requests.len());
         }
     } else if let Some(path) = &args.requests_csv {
         eprintln!(
@@ -85,16 +83,13 @@ pub fn metrics(args: MetricsArgs, quiet: bool) -> Result<()> {
             path.display()
         );
     }
-    let mut df = metrics::frame(&rows)?;
+    let rows = &study.metrics;
     match args.csv.as_deref() {
         Some(p) if p == Path::new("-") => {
-            use polars::prelude::{CsvWriter, SerWriter};
-            CsvWriter::new(std::io::stdout().lock())
-                .include_header(true)
-                .finish(&mut df)?;
+            write_csv::<MetricsRow>(rows, &mut std::io::stdout().lock()).context("writing CSV to stdout")?;
         }
         Some(p) => {
-            metrics::write_csv(&mut df, p)?;
+            write_csv_file::<MetricsRow>(p, rows)?;
             eprintln!(
                 "wrote {} ({} trials, {} accounting)",
                 p.display(),
@@ -122,46 +117,21 @@ pub fn metrics(args: MetricsArgs, quiet: bool) -> Result<()> {
     Ok(())
 }
 
-/// Finds the published tables: the flag, else next to the imported source folder.
-fn published_tables(
-    flag: Option<PathBuf>,
-    loaded: &load::Loaded,
-) -> Result<Option<published::PublishedTables>> {
-    if let Some(dir) = flag {
-        return published::read_dir(&dir).map(Some);
-    }
-    let source = loaded.trials.first().and_then(|t| {
-        serde_json::from_str::<serde_json::Value>(&t.trial.provenance)
-            .ok()?
-            .get("source_dir")?
-            .as_str()
-            .map(PathBuf::from)
-    });
-    match source.and_then(|s| published::find_near(&s)) {
-        Some(dir) => {
-            eprintln!("note: comparing with the published tables in {}", dir.display());
-            published::read_dir(&dir).map(Some)
-        }
-        None => Ok(None),
-    }
-}
-
 /// `analyze audit`.
 pub fn audit(args: AuditArgs, quiet: bool) -> Result<()> {
-    let loaded = load::load(
+    let study = Study::build(
         &args.data,
-        LoadOptions {
-            text: true,
-            all_channels: false,
+        &BuildOptions {
+            audit: true,
+            published_tables: args.published_tables,
             progress: show_progress(quiet),
+            ..Default::default()
         },
     )?;
-    let tables = published_tables(args.published_tables, &loaded)?;
-    let result = audit::run(&loaded, tables);
-    print!("{}", audit::render_text(&result));
+    let result = study.audit.as_ref().context("the audit was not computed")?;
+    print!("{}", audit::render_text(result));
     if let Some(path) = args.csv {
-        let mut df = result.frame()?;
-        metrics::write_csv(&mut df, &path)?;
+        write_csv_file(&path, &result.records())?;
         eprintln!("wrote {}", path.display());
     }
     Ok(())
@@ -177,54 +147,43 @@ pub fn analyze(args: ReportArgs, quiet: bool) -> Result<()> {
             eprintln!("{what} ({:.0} ms)", started.elapsed().as_secs_f64() * 1e3);
         }
     };
-    let loaded = load::load(
+    let study = Study::build(
         &args.data,
-        LoadOptions {
-            // The report's audit compares responses across repetitions.
-            text: args.report.is_some(),
+        &BuildOptions {
+            accounting,
+            // The report shows the audit (it compares responses across repetitions).
+            audit: args.report.is_some(),
+            published_tables: args.published_tables,
             progress: show_progress(quiet),
-            ..Default::default()
         },
     )
     .with_context(|| format!("reading {}", args.data.display()))?;
     step(format!(
-        "loaded {} trials from {}",
-        loaded.trials.len(),
-        args.data.display()
+        "loaded {} trials from {} and computed the {} accounting",
+        study.metrics.len(),
+        args.data.display(),
+        accounting.as_str()
     ));
-    let rows = metrics::compute(&loaded, accounting);
-    let trials = metrics::frame(&rows)?;
-    step(format!("computed the {} accounting", accounting.as_str()));
     let stats_started = Instant::now();
-    let tables = questions::compute(&trials, accounting.as_str(), args.seed)?;
+    let tables = questions::compute(&study, args.seed);
     let elapsed = stats_started.elapsed();
     match &args.report {
         Some(dir) => {
-            let written = crate::tables::write_all(dir, &trials, &tables)?;
+            let written = crate::tables::write_all(dir, &study, &tables)?;
             step(format!(
                 "wrote {} tables into {} (statistics took {:.0} ms)",
                 written.len(),
                 dir.join("tables").display(),
                 elapsed.as_secs_f64() * 1e3
             ));
-            let published = published_tables(args.published_tables, &loaded)?;
-            let audit = audit::run(&loaded, published);
-            step("audited the trials".to_string());
-            let inputs = report::Inputs {
-                loaded: &loaded,
-                accounting,
-                rows: &rows,
-                tables: &tables,
-                audit: &audit,
-                seed: args.seed,
-            };
             let opts = report::Options {
                 dir: dir.clone(),
                 trace: args.trace,
                 png: !args.no_png,
                 progress: !quiet,
+                seed: args.seed,
             };
-            let out = report::write(inputs, &opts)?;
+            let out = report::write(&study, &tables, &opts)?;
             step(format!(
                 "wrote the report into {}: index.html ({:.2} MB), summary.md and {} figure files",
                 dir.display(),

@@ -16,8 +16,7 @@ use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-/// The scorer name under which the study's own per-row relevancy scores are stored.
-pub const PUBLISHED_SCORER: &str = "published_relevancy";
+use crate::model::PUBLISHED_SCORER;
 
 /// What to import and how.
 #[derive(Debug, Clone)]

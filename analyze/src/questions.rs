@@ -1,38 +1,165 @@
 //! The study's research questions as statistics tables.
 //!
-//! Input is the per-trial metrics frame (one row per trial); the run level is its mean over the
-//! repetitions of each treatment (polars `group_by`). Each question names a metric, a grouping
-//! (generation, or generation × size), and the levels it is tested at; every grouped question
-//! gets descriptive statistics per group, the assumption checks (Shapiro–Wilk on residuals,
-//! Brown–Forsythe), the omnibus tests (Kruskal–Wallis, one-way and Welch ANOVA), Dunn's
-//! all-pairs post hoc test (Benjamini–Hochberg) and the successive pairwise tests (Welch's t and
-//! Mann–Whitney, Holm-adjusted); correlations are Spearman per group.
+//! Input is the [`Study`]: its per-trial metrics and its run level (each treatment's mean over
+//! its repetitions). Each question ([`Rq`]) names a [`Metric`], a grouping (generation, or
+//! generation × size), and the levels it is tested at; every grouped question gets descriptive
+//! statistics per group, the assumption checks (Shapiro–Wilk on residuals, Brown–Forsythe),
+//! the omnibus tests (Kruskal–Wallis, one-way and Welch ANOVA), Dunn's all-pairs post hoc test
+//! (Benjamini–Hochberg) and the successive pairwise tests (Welch's t and Mann–Whitney,
+//! Holm-adjusted); correlations are Spearman per group. The tests are the [`Test`] enum.
 //!
 //! **The honest unit is the run.** Generations 2, 3 and 3.1 returned identical responses in all
 //! 30 repetitions of a treatment, so trial-level tests treat measurement noise as if it were
 //! independent model behaviour and overstate their evidence; run-level tests (one value per
 //! treatment) do not. Every trial-level test is also reported at run level.
 
+use crate::model::{Level, Metric, Study, configuration_key, configuration_label, generation_key};
 use crate::stats::{self, Effect, PairOutcome, StatsError, TestOutcome, adjust, descriptive::Descriptive};
-use polars::prelude::*;
+use dataset::Accounting;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 
-/// Run or trial level.
+/// A research question of the study.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Level {
-    /// One value per treatment: the mean over its repetitions.
-    Run,
-    /// One value per trial (repetition).
-    Trial,
+pub enum Rq {
+    /// Energy by generation.
+    Rq1_1,
+    /// Energy per billion parameters by configuration.
+    Rq1_2,
+    /// Energy by generation within each task.
+    Rq2,
+    /// Energy per output token.
+    Rq3_1,
+    /// Power and duration.
+    Rq3_2,
+    /// Accuracy and energy.
+    Rq3_3,
 }
 
-impl Level {
-    /// Label in the tables.
-    pub fn as_str(self) -> &'static str {
+impl Rq {
+    /// Every question, in the study's order.
+    pub const ALL: [Rq; 6] = [Rq::Rq1_1, Rq::Rq1_2, Rq::Rq2, Rq::Rq3_1, Rq::Rq3_2, Rq::Rq3_3];
+
+    /// The label in the tables (`RQ1.1`).
+    pub fn label(self) -> &'static str {
         match self {
-            Level::Run => "run",
-            Level::Trial => "trial",
+            Rq::Rq1_1 => "RQ1.1",
+            Rq::Rq1_2 => "RQ1.2",
+            Rq::Rq2 => "RQ2",
+            Rq::Rq3_1 => "RQ3.1",
+            Rq::Rq3_2 => "RQ3.2",
+            Rq::Rq3_3 => "RQ3.3",
+        }
+    }
+
+    /// The stem of its CSV files (`rq1_1`).
+    pub fn stem(self) -> String {
+        self.label().to_lowercase().replace('.', "_")
+    }
+}
+
+/// A statistical test of the tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Test {
+    /// Shapiro–Wilk on the residuals from the group means.
+    ShapiroWilk,
+    /// Brown–Forsythe (Levene with medians).
+    LeveneMedian,
+    /// Kruskal–Wallis H.
+    KruskalWallis,
+    /// Dunn's all-pairs test, Benjamini–Hochberg.
+    Dunn,
+    /// One-way ANOVA.
+    Anova,
+    /// Welch's ANOVA.
+    WelchAnova,
+    /// Welch's t of successive groups, Holm.
+    WelchT,
+    /// Mann–Whitney U of successive groups, Holm.
+    MannWhitney,
+    /// Spearman's ρ within each group, Benjamini–Hochberg.
+    Spearman,
+}
+
+/// The study's table families, per research question: which tests go into which CSV.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// Normality and equal variances.
+    Assumptions,
+    /// The omnibus tests.
+    Omnibus,
+    /// Pairwise comparisons.
+    Pairwise,
+    /// Correlations.
+    Correlations,
+}
+
+impl Family {
+    /// Every family, in the order of the files.
+    pub const ALL: [Family; 4] = [Family::Assumptions, Family::Omnibus, Family::Pairwise, Family::Correlations];
+
+    /// The suffix of its CSV files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Assumptions => "assumptions",
+            Family::Omnibus => "omnibus",
+            Family::Pairwise => "pairwise",
+            Family::Correlations => "correlations",
+        }
+    }
+}
+
+impl Test {
+    /// The name in the tables (`kruskal_wallis`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Test::ShapiroWilk => "shapiro_wilk",
+            Test::LeveneMedian => "levene_median",
+            Test::KruskalWallis => "kruskal_wallis",
+            Test::Dunn => "dunn",
+            Test::Anova => "anova",
+            Test::WelchAnova => "welch_anova",
+            Test::WelchT => "welch_t",
+            Test::MannWhitney => "mann_whitney",
+            Test::Spearman => "spearman",
+        }
+    }
+
+    /// The name readers know it by, with its adjustment.
+    pub fn label(self) -> &'static str {
+        match self {
+            Test::ShapiroWilk => "Shapiro–Wilk (residuals)",
+            Test::LeveneMedian => "Brown–Forsythe",
+            Test::KruskalWallis => "Kruskal–Wallis",
+            Test::Dunn => "Dunn (BH)",
+            Test::Anova => "one-way ANOVA",
+            Test::WelchAnova => "Welch's ANOVA",
+            Test::WelchT => "Welch's t (Holm)",
+            Test::MannWhitney => "Mann–Whitney U (Holm)",
+            Test::Spearman => "Spearman ρ (BH)",
+        }
+    }
+
+    /// The symbol of its statistic.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Test::ShapiroWilk => "W",
+            Test::LeveneMedian | Test::Anova | Test::WelchAnova => "F",
+            Test::KruskalWallis => "H",
+            Test::Dunn => "z",
+            Test::WelchT => "t",
+            Test::MannWhitney => "U",
+            Test::Spearman => "ρ",
+        }
+    }
+
+    /// The table family it belongs to.
+    pub fn family(self) -> Family {
+        match self {
+            Test::ShapiroWilk | Test::LeveneMedian => Family::Assumptions,
+            Test::KruskalWallis | Test::Anova | Test::WelchAnova => Family::Omnibus,
+            Test::Dunn | Test::WelchT | Test::MannWhitney => Family::Pairwise,
+            Test::Spearman => Family::Correlations,
         }
     }
 }
@@ -49,18 +176,18 @@ pub enum Grouping {
 /// One row of `descriptive.csv`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescriptiveRow {
-    /// Research question (`RQ1.1`).
-    pub rq: String,
-    /// `corrected` or `published`.
-    pub accounting: String,
+    /// Research question.
+    pub rq: Rq,
+    /// The accounting.
+    pub accounting: Accounting,
     /// Run or trial.
     pub level: Level,
-    /// Metric name.
-    pub metric: String,
+    /// The metric described.
+    pub metric: Metric,
     /// Group label (`3.1`, `Gen3.2_1B`).
     pub group: String,
-    /// Task the rows were restricted to (RQ2), empty otherwise.
-    pub subset: String,
+    /// Task the rows were restricted to (RQ2).
+    pub subset: Option<String>,
     /// The statistics.
     pub stats: Descriptive,
 }
@@ -69,15 +196,17 @@ pub struct DescriptiveRow {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestRow {
     /// Research question.
-    pub rq: String,
-    /// Accounting.
-    pub accounting: String,
+    pub rq: Rq,
+    /// The accounting.
+    pub accounting: Accounting,
     /// Run or trial.
     pub level: Level,
-    /// Metric name (`energy_j`, or `energy_j~tokens` for a correlation).
-    pub metric: String,
-    /// Test name (`kruskal_wallis`, `dunn`, ...).
-    pub test: String,
+    /// The metric tested (the first of a correlation).
+    pub metric: Metric,
+    /// The second metric of a correlation.
+    pub with: Option<Metric>,
+    /// The test.
+    pub test: Test,
     /// Empty for omnibus tests, `A - B` for pairs, the group for per-group correlations.
     pub comparison: String,
     /// Statistic (H, z, F, W, t, U, ρ).
@@ -94,10 +223,20 @@ pub struct TestRow {
     pub effect: Option<Effect>,
     /// Observations.
     pub n: usize,
-    /// Task the rows were restricted to (RQ2), empty otherwise.
-    pub subset: String,
+    /// Task the rows were restricted to (RQ2).
+    pub subset: Option<String>,
     /// Why a test could not be computed (its numbers are then NaN).
     pub note: String,
+}
+
+impl TestRow {
+    /// The metric column of the tables: `energy_j`, or `energy_j~tokens` for a correlation.
+    pub fn metric_name(&self) -> String {
+        match self.with {
+            Some(w) => format!("{}~{}", self.metric.name(), w.name()),
+            None => self.metric.name().to_string(),
+        }
+    }
 }
 
 /// All tables of one accounting.
@@ -109,132 +248,109 @@ pub struct Tables {
     pub tests: Vec<TestRow>,
 }
 
-/// Parses a size label (`7B`, `6.7B`, `135M`) into billions of parameters.
-pub fn size_in_billions(label: &str) -> Option<f64> {
-    let t = label.trim();
-    let (num, scale) = if let Some(n) = t.strip_suffix(['B', 'b']) {
-        (n, 1.0)
-    } else if let Some(n) = t.strip_suffix(['M', 'm']) {
-        (n, 1e-3)
-    } else if let Some(n) = t.strip_suffix(['T', 't']) {
-        (n, 1e3)
-    } else {
-        (t, 1.0)
-    };
-    num.trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|v| *v > 0.0)
-        .map(|v| v * scale)
-}
+impl Tables {
+    /// The descriptive rows of one metric of one question at one level (`subset`: the task
+    /// of an RQ2 row, None elsewhere).
+    pub fn described(&self, rq: Rq, level: Level, metric: Metric, subset: Option<&str>) -> Vec<&DescriptiveRow> {
+        self.descriptive
+            .iter()
+            .filter(|d| d.rq == rq && d.level == level && d.metric == metric && d.subset.as_deref() == subset)
+            .collect()
+    }
 
-/// Sort key of a generation label.
-pub type GenerationKey = (u8, Vec<u64>, String);
+    /// The rows of one test of one metric (not a correlation).
+    pub fn tests(&self, rq: Rq, level: Level, metric: Metric, test: Test, subset: Option<&str>) -> Vec<&TestRow> {
+        self.tests
+            .iter()
+            .filter(|r| {
+                r.rq == rq
+                    && r.level == level
+                    && r.metric == metric
+                    && r.with.is_none()
+                    && r.test == test
+                    && r.subset.as_deref() == subset
+            })
+            .collect()
+    }
 
-/// Orders generation labels numerically (`2 < 3 < 3.1 < 3.2 < 10`), non-numeric labels last.
-pub fn generation_key(label: &str) -> GenerationKey {
-    let parts: Option<Vec<u64>> = label.split('.').map(|p| p.parse::<u64>().ok()).collect();
-    match parts {
-        Some(p) => (0, p, String::new()),
-        None => (1, Vec::new(), label.to_string()),
+    /// The first row of one test (an omnibus test has one).
+    pub fn test(&self, rq: Rq, level: Level, metric: Metric, test: Test, subset: Option<&str>) -> Option<&TestRow> {
+        self.tests(rq, level, metric, test, subset).into_iter().next()
+    }
+
+    /// The row of a pairwise test comparing groups `a` and `b`.
+    pub fn pair(&self, rq: Rq, level: Level, metric: Metric, test: Test, a: &str, b: &str) -> Option<&TestRow> {
+        let comparison = format!("{a} - {b}");
+        self.tests(rq, level, metric, test, None)
+            .into_iter()
+            .find(|r| r.comparison == comparison)
+    }
+
+    /// The Spearman rows of `x ~ y` within each generation.
+    pub fn correlations(&self, rq: Rq, level: Level, (x, y): (Metric, Metric)) -> Vec<&TestRow> {
+        self.tests
+            .iter()
+            .filter(|r| r.rq == rq && r.level == level && r.metric == x && r.with == Some(y))
+            .collect()
     }
 }
 
 /// One observation: its grouping keys and metric values.
 #[derive(Debug, Clone)]
-struct Obs {
-    generation: String,
-    config: String,
-    config_key: (GenerationKey, u64),
-    task: String,
-    values: BTreeMap<String, f64>,
+struct Obs<'a> {
+    generation: &'a str,
+    model_size: &'a str,
+    task: &'a str,
+    values: [Option<f64>; Metric::ALL.len()],
 }
 
-/// The metric columns the questions use, when present in the frame.
-pub const METRICS: [&str; 9] = [
-    "energy_j",
-    "j_per_b",
-    "energy_per_token",
-    "power_w",
-    "duration_s",
-    "tokens",
-    "accuracy",
-    "accuracy_gold",
-    "accuracy_judge",
-];
-
-/// Adds `j_per_b` (energy per billion parameters) to a metrics frame.
-pub fn with_j_per_b(df: &DataFrame) -> PolarsResult<DataFrame> {
-    let sizes = df.column("model_size")?.str()?;
-    let energy = df.column("energy_j")?.cast(&DataType::Float64)?;
-    let energy = energy.f64()?;
-    let values: Vec<Option<f64>> = sizes
-        .iter()
-        .zip(energy.iter())
-        .map(|(s, e)| Some(e? / size_in_billions(s?)?))
-        .collect();
-    let mut out = df.clone();
-    out.with_column(Column::new("j_per_b".into(), values))?;
-    Ok(out)
-}
-
-/// The run-level frame: the mean of every metric over the repetitions of each treatment.
-pub fn run_level(df: &DataFrame) -> PolarsResult<DataFrame> {
-    let present: Vec<&str> = METRICS.iter().copied().filter(|m| df.column(m).is_ok()).collect();
-    let aggs: Vec<Expr> = present
-        .iter()
-        .map(|m| col(*m).cast(DataType::Float64).mean())
-        .chain(std::iter::once(col("run_id").count().alias("repetitions")))
-        .collect();
-    df.clone()
-        .lazy()
-        .group_by([col("run"), col("generation"), col("model_size"), col("task")])
-        .agg(aggs)
-        .sort(["run"], SortMultipleOptions::default())
-        .collect()
-}
-
-fn observations(df: &DataFrame) -> PolarsResult<Vec<Obs>> {
-    let generation = df.column("generation")?.str()?;
-    let size = df.column("model_size")?.str()?;
-    let task = df.column("task")?.str()?;
-    let mut cols: Vec<(&str, Float64Chunked)> = Vec::new();
-    for m in METRICS {
-        if let Ok(c) = df.column(m) {
-            cols.push((m, c.cast(&DataType::Float64)?.f64()?.clone()));
-        }
+impl Obs<'_> {
+    fn get(&self, m: Metric) -> Option<f64> {
+        self.values[m.index()]
     }
-    let mut out = Vec::with_capacity(df.height());
-    for i in 0..df.height() {
-        let g = generation.get(i).unwrap_or_default().to_string();
-        let s = size.get(i).unwrap_or_default().to_string();
-        let values = cols
+}
+
+/// The observations of a study at one level.
+fn observations(study: &Study, level: Level) -> Vec<Obs<'_>> {
+    match level {
+        Level::Trial => study
+            .metrics
             .iter()
-            .filter_map(|(m, c)| c.get(i).filter(|v| v.is_finite()).map(|v| (m.to_string(), v)))
-            .collect();
-        let size_key = size_in_billions(&s).map_or(u64::MAX, |b| (b * 1e6) as u64);
-        out.push(Obs {
-            config: format!("Gen{g}_{s}"),
-            config_key: (generation_key(&g), size_key),
-            generation: g,
-            task: task.get(i).unwrap_or_default().to_string(),
-            values,
-        });
+            .map(|r| Obs {
+                generation: &r.key.generation,
+                model_size: &r.key.model_size,
+                task: &r.key.task,
+                values: Metric::ALL.map(|m| m.of(r)),
+            })
+            .collect(),
+        Level::Run => study
+            .runs
+            .iter()
+            .map(|r| Obs {
+                generation: &r.generation,
+                model_size: &r.model_size,
+                task: &r.task,
+                values: Metric::ALL.map(|m| r.get(m).filter(|v| v.is_finite())),
+            })
+            .collect(),
     }
-    Ok(out)
 }
 
 /// Groups the values of `metric` by `grouping`, in the natural order of the groups.
-fn groups(obs: &[&Obs], metric: &str, grouping: Grouping) -> Vec<(String, Vec<f64>)> {
-    let mut map: BTreeMap<(GenerationKey, u64), (String, Vec<f64>)> = BTreeMap::new();
+fn groups(obs: &[&Obs<'_>], metric: Metric, grouping: Grouping) -> Vec<(String, Vec<f64>)> {
+    type Key = (crate::model::metric::GenerationKey, u64, String);
+    let mut map: BTreeMap<Key, (String, Vec<f64>)> = BTreeMap::new();
     for o in obs {
         let (key, label) = match grouping {
-            Grouping::Generation => ((generation_key(&o.generation), 0), o.generation.clone()),
-            Grouping::Configuration => (o.config_key.clone(), o.config.clone()),
+            Grouping::Generation => ((generation_key(o.generation), 0, String::new()), o.generation.to_string()),
+            Grouping::Configuration => {
+                let (g, s) = configuration_key(o.generation, o.model_size);
+                ((g, s, o.model_size.to_string()), configuration_label(o.generation, o.model_size))
+            }
         };
         let entry = map.entry(key).or_insert_with(|| (label, Vec::new()));
-        if let Some(v) = o.values.get(metric) {
-            entry.1.push(*v);
+        if let Some(v) = o.get(metric) {
+            entry.1.push(v);
         }
     }
     map.into_values().filter(|(_, v)| !v.is_empty()).collect()
@@ -243,17 +359,17 @@ fn groups(obs: &[&Obs], metric: &str, grouping: Grouping) -> Vec<(String, Vec<f6
 /// One question: a metric compared across groups (and optionally correlated with energy).
 #[derive(Debug, Clone)]
 struct Question {
-    rq: &'static str,
-    metric: &'static str,
+    rq: Rq,
+    metric: Metric,
     grouping: Grouping,
     subset: Option<String>,
     /// Extra metrics described per group (no tests).
-    describe_also: &'static [&'static str],
+    describe_also: &'static [Metric],
     /// Spearman of `(x, y)` within each group.
-    correlate: Option<(&'static str, &'static str)>,
+    correlate: Option<(Metric, Metric)>,
 }
 
-fn questions(tasks: &[String], accuracy_metrics: &[&'static str]) -> Vec<Question> {
+fn questions(tasks: &[String], accuracy_metrics: &[Metric]) -> Vec<Question> {
     let q = |rq, metric, grouping| Question {
         rq,
         metric,
@@ -263,41 +379,41 @@ fn questions(tasks: &[String], accuracy_metrics: &[&'static str]) -> Vec<Questio
         correlate: None,
     };
     let mut out = vec![
-        q("RQ1.1", "energy_j", Grouping::Generation),
+        q(Rq::Rq1_1, Metric::Energy, Grouping::Generation),
         Question {
-            describe_also: &["energy_j"],
-            ..q("RQ1.2", "j_per_b", Grouping::Configuration)
+            describe_also: &[Metric::Energy],
+            ..q(Rq::Rq1_2, Metric::JPerB, Grouping::Configuration)
         },
     ];
     for t in tasks {
         out.push(Question {
             subset: Some(t.clone()),
-            ..q("RQ2", "energy_j", Grouping::Generation)
+            ..q(Rq::Rq2, Metric::Energy, Grouping::Generation)
         });
     }
     out.push(Question {
-        describe_also: &["tokens"],
-        correlate: Some(("energy_j", "tokens")),
-        ..q("RQ3.1", "energy_per_token", Grouping::Generation)
+        describe_also: &[Metric::Tokens],
+        correlate: Some((Metric::Energy, Metric::Tokens)),
+        ..q(Rq::Rq3_1, Metric::EnergyPerToken, Grouping::Generation)
     });
     out.push(Question {
-        describe_also: &["duration_s"],
-        correlate: Some(("energy_j", "duration_s")),
-        ..q("RQ3.2", "power_w", Grouping::Generation)
+        describe_also: &[Metric::Duration],
+        correlate: Some((Metric::Energy, Metric::Duration)),
+        ..q(Rq::Rq3_2, Metric::Power, Grouping::Generation)
     });
-    for m in accuracy_metrics {
+    for &m in accuracy_metrics {
         out.push(Question {
-            correlate: Some(("energy_j", m)),
-            ..q("RQ3.3", m, Grouping::Generation)
+            correlate: Some((Metric::Energy, m)),
+            ..q(Rq::Rq3_3, m, Grouping::Generation)
         });
     }
     out
 }
 
-fn nan_row(base: &TestRow, test: &str, comparison: String, err: &StatsError) -> TestRow {
+fn nan_row(base: &TestRow, test: Test, err: &StatsError) -> TestRow {
     TestRow {
-        test: test.to_string(),
-        comparison,
+        test,
+        comparison: String::new(),
         statistic: f64::NAN,
         p_value: f64::NAN,
         note: err.to_string(),
@@ -305,10 +421,10 @@ fn nan_row(base: &TestRow, test: &str, comparison: String, err: &StatsError) -> 
     }
 }
 
-fn outcome_row(base: &TestRow, test: &str, r: Result<TestOutcome, StatsError>) -> TestRow {
+fn outcome_row(base: &TestRow, test: Test, r: Result<TestOutcome, StatsError>) -> TestRow {
     match r {
         Ok(o) => TestRow {
-            test: test.to_string(),
+            test,
             statistic: o.statistic,
             df: o.df,
             df2: o.df2,
@@ -317,13 +433,13 @@ fn outcome_row(base: &TestRow, test: &str, r: Result<TestOutcome, StatsError>) -
             n: o.n,
             ..base.clone()
         },
-        Err(e) => nan_row(base, test, String::new(), &e),
+        Err(e) => nan_row(base, test, &e),
     }
 }
 
-fn pair_row(base: &TestRow, test: &str, labels: &[String], p: &PairOutcome) -> TestRow {
+fn pair_row(base: &TestRow, test: Test, labels: &[String], p: &PairOutcome) -> TestRow {
     TestRow {
-        test: test.to_string(),
+        test,
         comparison: format!("{} - {}", labels[p.a], labels[p.b]),
         statistic: p.statistic,
         p_value: p.p_value,
@@ -334,33 +450,39 @@ fn pair_row(base: &TestRow, test: &str, labels: &[String], p: &PairOutcome) -> T
     }
 }
 
-/// A group label with paired values.
-type Paired = (String, Vec<f64>, Vec<f64>);
+/// Writes adjusted p-values into rows (non-finite ones stay None).
+fn with_adjusted(mut rows: Vec<TestRow>, adjust: fn(&[f64]) -> Vec<f64>) -> Vec<TestRow> {
+    let p: Vec<f64> = rows.iter().map(|r| r.p_value).collect();
+    for (r, a) in rows.iter_mut().zip(adjust(&p)) {
+        r.p_adjusted = a.is_finite().then_some(a);
+    }
+    rows
+}
 
 /// The tests of one question at one level.
-fn run_question(q: &Question, obs: &[&Obs], level: Level, accounting: &str, seed: u64) -> Tables {
+fn run_question(q: &Question, obs: &[&Obs<'_>], level: Level, accounting: Accounting, seed: u64) -> Tables {
     let mut t = Tables::default();
-    let subset = q.subset.clone().unwrap_or_default();
     let grouped = groups(obs, q.metric, q.grouping);
-    for metric in std::iter::once(q.metric).chain(q.describe_also.iter().copied()) {
+    for &metric in std::iter::once(&q.metric).chain(q.describe_also) {
         for (label, values) in groups(obs, metric, q.grouping) {
             t.descriptive.push(DescriptiveRow {
-                rq: q.rq.to_string(),
-                accounting: accounting.to_string(),
+                rq: q.rq,
+                accounting,
                 level,
-                metric: metric.to_string(),
+                metric,
                 group: label,
-                subset: subset.clone(),
+                subset: q.subset.clone(),
                 stats: stats::descriptive::describe(&values, seed),
             });
         }
     }
     let base = TestRow {
-        rq: q.rq.to_string(),
-        accounting: accounting.to_string(),
+        rq: q.rq,
+        accounting,
         level,
-        metric: q.metric.to_string(),
-        test: String::new(),
+        metric: q.metric,
+        with: None,
+        test: Test::KruskalWallis,
         comparison: String::new(),
         statistic: f64::NAN,
         df: None,
@@ -369,7 +491,7 @@ fn run_question(q: &Question, obs: &[&Obs], level: Level, accounting: &str, seed
         p_adjusted: None,
         effect: None,
         n: grouped.iter().map(|g| g.1.len()).sum(),
-        subset,
+        subset: q.subset.clone(),
         note: String::new(),
     };
     let labels: Vec<String> = grouped.iter().map(|g| g.0.clone()).collect();
@@ -378,125 +500,97 @@ fn run_question(q: &Question, obs: &[&Obs], level: Level, accounting: &str, seed
         let residuals = stats::normality::residuals_from_group_means(&slices);
         t.tests.push(outcome_row(
             &base,
-            "shapiro_wilk",
+            Test::ShapiroWilk,
             stats::normality::shapiro_wilk(&residuals),
         ));
         t.tests.push(outcome_row(
             &base,
-            "levene_median",
+            Test::LeveneMedian,
             stats::variance::levene_median(&slices),
         ));
         t.tests.push(outcome_row(
             &base,
-            "kruskal_wallis",
+            Test::KruskalWallis,
             stats::rank::kruskal_wallis(&slices),
         ));
         match stats::rank::dunn(&slices) {
             Ok(pairs) => t
                 .tests
-                .extend(pairs.iter().map(|p| pair_row(&base, "dunn", &labels, p))),
-            Err(e) => t.tests.push(nan_row(&base, "dunn", String::new(), &e)),
+                .extend(pairs.iter().map(|p| pair_row(&base, Test::Dunn, &labels, p))),
+            Err(e) => t.tests.push(nan_row(&base, Test::Dunn, &e)),
         }
+        t.tests.push(outcome_row(&base, Test::Anova, stats::parametric::anova_oneway(&slices)));
         t.tests.push(outcome_row(
             &base,
-            "anova",
-            stats::parametric::anova_oneway(&slices),
-        ));
-        t.tests.push(outcome_row(
-            &base,
-            "welch_anova",
+            Test::WelchAnova,
             stats::parametric::welch_anova(&slices),
         ));
         // Successive pairs (2 → 3 → 3.1 → 3.2), each test family Holm-adjusted.
         type PairTest = fn(&[f64], &[f64]) -> Result<TestOutcome, StatsError>;
-        let pair_tests: [(&str, PairTest); 2] = [
-            ("welch_t", stats::parametric::welch_t),
-            ("mann_whitney", stats::rank::mann_whitney),
+        let pair_tests: [(Test, PairTest); 2] = [
+            (Test::WelchT, stats::parametric::welch_t),
+            (Test::MannWhitney, stats::rank::mann_whitney),
         ];
-        for (name, f) in pair_tests {
+        for (test, f) in pair_tests {
             let rows: Vec<TestRow> = (1..slices.len())
-                .map(|i| {
-                    let comparison = format!("{} - {}", labels[i - 1], labels[i]);
-                    let mut row = outcome_row(&base, name, f(slices[i - 1], slices[i]));
-                    row.comparison = comparison;
-                    row
+                .map(|i| TestRow {
+                    comparison: format!("{} - {}", labels[i - 1], labels[i]),
+                    ..outcome_row(&base, test, f(slices[i - 1], slices[i]))
                 })
                 .collect();
-            let p: Vec<f64> = rows.iter().map(|r| r.p_value).collect();
-            let adjusted = adjust::holm(&p);
-            t.tests.extend(rows.into_iter().zip(adjusted).map(|(mut r, a)| {
-                r.p_adjusted = a.is_finite().then_some(a);
-                r
-            }));
+            t.tests.extend(with_adjusted(rows, adjust::holm));
         }
     }
     if let Some((x, y)) = q.correlate {
-        let mut by_group: BTreeMap<GenerationKey, Paired> = BTreeMap::new();
+        type Paired<'a> = (&'a str, Vec<f64>, Vec<f64>);
+        let mut by_group: BTreeMap<crate::model::metric::GenerationKey, Paired<'_>> = BTreeMap::new();
         for o in obs {
-            if let (Some(a), Some(b)) = (o.values.get(x), o.values.get(y)) {
+            if let (Some(a), Some(b)) = (o.get(x), o.get(y)) {
                 let e = by_group
-                    .entry(generation_key(&o.generation))
-                    .or_insert_with(|| (o.generation.clone(), Vec::new(), Vec::new()));
-                e.1.push(*a);
-                e.2.push(*b);
+                    .entry(generation_key(o.generation))
+                    .or_insert_with(|| (o.generation, Vec::new(), Vec::new()));
+                e.1.push(a);
+                e.2.push(b);
             }
         }
-        let metric = format!("{x}~{y}");
+        let base = TestRow {
+            with: Some(y),
+            metric: x,
+            ..base
+        };
         let rows: Vec<TestRow> = by_group
             .into_values()
-            .map(|(label, a, b)| {
-                let mut row = outcome_row(
-                    &TestRow {
-                        metric: metric.clone(),
-                        ..base.clone()
-                    },
-                    "spearman",
-                    stats::rank::spearman(&a, &b),
-                );
-                row.comparison = label;
-                row
+            .map(|(label, a, b)| TestRow {
+                comparison: label.to_string(),
+                ..outcome_row(&base, Test::Spearman, stats::rank::spearman(&a, &b))
             })
             .collect();
-        let p: Vec<f64> = rows.iter().map(|r| r.p_value).collect();
-        let adjusted = adjust::benjamini_hochberg(&p);
-        t.tests.extend(rows.into_iter().zip(adjusted).map(|(mut r, a)| {
-            r.p_adjusted = a.is_finite().then_some(a);
-            r
-        }));
+        t.tests.extend(with_adjusted(rows, adjust::benjamini_hochberg));
     }
     t
 }
 
-/// Computes every table for a per-trial metrics frame.
-pub fn compute(trials: &DataFrame, accounting: &str, seed: u64) -> PolarsResult<Tables> {
-    let trials = with_j_per_b(trials)?;
-    let runs = run_level(&trials)?;
-    let trial_obs = observations(&trials)?;
-    let run_obs = observations(&runs)?;
-    let mut tasks: Vec<String> = trial_obs.iter().map(|o| o.task.clone()).collect();
-    tasks.sort();
-    tasks.dedup();
-    let accuracy: Vec<&'static str> = ["accuracy", "accuracy_gold", "accuracy_judge"]
+/// Computes every table of a study, under its accounting.
+pub fn compute(study: &Study, seed: u64) -> Tables {
+    let trial_obs = observations(study, Level::Trial);
+    let run_obs = observations(study, Level::Run);
+    let accuracy: Vec<Metric> = Metric::ACCURACIES
         .into_iter()
-        .filter(|m| trial_obs.iter().any(|o| o.values.contains_key(*m)))
+        .filter(|m| trial_obs.iter().any(|o| o.get(*m).is_some()))
         .collect();
-    let jobs: Vec<(Question, Level)> = questions(&tasks, &accuracy)
+    let jobs: Vec<(Question, Level)> = questions(&study.tasks, &accuracy)
         .into_iter()
         .flat_map(|q| [(q.clone(), Level::Run), (q, Level::Trial)])
         .collect();
     let parts: Vec<Tables> = jobs
         .par_iter()
         .map(|(q, level)| {
-            let source = if *level == Level::Run {
-                &run_obs
-            } else {
-                &trial_obs
-            };
-            let obs: Vec<&Obs> = source
+            let source = if *level == Level::Run { &run_obs } else { &trial_obs };
+            let obs: Vec<&Obs<'_>> = source
                 .iter()
-                .filter(|o| q.subset.as_ref().is_none_or(|s| &o.task == s))
+                .filter(|o| q.subset.as_ref().is_none_or(|s| o.task == s))
                 .collect();
-            run_question(q, &obs, *level, accounting, seed)
+            run_question(q, &obs, *level, study.accounting, seed)
         })
         .collect();
     let mut all = Tables::default();
@@ -504,110 +598,5 @@ pub fn compute(trials: &DataFrame, accounting: &str, seed: u64) -> PolarsResult<
         all.descriptive.extend(p.descriptive);
         all.tests.extend(p.tests);
     }
-    Ok(all)
-}
-
-impl Tables {
-    /// `descriptive.csv` as a frame.
-    pub fn descriptive_frame(&self) -> PolarsResult<DataFrame> {
-        let d = &self.descriptive;
-        let s = |name: &str, f: fn(&DescriptiveRow) -> &str| {
-            Column::new(name.into(), d.iter().map(f).collect::<Vec<_>>())
-        };
-        let x = |name: &str, f: fn(&Descriptive) -> f64| {
-            Column::new(
-                name.into(),
-                d.iter()
-                    .map(|r| Some(f(&r.stats)).filter(|v| v.is_finite()))
-                    .collect::<Vec<_>>(),
-            )
-        };
-        DataFrame::new(
-            d.len(),
-            vec![
-                s("rq", |r| &r.rq),
-                s("accounting", |r| &r.accounting),
-                s("level", |r| r.level.as_str()),
-                s("metric", |r| &r.metric),
-                s("group", |r| &r.group),
-                Column::new("n".into(), d.iter().map(|r| r.stats.n as i64).collect::<Vec<_>>()),
-                x("mean", |s| s.mean),
-                x("median", |s| s.median),
-                x("var", |s| s.var),
-                x("sd", |s| s.sd),
-                x("min", |s| s.min),
-                x("max", |s| s.max),
-                x("iqr", |s| s.iqr),
-                x("mean_ci_low", |s| s.mean_ci.0),
-                x("mean_ci_high", |s| s.mean_ci.1),
-                x("median_ci_low", |s| s.median_ci.0),
-                x("median_ci_high", |s| s.median_ci.1),
-                s("subset", |r| &r.subset),
-            ],
-        )
-    }
-
-    /// `tests.csv` as a frame.
-    pub fn tests_frame(&self) -> PolarsResult<DataFrame> {
-        let t = &self.tests;
-        let s = |name: &str, f: fn(&TestRow) -> &str| {
-            Column::new(name.into(), t.iter().map(f).collect::<Vec<_>>())
-        };
-        let o = |name: &str, f: fn(&TestRow) -> Option<f64>| {
-            Column::new(
-                name.into(),
-                t.iter()
-                    .map(|r| f(r).filter(|v| v.is_finite()))
-                    .collect::<Vec<_>>(),
-            )
-        };
-        DataFrame::new(
-            t.len(),
-            vec![
-                s("rq", |r| &r.rq),
-                s("accounting", |r| &r.accounting),
-                s("level", |r| r.level.as_str()),
-                s("metric", |r| &r.metric),
-                s("test", |r| &r.test),
-                s("comparison", |r| &r.comparison),
-                o("statistic", |r| Some(r.statistic)),
-                o("df", |r| r.df),
-                o("df2", |r| r.df2),
-                o("p_value", |r| Some(r.p_value)),
-                o("p_adjusted", |r| r.p_adjusted),
-                o("effect_size", |r| r.effect.as_ref().map(|e| e.value)),
-                s("effect_name", |r| r.effect.as_ref().map_or("", |e| e.name)),
-                o("effect_ci_low", |r| {
-                    r.effect.as_ref().and_then(|e| e.ci).map(|c| c.0)
-                }),
-                o("effect_ci_high", |r| {
-                    r.effect.as_ref().and_then(|e| e.ci).map(|c| c.1)
-                }),
-                Column::new("n".into(), t.iter().map(|r| r.n as i64).collect::<Vec<_>>()),
-                s("subset", |r| &r.subset),
-                s("note", |r| &r.note),
-            ],
-        )
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes_parse_to_billions() {
-        assert_eq!(size_in_billions("7B"), Some(7.0));
-        assert_eq!(size_in_billions("6.7B"), Some(6.7));
-        assert_eq!(size_in_billions("17B"), Some(17.0));
-        assert_eq!(size_in_billions("135M"), Some(0.135));
-        assert_eq!(size_in_billions("big"), None);
-    }
-
-    #[test]
-    fn generations_order_numerically() {
-        let mut g = vec!["3.2", "10", "3", "2", "3.1"];
-        g.sort_by_key(|x| generation_key(x));
-        assert_eq!(g, ["2", "3", "3.1", "3.2", "10"]);
-    }
+    all
 }

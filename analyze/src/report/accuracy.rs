@@ -3,9 +3,7 @@
 //! (`judge:<model>:<rubric>`) — and how far they agree with the gold labels: a 2×2 confusion
 //! table and Cohen's κ per scorer, on the requests both scored.
 
-use crate::import::PUBLISHED_SCORER;
-use crate::metrics::{GOLD_SCORER, JUDGE_SCORER_PREFIX};
-use crate::report::study::Study;
+use crate::model::{GOLD_SCORER, JUDGE_SCORER_PREFIX, PUBLISHED_SCORER, Study};
 use crate::report::table::{Table, num};
 use dataset::Judgment;
 use std::collections::{BTreeMap, HashMap};
@@ -86,7 +84,7 @@ pub struct AccuracySection {
 
 impl AccuracySection {
     /// Builds the section from the judgments and the per-trial accuracies.
-    pub fn new(judgments: &[Judgment], study: &Study<'_>) -> Self {
+    pub fn new(judgments: &[Judgment], study: &Study) -> Self {
         let mut s = Self::default();
         let mut coverage: BTreeMap<&str, (usize, usize, f64)> = BTreeMap::new();
         for j in judgments {
@@ -133,7 +131,7 @@ impl AccuracySection {
         ];
         let present: Vec<_> = columns
             .iter()
-            .filter(|(_, f)| study.rows.iter().any(|r| f(r).is_some()))
+            .filter(|(_, f)| study.metrics.iter().any(|r| f(r).is_some()))
             .collect();
         let mut header = vec!["generation"];
         header.extend(present.iter().map(|(n, _)| *n));
@@ -146,7 +144,7 @@ impl AccuracySection {
             let mut row = vec![g.clone()];
             for (_, f) in &present {
                 let v: Vec<f64> = study
-                    .rows
+                    .metrics
                     .iter()
                     .filter(|r| &r.key.generation == g)
                     .filter_map(f)

@@ -15,13 +15,11 @@
 //!
 //! since `P = 2·cpu_P + Σ P_gpu/5000`. The parts add up to `P − C` to rounding.
 
+use crate::model::{Metric, Study, runs};
 use crate::report::Inputs;
-use crate::report::study::Study;
 use crate::stats::{self, TestOutcome};
-use dataset::accounting::{self, Window};
-use dataset::{Accounting, MetricsRow};
-use rayon::prelude::*;
-use std::collections::HashMap;
+use dataset::MetricsRow;
+use dataset::accounting;
 
 /// The parts of a difference, in the order of the module documentation.
 pub const REASONS: [&str; 5] = [
@@ -139,26 +137,16 @@ fn difference(published: &MetricsRow, corrected: &MetricsRow, cp: &accounting::E
     }
 }
 
-fn rq1_1(study: &Study<'_>, rows: &[&MetricsRow], accounting: &'static str) -> AccountingTest {
-    let mut by_run: HashMap<i64, (String, f64, usize)> = HashMap::new();
-    for r in rows {
-        let e = by_run
-            .entry(r.key.run)
-            .or_insert_with(|| (r.key.generation.clone(), 0.0, 0));
-        e.1 += r.energy_j;
-        e.2 += 1;
-    }
+fn rq1_1(study: &Study, rows: &[&MetricsRow], accounting: &'static str) -> AccountingTest {
+    let runs = runs::run_means(rows.iter().copied());
     let groups: Vec<Vec<f64>> = study
         .generations
         .iter()
         .map(|g| {
-            let mut v: Vec<(i64, f64)> = by_run
-                .iter()
-                .filter(|(_, (generation, _, _))| generation == g)
-                .map(|(run, (_, sum, n))| (*run, sum / *n as f64))
-                .collect();
-            v.sort_by_key(|x| x.0);
-            v.into_iter().map(|x| x.1).collect()
+            runs.iter()
+                .filter(|r| &r.generation == g)
+                .filter_map(|r| r.get(Metric::Energy))
+                .collect()
         })
         .collect();
     let means = groups
@@ -175,33 +163,12 @@ fn rq1_1(study: &Study<'_>, rows: &[&MetricsRow], accounting: &'static str) -> A
 
 impl Comparison {
     /// Compares the two accountings on every trial of the audit.
-    pub fn new(inputs: &Inputs<'_>, study: &Study<'_>) -> Self {
-        let samples: HashMap<&str, &crate::load::TrialData> = inputs
-            .loaded
-            .trials
-            .iter()
-            .map(|t| (t.trial.key.run_id.as_str(), t))
-            .collect();
+    pub fn new(inputs: &Inputs<'_>, study: &Study) -> Self {
         let trials: Vec<TrialDifference> = inputs
             .audit
             .trials
-            .par_iter()
-            .filter_map(|a| {
-                let t = samples.get(a.run_id.as_str())?;
-                let w = accounting::trial_window(&t.trial, &t.requests, Accounting::Published);
-                // The corrected method over exactly the samples the published window keeps
-                // (`Time <= end`): a coarse window includes `end + resolution − 1`, so end early.
-                let same_samples = if w.is_coarse() {
-                    Window {
-                        end_ms: w.end_ms - w.resolution_ms + 1,
-                        ..w
-                    }
-                } else {
-                    w
-                };
-                let cp = accounting::corrected(&t.samples, same_samples);
-                Some(difference(&a.published, &a.corrected, &cp))
-            })
+            .iter()
+            .map(|a| difference(&a.published, &a.corrected, &a.corrected_in_published_window))
             .collect();
         let mut parts = [0.0; 5];
         let mut trials_per_reason = [0; 5];

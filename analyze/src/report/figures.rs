@@ -3,13 +3,13 @@
 //! and ours (a power trace, the per-trial energy split, published vs corrected accounting).
 //! Every figure colours generations the same way ([`Study::colour`]) and labels axes with units.
 
-use crate::report::Inputs;
+use crate::model::{Metric, Study, configuration_label, size_in_billions};
 use crate::report::comparison::{Comparison, REASONS};
 use crate::report::plot::{Axis, BLACK_INK, Colour, Dash, Figure, GREY, Key, LegendItem, Mark, Panel, Shape};
-use crate::report::study::Study;
+use crate::report::study::Colours;
 use crate::stats::descriptive::quantile_sorted;
 use dataset::accounting::{self, wrap_range};
-use dataset::{Accounting, Channel, MetricsRow};
+use dataset::{Accounting, Channel, MetricsRow, TrialFiles};
 
 const SINGLE: (u32, u32) = (960, 560);
 const WIDE: (u32, u32) = (1200, 520);
@@ -143,7 +143,7 @@ fn box_marks(
 /// One box per group with mean markers and a dotted line through the medians.
 #[allow(clippy::too_many_arguments)]
 fn box_figure(
-    study: &Study<'_>,
+    study: &Study,
     name: &str,
     title: &str,
     caption: &str,
@@ -208,7 +208,7 @@ fn starts_at_zero(lo: f64, hi: f64) -> bool {
 }
 
 fn generation_legend<'g>(
-    study: &Study<'_>,
+    study: &Study,
     generations: impl Iterator<Item = &'g str>,
     key: Key,
 ) -> Vec<LegendItem> {
@@ -302,7 +302,7 @@ fn padded(lo: f64, hi: f64) -> (f64, f64) {
 }
 
 fn scatter_figure(
-    study: &Study<'_>,
+    study: &Study,
     name: &str,
     title: &str,
     caption: &str,
@@ -382,10 +382,7 @@ pub fn least_squares(points: &[(f64, f64)]) -> Option<(f64, f64)> {
     })
 }
 
-fn by_generation<'a>(
-    study: &Study<'a>,
-    f: impl Fn(&MetricsRow) -> Option<f64>,
-) -> Vec<(String, String, Vec<f64>)> {
+fn by_generation(study: &Study, f: impl Fn(&MetricsRow) -> Option<f64>) -> Vec<(String, String, Vec<f64>)> {
     study
         .generations
         .iter()
@@ -399,8 +396,8 @@ fn by_generation<'a>(
         .collect()
 }
 
-fn rq1(study: &Study<'_>, out: &mut Vec<Figure>) {
-    let (max_lo, max_hi) = bounds(study.rows.iter().map(|r| r.energy_j));
+fn rq1(study: &Study, out: &mut Vec<Figure>) {
+    let (max_lo, max_hi) = bounds(study.metrics.iter().map(|r| r.energy_j));
     let (k, unit) = energy_unit(max_hi.max(max_lo));
     let runs: Vec<(String, String, Vec<f64>)> = study
         .generations
@@ -409,7 +406,7 @@ fn rq1(study: &Study<'_>, out: &mut Vec<Figure>) {
             (
                 study.label(g),
                 g.clone(),
-                study.runs_of(g).map(|r| r.energy_j * k).collect(),
+                study.runs_of(g).map(|r| r.get(Metric::Energy).unwrap_or(f64::NAN) * k).collect(),
             )
         })
         .collect();
@@ -460,13 +457,13 @@ fn rq1(study: &Study<'_>, out: &mut Vec<Figure>) {
         .iter()
         .map(|(g, s)| {
             (
-                Study::configuration_label(g, s),
+                configuration_label(g, s),
                 g.clone(),
                 study
                     .runs
                     .iter()
                     .filter(|r| &r.generation == g && &r.model_size == s)
-                    .filter_map(|r| r.j_per_b)
+                    .filter_map(|r| r.get(Metric::JPerB))
                     .map(|v| v * k)
                     .collect(),
             )
@@ -500,7 +497,7 @@ fn rq1(study: &Study<'_>, out: &mut Vec<Figure>) {
             .enumerate()
             .map(|(i, s)| {
                 legend.push(LegendItem {
-                    label: Study::configuration_label(g, s),
+                    label: configuration_label(g, s),
                     colour: study.colour(g),
                     key: Key::Line(dashes[i % dashes.len()]),
                 });
@@ -583,8 +580,8 @@ fn violin_marks(x: f64, values: &[f64], colour: Colour, lo: f64, hi: f64, marks:
     });
 }
 
-fn rq2(study: &Study<'_>, out: &mut Vec<Figure>) {
-    let (lo, hi) = bounds(study.rows.iter().map(|r| r.energy_j));
+fn rq2(study: &Study, out: &mut Vec<Figure>) {
+    let (lo, hi) = bounds(study.metrics.iter().map(|r| r.energy_j));
     let (k, unit) = energy_unit(hi);
     let names: Vec<String> = study.generations.clone();
     let mut panels = Vec::new();
@@ -680,8 +677,8 @@ fn rq2(study: &Study<'_>, out: &mut Vec<Figure>) {
     });
 }
 
-fn rq3(study: &Study<'_>, out: &mut Vec<Figure>) {
-    let (_, hi) = bounds(study.rows.iter().map(|r| r.energy_j));
+fn rq3(study: &Study, out: &mut Vec<Figure>) {
+    let (_, hi) = bounds(study.metrics.iter().map(|r| r.energy_j));
     let (k, unit) = energy_unit(hi);
     let rows = |f: fn(&MetricsRow) -> Option<f64>| by_generation(study, f);
     out.push(box_figure(
@@ -695,7 +692,7 @@ fn rq3(study: &Study<'_>, out: &mut Vec<Figure>) {
         false,
     ));
     let points: Vec<(String, f64, f64)> = study
-        .rows
+        .metrics
         .iter()
         .filter_map(|r| Some((r.key.generation.clone(), r.tokens as f64, r.energy_per_token?)))
         .collect();
@@ -719,7 +716,7 @@ fn rq3(study: &Study<'_>, out: &mut Vec<Figure>) {
         false,
     ));
     let points: Vec<(String, f64, f64)> = study
-        .rows
+        .metrics
         .iter()
         .filter_map(|r| Some((r.key.generation.clone(), r.duration_s, r.power_w?)))
         .collect();
@@ -745,7 +742,7 @@ fn rq3(study: &Study<'_>, out: &mut Vec<Figure>) {
             false,
         ));
         let points: Vec<(String, f64, f64)> = study
-            .rows
+            .metrics
             .iter()
             .filter_map(|r| Some((r.key.generation.clone(), r.energy_j * k, r.accuracy?)))
             .collect();
@@ -763,12 +760,8 @@ fn rq3(study: &Study<'_>, out: &mut Vec<Figure>) {
 
 /// The power trace of one trial: GPU board power and CPU package power (from the RAPL counter)
 /// over the whole file, the corrected inference window shaded and the published window's edges.
-fn trace(inputs: &Inputs<'_>, study: &Study<'_>, run_id: &str) -> Option<Figure> {
-    let t = inputs
-        .loaded
-        .trials
-        .iter()
-        .find(|t| t.trial.key.run_id == run_id)?;
+fn trace(t: &TrialFiles, study: &Study) -> Option<Figure> {
+    let run_id = t.trial.key.run_id.as_str();
     let s = &t.samples;
     let t0 = *s.time_ms.first()?;
     let sec = |ms: i64| (ms - t0) as f64 / 1000.0;
@@ -898,16 +891,16 @@ fn trace(inputs: &Inputs<'_>, study: &Study<'_>, run_id: &str) -> Option<Figure>
     })
 }
 
-fn energy_split(study: &Study<'_>) -> Figure {
-    let mut order: Vec<&MetricsRow> = study.rows.iter().collect();
+fn energy_split(study: &Study) -> Figure {
+    let mut order: Vec<&MetricsRow> = study.metrics.iter().collect();
     order.sort_by(|a, b| {
         study
             .generation_index(&a.key.generation)
             .cmp(&study.generation_index(&b.key.generation))
             .then(
-                crate::questions::size_in_billions(&a.key.model_size)
+                size_in_billions(&a.key.model_size)
                     .unwrap_or(0.0)
-                    .total_cmp(&crate::questions::size_in_billions(&b.key.model_size).unwrap_or(0.0)),
+                    .total_cmp(&size_in_billions(&b.key.model_size).unwrap_or(0.0)),
             )
             .then(a.key.task.cmp(&b.key.task))
             .then(a.key.repetition.cmp(&b.key.repetition))
@@ -968,7 +961,7 @@ fn energy_split(study: &Study<'_>) -> Figure {
     let has_dram = order.iter().any(|r| r.dram_j.is_some_and(|d| d > 0.0));
     Figure {
         name: "energy_split".into(),
-        title: format!("Energy split of every trial ({} accounting)", study.rows.first().map_or("", |r| r.accounting.as_str())),
+        title: format!("Energy split of every trial ({} accounting)", study.accounting.as_str()),
         caption: "One bar per trial, ordered by generation, size, task and repetition: GPU, CPU package and DRAM energy in the \
                   inference window, stacked."
             .into(),
@@ -993,7 +986,7 @@ fn energy_split(study: &Study<'_>) -> Figure {
     }
 }
 
-fn accounting_figures(study: &Study<'_>, comparison: &Comparison, out: &mut Vec<Figure>) {
+fn accounting_figures(study: &Study, comparison: &Comparison, out: &mut Vec<Figure>) {
     if comparison.trials.is_empty() {
         return;
     }
@@ -1097,12 +1090,12 @@ fn accounting_figures(study: &Study<'_>, comparison: &Comparison, out: &mut Vec<
 
 /// Every figure of the report, in the order the report shows them; figures without data are
 /// left out.
-pub fn all(inputs: &Inputs<'_>, study: &Study<'_>, comparison: &Comparison, trace_id: &str) -> Vec<Figure> {
+pub fn all(traced: &TrialFiles, study: &Study, comparison: &Comparison) -> Vec<Figure> {
     let mut out = Vec::new();
     rq1(study, &mut out);
     rq2(study, &mut out);
     rq3(study, &mut out);
-    out.extend(trace(inputs, study, trace_id));
+    out.extend(trace(traced, study));
     out.push(energy_split(study));
     accounting_figures(study, comparison, &mut out);
     out.retain(|f| f.mark_count() > 0);

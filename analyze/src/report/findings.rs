@@ -3,9 +3,9 @@
 //! [`HonestUnit`] paragraph that says why the run, not the trial, is the unit of evidence.
 
 use crate::audit::Audit;
-use crate::questions::{DescriptiveRow, Level, Tables, TestRow};
+use crate::model::{Level, Metric, Study, configuration_label, size_in_billions};
+use crate::questions::{DescriptiveRow, Rq, Tables, Test, TestRow};
 use crate::report::Inputs;
-use crate::report::study::Study;
 use crate::report::table::{Table, count, joules, num, p_is, pval, times};
 use crate::stats::Effect;
 use std::collections::BTreeMap;
@@ -16,8 +16,8 @@ pub const ALPHA: f64 = 0.05;
 /// One research question as the report shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Section {
-    /// `RQ1.1`.
-    pub rq: &'static str,
+    /// The research question.
+    pub rq: Rq,
     /// Short title.
     pub title: &'static str,
     /// The question.
@@ -43,8 +43,8 @@ pub struct HonestUnit {
 
 /// How a metric is named in sentences and tables.
 #[derive(Debug, Clone, Copy)]
-struct Metric {
-    name: &'static str,
+struct Wording {
+    metric: Metric,
     noun: &'static str,
     unit: &'static str,
     /// Higher is better (accuracy): then sentences compare scores, not "uses less".
@@ -53,96 +53,41 @@ struct Metric {
     verb: &'static str,
 }
 
-const ENERGY: Metric = Metric {
-    name: "energy_j",
+const ENERGY: Wording = Wording {
+    metric: Metric::Energy,
     noun: "energy per trial",
     unit: "J",
     score: false,
     verb: "uses",
 };
-const J_PER_B: Metric = Metric {
-    name: "j_per_b",
+const J_PER_B: Wording = Wording {
+    metric: Metric::JPerB,
     noun: "energy per billion parameters",
     unit: "J/B",
     score: false,
     verb: "uses",
 };
-const PER_TOKEN: Metric = Metric {
-    name: "energy_per_token",
+const PER_TOKEN: Wording = Wording {
+    metric: Metric::EnergyPerToken,
     noun: "energy per output token",
     unit: "J/token",
     score: false,
     verb: "uses",
 };
-const POWER: Metric = Metric {
-    name: "power_w",
+const POWER: Wording = Wording {
+    metric: Metric::Power,
     noun: "average power",
     unit: "W",
     score: false,
     verb: "draws",
 };
-const ACCURACY: Metric = Metric {
-    name: "accuracy",
+const ACCURACY: Wording = Wording {
+    metric: Metric::Accuracy,
     noun: "accuracy",
     unit: "",
     score: true,
     verb: "scores",
 };
-
-fn descriptive<'t>(
-    t: &'t Tables,
-    rq: &str,
-    level: Level,
-    metric: &str,
-    subset: &str,
-) -> Vec<&'t DescriptiveRow> {
-    t.descriptive
-        .iter()
-        .filter(|d| d.rq == rq && d.level == level && d.metric == metric && d.subset == subset)
-        .collect()
-}
-
-fn tests<'t>(
-    t: &'t Tables,
-    rq: &str,
-    level: Level,
-    metric: &str,
-    test: &str,
-    subset: &str,
-) -> Vec<&'t TestRow> {
-    t.tests
-        .iter()
-        .filter(|r| {
-            r.rq == rq && r.level == level && r.metric == metric && r.test == test && r.subset == subset
-        })
-        .collect()
-}
-
-fn test<'t>(
-    t: &'t Tables,
-    rq: &str,
-    level: Level,
-    metric: &str,
-    name: &str,
-    subset: &str,
-) -> Option<&'t TestRow> {
-    tests(t, rq, level, metric, name, subset).into_iter().next()
-}
-
-fn pair<'t>(
-    t: &'t Tables,
-    rq: &str,
-    level: Level,
-    metric: &str,
-    name: &str,
-    a: &str,
-    b: &str,
-) -> Option<&'t TestRow> {
-    let comparison = format!("{a} - {b}");
-    tests(t, rq, level, metric, name, "")
-        .into_iter()
-        .find(|r| r.comparison == comparison)
-}
 
 fn effect_symbol(name: &str) -> &str {
     match name {
@@ -154,42 +99,9 @@ fn effect_symbol(name: &str) -> &str {
     }
 }
 
-fn test_label(name: &str) -> &str {
-    match name {
-        "shapiro_wilk" => "Shapiro–Wilk (residuals)",
-        "levene_median" => "Brown–Forsythe",
-        "kruskal_wallis" => "Kruskal–Wallis",
-        "dunn" => "Dunn (BH)",
-        "anova" => "one-way ANOVA",
-        "welch_anova" => "Welch's ANOVA",
-        "welch_t" => "Welch's t (Holm)",
-        "mann_whitney" => "Mann–Whitney U (Holm)",
-        "spearman" => "Spearman ρ (BH)",
-        other => other,
-    }
-}
-
-fn statistic_symbol(name: &str) -> &str {
-    match name {
-        "shapiro_wilk" => "W",
-        "levene_median" | "anova" | "welch_anova" => "F",
-        "kruskal_wallis" => "H",
-        "dunn" => "z",
-        "welch_t" => "t",
-        "mann_whitney" => "U",
-        "spearman" => "ρ",
-        _ => "",
-    }
-}
-
 /// `Kruskal–Wallis H = 21.26, df = 3, p = 9.3e-5, ε² = 0.733 [95 % CI 0.725, 0.839]`.
-pub fn test_sentence(test: &str, statistic: f64, df: Option<f64>, p: f64, effect: Option<&Effect>) -> String {
-    let mut s = format!(
-        "{} {} = {}",
-        test_label(test),
-        statistic_symbol(test),
-        num(statistic)
-    );
+pub fn test_sentence(test: Test, statistic: f64, df: Option<f64>, p: f64, effect: Option<&Effect>) -> String {
+    let mut s = format!("{} {} = {}", test.label(), test.symbol(), num(statistic));
     if let Some(df) = df {
         s.push_str(&format!(", df = {}", count(df)));
     }
@@ -206,9 +118,9 @@ pub fn test_sentence(test: &str, statistic: f64, df: Option<f64>, p: f64, effect
 /// [`test_sentence`] of a table row, or why it could not be computed.
 pub fn omnibus_sentence(t: &TestRow) -> String {
     if !t.statistic.is_finite() {
-        return format!("{} could not be computed ({})", test_label(&t.test), t.note);
+        return format!("{} could not be computed ({})", t.test.label(), t.note);
     }
-    test_sentence(&t.test, t.statistic, t.df, t.p_value, t.effect.as_ref())
+    test_sentence(t.test, t.statistic, t.df, t.p_value, t.effect.as_ref())
 }
 
 fn level_phrase(level: Level, n: usize) -> String {
@@ -218,7 +130,7 @@ fn level_phrase(level: Level, n: usize) -> String {
     }
 }
 
-fn value(m: Metric, x: f64) -> String {
+fn value(m: Wording, x: f64) -> String {
     if m.unit == "J" {
         joules(x)
     } else if m.unit.is_empty() {
@@ -230,11 +142,11 @@ fn value(m: Metric, x: f64) -> String {
 
 /// Sentences comparing successive groups (2 → 3 → 3.1 → 3.2) with the Dunn p of each pair.
 fn successive(
-    study: &Study<'_>,
+    study: &Study,
     t: &Tables,
-    rq: &str,
+    rq: Rq,
     level: Level,
-    m: Metric,
+    m: Wording,
     rows: &[&DescriptiveRow],
 ) -> Vec<String> {
     let label = |g: &str| {
@@ -247,7 +159,8 @@ fn successive(
     rows.windows(2)
         .map(|w| {
             let (a, b) = (w[0], w[1]);
-            let dunn = pair(t, rq, level, m.name, "dunn", &a.group, &b.group)
+            let dunn = t
+                .pair(rq, level, m.metric, Test::Dunn, &a.group, &b.group)
                 .and_then(|r| r.p_adjusted)
                 .map_or(String::new(), |p| {
                     let verdict = if p < ALPHA { "" } else { ", not significant" };
@@ -281,7 +194,7 @@ fn successive(
 }
 
 /// Lowest and highest group means.
-fn extremes(study: &Study<'_>, m: Metric, rows: &[&DescriptiveRow]) -> Option<String> {
+fn extremes(study: &Study, m: Wording, rows: &[&DescriptiveRow]) -> Option<String> {
     let lo = rows.iter().min_by(|a, b| a.stats.mean.total_cmp(&b.stats.mean))?;
     let hi = rows.iter().max_by(|a, b| a.stats.mean.total_cmp(&b.stats.mean))?;
     let label = |g: &str| {
@@ -328,19 +241,19 @@ fn verdict(kw: Option<&TestRow>, noun: &str, groups: &str) -> String {
 
 /// The group comparison of one metric at one level: extremes, omnibus verdict, successive pairs.
 fn comparison(
-    study: &Study<'_>,
+    study: &Study,
     t: &Tables,
-    rq: &str,
+    rq: Rq,
     level: Level,
-    m: Metric,
+    m: Wording,
     groups_word: &str,
 ) -> Option<String> {
-    let rows = descriptive(t, rq, level, m.name, "");
+    let rows = t.described(rq, level, m.metric, None);
     if rows.is_empty() {
         return None;
     }
     let n: usize = rows.iter().map(|r| r.stats.n).sum();
-    let kw = test(t, rq, level, m.name, "kruskal_wallis", "");
+    let kw = t.test(rq, level, m.metric, Test::KruskalWallis, None);
     let mut s = format!(
         "{}: {}",
         capitalise(&level_phrase(level, n)),
@@ -365,14 +278,14 @@ fn capitalise(s: &str) -> String {
 
 /// Spearman sentences: ρ per generation.
 fn correlations(
-    study: &Study<'_>,
+    study: &Study,
     t: &Tables,
-    rq: &str,
+    rq: Rq,
     level: Level,
-    metric: &str,
+    pair: (Metric, Metric),
     what: &str,
 ) -> Option<String> {
-    let rows = tests(t, rq, level, metric, "spearman", "");
+    let rows = t.correlations(rq, level, pair);
     if rows.is_empty() {
         return None;
     }
@@ -404,11 +317,11 @@ fn correlations(
 
 /// Descriptive table of one metric at both levels.
 pub fn descriptive_table(
-    study: &Study<'_>,
+    study: &Study,
     t: &Tables,
-    rq: &str,
-    metric: &str,
-    subset: &str,
+    rq: Rq,
+    metric: Metric,
+    subset: Option<&str>,
     caption: &str,
 ) -> Table {
     let mut table = Table::new(
@@ -427,7 +340,7 @@ pub fn descriptive_table(
         2,
     );
     for level in [Level::Run, Level::Trial] {
-        for d in descriptive(t, rq, level, metric, subset) {
+        for d in t.described(rq, level, metric, subset) {
             let s = &d.stats;
             let group = if study.generations.contains(&d.group) {
                 study.label(&d.group)
@@ -451,7 +364,7 @@ pub fn descriptive_table(
 }
 
 /// Test table of one metric at both levels (omnibus, Dunn, successive pairs).
-pub fn tests_table(t: &Tables, rq: &str, metric: &str, subset: &str, caption: &str) -> Table {
+pub fn tests_table(t: &Tables, rq: Rq, metric: Metric, subset: Option<&str>, caption: &str) -> Table {
     let mut table = Table::new(
         caption,
         &[
@@ -468,11 +381,9 @@ pub fn tests_table(t: &Tables, rq: &str, metric: &str, subset: &str, caption: &s
         3,
     );
     for level in [Level::Run, Level::Trial] {
-        for r in t
-            .tests
-            .iter()
-            .filter(|r| r.rq == rq && r.level == level && r.metric == metric && r.subset == subset)
-        {
+        for r in t.tests.iter().filter(|r| {
+            r.rq == rq && r.level == level && r.metric == metric && r.with.is_none() && r.subset.as_deref() == subset
+        }) {
             let df = match (r.df, r.df2) {
                 (Some(a), Some(b)) => format!("{}, {}", count(a), count(b)),
                 (Some(a), None) => count(a),
@@ -485,10 +396,10 @@ pub fn tests_table(t: &Tables, rq: &str, metric: &str, subset: &str, caption: &s
             });
             table.push(vec![
                 level.as_str().to_string(),
-                test_label(&r.test).to_string(),
+                r.test.label().to_string(),
                 r.comparison.clone(),
                 if r.statistic.is_finite() {
-                    format!("{} = {}", statistic_symbol(&r.test), num(r.statistic))
+                    format!("{} = {}", r.test.symbol(), num(r.statistic))
                 } else {
                     format!("– ({})", r.note)
                 },
@@ -503,14 +414,14 @@ pub fn tests_table(t: &Tables, rq: &str, metric: &str, subset: &str, caption: &s
     table
 }
 
-fn correlation_table(study: &Study<'_>, t: &Tables, rq: &str, metric: &str, caption: &str) -> Table {
+fn correlation_table(study: &Study, t: &Tables, rq: Rq, pair: (Metric, Metric), caption: &str) -> Table {
     let mut table = Table::new(
         caption,
         &["level", "generation", "ρ", "p", "p adjusted (BH)", "n"],
         2,
     );
     for level in [Level::Run, Level::Trial] {
-        for r in tests(t, rq, level, metric, "spearman", "") {
+        for r in t.correlations(rq, level, pair) {
             table.push(vec![
                 level.as_str().to_string(),
                 study.label(&r.comparison),
@@ -524,8 +435,8 @@ fn correlation_table(study: &Study<'_>, t: &Tables, rq: &str, metric: &str, capt
     table
 }
 
-fn csv_files(rq: &str, with_correlations: bool) -> Vec<String> {
-    let stem = rq.to_lowercase().replace('.', "_");
+fn csv_files(rq: Rq, with_correlations: bool) -> Vec<String> {
+    let stem = rq.stem();
     let mut v: Vec<String> = ["descriptive", "assumptions", "omnibus", "pairwise"]
         .iter()
         .map(|f| format!("tables/{stem}_{f}.csv"))
@@ -536,7 +447,7 @@ fn csv_files(rq: &str, with_correlations: bool) -> Vec<String> {
     v
 }
 
-fn rq2(study: &Study<'_>, t: &Tables) -> Section {
+fn rq2(study: &Study, t: &Tables) -> Section {
     let mut table = Table::new(
         "RQ2: energy per trial by generation within each task (Kruskal–Wallis; medians in kJ)",
         &[
@@ -566,7 +477,7 @@ fn rq2(study: &Study<'_>, t: &Tables) -> Section {
     let mut tested = 0;
     let mut min_runs = usize::MAX;
     for task in &study.tasks {
-        let rows = descriptive(t, "RQ2", Level::Trial, "energy_j", task);
+        let rows = t.described(Rq::Rq2, Level::Trial, Metric::Energy, Some(task));
         let lo = rows
             .iter()
             .min_by(|a, b| a.stats.median.total_cmp(&b.stats.median));
@@ -576,8 +487,8 @@ fn rq2(study: &Study<'_>, t: &Tables) -> Section {
         if let Some(lo) = lo {
             *lowest.entry(lo.group.clone()).or_default() += 1;
         }
-        let kw_t = test(t, "RQ2", Level::Trial, "energy_j", "kruskal_wallis", task);
-        let kw_r = test(t, "RQ2", Level::Run, "energy_j", "kruskal_wallis", task);
+        let kw_t = t.test(Rq::Rq2, Level::Trial, Metric::Energy, Test::KruskalWallis, Some(task));
+        let kw_r = t.test(Rq::Rq2, Level::Run, Metric::Energy, Test::KruskalWallis, Some(task));
         if let Some(k) = kw_t.filter(|k| k.p_value.is_finite()) {
             tested += 1;
             significant += usize::from(k.p_value < ALPHA);
@@ -626,20 +537,20 @@ fn rq2(study: &Study<'_>, t: &Tables) -> Section {
         ));
     }
     Section {
-        rq: "RQ2",
+        rq: Rq::Rq2,
         title: "Energy by generation and task",
         question: "Does the energy difference between generations depend on the task?",
         findings,
         figures: vec!["rq2_task_violin", "rq2_interaction"],
         tables: vec![table],
-        csv: csv_files("RQ2", false),
+        csv: csv_files(Rq::Rq2, false),
     }
 }
 
 /// One section per research question, in the study's order.
-pub fn sections(inputs: &Inputs<'_>, study: &Study<'_>) -> Vec<Section> {
+pub fn sections(inputs: &Inputs<'_>, study: &Study) -> Vec<Section> {
     let t = inputs.tables;
-    let both = |rq: &str, m: Metric, groups: &'static str| -> Vec<String> {
+    let both = |rq: Rq, m: Wording, groups: &'static str| -> Vec<String> {
         [Level::Run, Level::Trial]
             .into_iter()
             .filter_map(|l| comparison(study, t, rq, l, m, groups))
@@ -647,9 +558,9 @@ pub fn sections(inputs: &Inputs<'_>, study: &Study<'_>) -> Vec<Section> {
     };
     let mut out = Vec::new();
 
-    let f = both("RQ1.1", ENERGY, "generations");
+    let f = both(Rq::Rq1_1, ENERGY, "generations");
     out.push(Section {
-        rq: "RQ1.1",
+        rq: Rq::Rq1_1,
         title: "Energy by generation",
         question: "Does the energy used per trial differ between model generations?",
         findings: f,
@@ -658,24 +569,24 @@ pub fn sections(inputs: &Inputs<'_>, study: &Study<'_>) -> Vec<Section> {
             descriptive_table(
                 study,
                 t,
-                "RQ1.1",
-                "energy_j",
-                "",
+                Rq::Rq1_1,
+                Metric::Energy,
+                None,
                 "RQ1.1: energy per trial (J) by generation",
             ),
-            tests_table(t, "RQ1.1", "energy_j", "", "RQ1.1: tests of energy per trial"),
+            tests_table(t, Rq::Rq1_1, Metric::Energy, None, "RQ1.1: tests of energy per trial"),
         ],
-        csv: csv_files("RQ1.1", false),
+        csv: csv_files(Rq::Rq1_1, false),
     });
 
-    let mut f = both("RQ1.2", J_PER_B, "configurations");
+    let mut f = both(Rq::Rq1_2, J_PER_B, "configurations");
     for (g, sizes) in sizes_per_generation(study) {
         if sizes.len() < 2 {
             continue;
         }
-        let rows = descriptive(t, "RQ1.2", Level::Run, "energy_j", "");
+        let rows = t.described(Rq::Rq1_2, Level::Run, Metric::Energy, None);
         let find = |s: &str| {
-            let label = Study::configuration_label(&g, s);
+            let label = configuration_label(&g, s);
             rows.iter().find(|d| d.group == label).map(|d| d.stats.mean)
         };
         let (small, large) = (&sizes[0], &sizes[sizes.len() - 1]);
@@ -683,17 +594,17 @@ pub fn sections(inputs: &Inputs<'_>, study: &Study<'_>) -> Vec<Section> {
             continue;
         };
         let (bs, bl) = (
-            crate::questions::size_in_billions(small).unwrap_or(f64::NAN),
-            crate::questions::size_in_billions(large).unwrap_or(f64::NAN),
+            size_in_billions(small).unwrap_or(f64::NAN),
+            size_in_billions(large).unwrap_or(f64::NAN),
         );
-        let dunn = pair(
-            t,
-            "RQ1.2",
+        let dunn = t
+            .pair(
+            Rq::Rq1_2,
             Level::Run,
-            "j_per_b",
-            "dunn",
-            &Study::configuration_label(&g, small),
-            &Study::configuration_label(&g, large),
+            Metric::JPerB,
+            Test::Dunn,
+            &configuration_label(&g, small),
+            &configuration_label(&g, large),
         )
         .and_then(|r| r.p_adjusted)
         .map_or(String::new(), |p| {
@@ -709,7 +620,7 @@ pub fn sections(inputs: &Inputs<'_>, study: &Study<'_>) -> Vec<Section> {
         ));
     }
     out.push(Section {
-        rq: "RQ1.2",
+        rq: Rq::Rq1_2,
         title: "Energy and model size",
         question: "How does energy scale with model size (energy per billion parameters, by configuration)?",
         findings: f,
@@ -718,59 +629,59 @@ pub fn sections(inputs: &Inputs<'_>, study: &Study<'_>) -> Vec<Section> {
             descriptive_table(
                 study,
                 t,
-                "RQ1.2",
-                "j_per_b",
-                "",
+                Rq::Rq1_2,
+                Metric::JPerB,
+                None,
                 "RQ1.2: energy per billion parameters (J/B) by configuration",
             ),
             tests_table(
                 t,
-                "RQ1.2",
-                "j_per_b",
-                "",
+                Rq::Rq1_2,
+                Metric::JPerB,
+                None,
                 "RQ1.2: tests of energy per billion parameters",
             ),
         ],
-        csv: csv_files("RQ1.2", false),
+        csv: csv_files(Rq::Rq1_2, false),
     });
 
     out.push(rq2(study, t));
 
-    let mut f = both("RQ3.1", PER_TOKEN, "generations");
+    let mut f = both(Rq::Rq3_1, PER_TOKEN, "generations");
     f.extend(correlations(
         study,
         t,
-        "RQ3.1",
+        Rq::Rq3_1,
         Level::Trial,
-        "energy_j~tokens",
+        (Metric::Energy, Metric::Tokens),
         "energy and output tokens",
     ));
     out.push(Section {
-        rq: "RQ3.1",
+        rq: Rq::Rq3_1,
         title: "Energy per output token",
         question: "Does the energy per generated token differ between generations, and does energy follow the number of tokens?",
         findings: f,
         figures: vec!["rq3_1_energy_per_token_box", "rq3_1_tokens_scatter"],
         tables: vec![
-            descriptive_table(study, t, "RQ3.1", "energy_per_token", "", "RQ3.1: energy per output token (J/token) by generation"),
-            tests_table(t, "RQ3.1", "energy_per_token", "", "RQ3.1: tests of energy per output token"),
-            correlation_table(study, t, "RQ3.1", "energy_j~tokens", "RQ3.1: Spearman ρ of energy and output tokens"),
+            descriptive_table(study, t, Rq::Rq3_1, Metric::EnergyPerToken, None, "RQ3.1: energy per output token (J/token) by generation"),
+            tests_table(t, Rq::Rq3_1, Metric::EnergyPerToken, None, "RQ3.1: tests of energy per output token"),
+            correlation_table(study, t, Rq::Rq3_1, (Metric::Energy, Metric::Tokens), "RQ3.1: Spearman ρ of energy and output tokens"),
         ],
-        csv: csv_files("RQ3.1", true),
+        csv: csv_files(Rq::Rq3_1, true),
     });
 
-    let mut f = both("RQ3.2", POWER, "generations");
+    let mut f = both(Rq::Rq3_2, POWER, "generations");
     f.extend(correlations(
         study,
         t,
-        "RQ3.2",
+        Rq::Rq3_2,
         Level::Trial,
-        "energy_j~duration_s",
+        (Metric::Energy, Metric::Duration),
         "energy and duration",
     ));
     f.push(power_x100(inputs.audit));
     out.push(Section {
-        rq: "RQ3.2",
+        rq: Rq::Rq3_2,
         title: "Power and duration",
         question: "Does average power differ between generations, and does energy follow the duration?",
         findings: f,
@@ -779,35 +690,35 @@ pub fn sections(inputs: &Inputs<'_>, study: &Study<'_>) -> Vec<Section> {
             descriptive_table(
                 study,
                 t,
-                "RQ3.2",
-                "power_w",
-                "",
+                Rq::Rq3_2,
+                Metric::Power,
+                None,
                 "RQ3.2: average power (W) by generation",
             ),
-            tests_table(t, "RQ3.2", "power_w", "", "RQ3.2: tests of average power"),
+            tests_table(t, Rq::Rq3_2, Metric::Power, None, "RQ3.2: tests of average power"),
             correlation_table(
                 study,
                 t,
-                "RQ3.2",
-                "energy_j~duration_s",
+                Rq::Rq3_2,
+                (Metric::Energy, Metric::Duration),
                 "RQ3.2: Spearman ρ of energy and duration",
             ),
         ],
-        csv: csv_files("RQ3.2", true),
+        csv: csv_files(Rq::Rq3_2, true),
     });
 
-    let has_accuracy = !descriptive(t, "RQ3.3", Level::Trial, "accuracy", "").is_empty();
+    let has_accuracy = !t.described(Rq::Rq3_3, Level::Trial, Metric::Accuracy, None).is_empty();
     let mut f = if has_accuracy {
-        both("RQ3.3", ACCURACY, "generations")
+        both(Rq::Rq3_3, ACCURACY, "generations")
     } else {
         vec!["No trial carries an accuracy score, so RQ3.3 cannot be answered for this dataset.".to_string()]
     };
     f.extend(correlations(
         study,
         t,
-        "RQ3.3",
+        Rq::Rq3_3,
         Level::Trial,
-        "energy_j~accuracy",
+        (Metric::Energy, Metric::Accuracy),
         "energy and accuracy",
     ));
     if has_accuracy {
@@ -818,26 +729,26 @@ pub fn sections(inputs: &Inputs<'_>, study: &Study<'_>) -> Vec<Section> {
         );
     }
     out.push(Section {
-        rq: "RQ3.3",
+        rq: Rq::Rq3_3,
         title: "Accuracy and energy",
         question: "Does accuracy differ between generations, and is more energy associated with better answers?",
         findings: f,
         figures: if has_accuracy { vec!["rq3_3_accuracy_box", "rq3_3_accuracy_energy"] } else { vec![] },
         tables: if has_accuracy {
             vec![
-                descriptive_table(study, t, "RQ3.3", "accuracy", "", "RQ3.3: accuracy by generation"),
-                tests_table(t, "RQ3.3", "accuracy", "", "RQ3.3: tests of accuracy"),
-                correlation_table(study, t, "RQ3.3", "energy_j~accuracy", "RQ3.3: Spearman ρ of energy and accuracy"),
+                descriptive_table(study, t, Rq::Rq3_3, Metric::Accuracy, None, "RQ3.3: accuracy by generation"),
+                tests_table(t, Rq::Rq3_3, Metric::Accuracy, None, "RQ3.3: tests of accuracy"),
+                correlation_table(study, t, Rq::Rq3_3, (Metric::Energy, Metric::Accuracy), "RQ3.3: Spearman ρ of energy and accuracy"),
             ]
         } else {
             vec![]
         },
-        csv: csv_files("RQ3.3", true),
+        csv: csv_files(Rq::Rq3_3, true),
     });
     out
 }
 
-fn sizes_per_generation(study: &Study<'_>) -> Vec<(String, Vec<String>)> {
+fn sizes_per_generation(study: &Study) -> Vec<(String, Vec<String>)> {
     let mut out: Vec<(String, Vec<String>)> = Vec::new();
     for (g, s) in &study.configurations {
         match out.last_mut() {
@@ -869,7 +780,7 @@ pub fn power_x100(audit: &Audit) -> String {
 
 impl HonestUnit {
     /// Summarises the audit's identical-response check per generation.
-    pub fn new(audit: &Audit, study: &Study<'_>) -> Self {
+    pub fn new(audit: &Audit, study: &Study) -> Self {
         let mut table = Table::new(
             "Repetitions per generation: do they repeat the same responses?",
             &[

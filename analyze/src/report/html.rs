@@ -319,7 +319,7 @@ fn audit_section(out: &mut String, report: &Report<'_>) {
     flagged.sort_by(|p, q| {
         (q.gaps, q.cpu_wraps_file)
             .cmp(&(p.gaps, p.cpu_wraps_file))
-            .then(p.run_id.cmp(&q.run_id))
+            .then(p.key.run_id.cmp(&q.key.run_id))
     });
     let mut t = Table::new(
         format!(
@@ -342,9 +342,9 @@ fn audit_section(out: &mut String, report: &Report<'_>) {
     );
     for f in &flagged {
         t.push(vec![
-            f.run_id.clone(),
-            report.study.label(&f.generation),
-            f.task.clone(),
+            f.key.run_id.clone(),
+            report.study.label(&f.key.generation),
+            f.key.task.clone(),
             f.cpu_wraps_file.to_string(),
             f.corrected.cpu_wraps.to_string(),
             f.summary_energy_j.map_or("–".into(), joules),
@@ -435,7 +435,7 @@ impl Output for Html {
         let mut out = String::with_capacity(2 << 20);
         let title = format!(
             "LLM inference energy report — {} trials",
-            report.inputs.rows.len()
+            report.study.metrics.len()
         );
         let _ = write!(
             out,
@@ -459,8 +459,8 @@ impl Output for Html {
             let _ = write!(
                 out,
                 "<li><a href=\"#{}\">{} {}</a></li>",
-                section_id(s.rq),
-                s.rq,
+                section_id(s.rq.label()),
+                s.rq.label(),
                 esc(s.title)
             );
         }
@@ -472,8 +472,8 @@ impl Output for Html {
             let _ = write!(
                 out,
                 "<section id=\"{}\"><h2>{} {}</h2><p class=\"question\">{}</p>",
-                section_id(s.rq),
-                s.rq,
+                section_id(s.rq.label()),
+                s.rq.label(),
                 esc(s.title),
                 esc(s.question)
             );

@@ -4,6 +4,7 @@
 
 use crate::audit;
 use crate::report::comparison::REASONS;
+use crate::questions::Test;
 use crate::report::findings::test_sentence;
 use crate::report::table::{Table, joules, percent};
 use crate::report::{Output, Report};
@@ -55,7 +56,7 @@ impl Output for Markdown {
         let _ = writeln!(
             out,
             "# LLM inference energy report — {} trials\n",
-            report.inputs.rows.len()
+            report.study.metrics.len()
         );
         let _ = writeln!(
             out,
@@ -87,11 +88,11 @@ impl Output for Markdown {
             .tables
             .tests
             .iter()
-            .filter(|t| t.test == "kruskal_wallis" && t.subset.is_empty())
+            .filter(|t| t.test == Test::KruskalWallis && t.subset.is_none())
         {
             summary.push(vec![
-                t.rq.clone(),
-                t.metric.clone(),
+                t.rq.label().to_string(),
+                t.metric_name(),
                 t.level.as_str().to_string(),
                 t.n.to_string(),
                 crate::report::table::num(t.statistic),
@@ -105,7 +106,7 @@ impl Output for Markdown {
         out.push_str("## Findings\n\n");
         table(&mut out, &summary);
         for s in &report.sections {
-            let _ = writeln!(out, "### {} {}\n\n*{}*\n", s.rq, s.title, s.question);
+            let _ = writeln!(out, "### {} {}\n\n*{}*\n", s.rq.label(), s.title, s.question);
             for f in &s.findings {
                 let _ = writeln!(out, "- {f}");
             }
@@ -141,7 +142,7 @@ impl Output for Markdown {
         );
         for test in &c.tests {
             let kw = test.kruskal_wallis.as_ref().map_or("no test".to_string(), |k| {
-                test_sentence("kruskal_wallis", k.statistic, k.df, k.p_value, k.effect.as_ref())
+                test_sentence(Test::KruskalWallis, k.statistic, k.df, k.p_value, k.effect.as_ref())
             });
             let _ = writeln!(out, "- {}: {kw}", test.accounting);
         }

@@ -1,9 +1,9 @@
-//! The report: `analyze [DATA] --report DIR` turns the loaded dataset, its metrics, the
-//! statistics tables and the audit into a self-contained `DIR/index.html`, `DIR/summary.md` and
+//! The report: `analyze [DATA] --report DIR` turns the analysis model (the [`Study`], with its
+//! audit) and the statistics tables into a self-contained `DIR/index.html`, `DIR/summary.md` and
 //! the figures under `DIR/figures/` (the CSV tables are written by `tables::write_all`).
 //!
-//! The stage is split by the noun each file owns: [`study`] (the data seen by the report:
-//! groups, run means, colours), [`findings`] (plain-language findings computed from the tables),
+//! The stage is split by the noun each file owns: [`study`] (the generations' colours),
+//! [`findings`] (plain-language findings computed from the tables),
 //! [`comparison`] (published vs corrected accounting, per trial and why), [`overview`] (the
 //! experiment at a glance), [`figures`] (the figure set, as data), [`plot`] (the one renderer,
 //! SVG and PNG), [`table`] (tables and number formats) and one file per output behind the
@@ -25,10 +25,10 @@ pub mod study;
 pub mod table;
 
 use crate::audit::Audit;
-use crate::load::Loaded;
+use crate::model::Study;
 use crate::questions::Tables;
 use anyhow::{Context, Result, bail};
-use dataset::{Accounting, MetricsRow};
+use dataset::{Accounting, ReadOptions, TrialFiles};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -39,12 +39,10 @@ pub const OWN_FILES: [&str; 2] = ["index.html", "summary.md"];
 /// Everything the report reads; computed once by the `analyze` command.
 #[derive(Debug, Clone, Copy)]
 pub struct Inputs<'a> {
-    /// The loaded dataset (samples of the accounting channels, responses for the audit).
-    pub loaded: &'a Loaded,
+    /// The analysis model.
+    pub study: &'a Study,
     /// The accounting the statistics were computed with.
     pub accounting: Accounting,
-    /// Per-trial metrics under that accounting, in the order of `loaded.trials`.
-    pub rows: &'a [MetricsRow],
     /// The statistics tables of the research questions.
     pub tables: &'a Tables,
     /// The data-quality audit (both accountings per trial).
@@ -64,6 +62,8 @@ pub struct Options {
     pub png: bool,
     /// Print progress lines to stderr.
     pub progress: bool,
+    /// Seed of the statistics.
+    pub seed: u64,
 }
 
 /// A figure rendered for the outputs.
@@ -80,8 +80,8 @@ pub struct Rendered {
 pub struct Report<'a> {
     /// The inputs.
     pub inputs: Inputs<'a>,
-    /// Groups, run means and colours.
-    pub study: study::Study<'a>,
+    /// The analysis model.
+    pub study: &'a Study,
     /// The experiment at a glance.
     pub overview: overview::Overview,
     /// One section per research question.
@@ -132,21 +132,24 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// Assembles the report model and renders its figures (no file is written).
-pub fn build<'a>(inputs: Inputs<'a>, opts: &Options) -> Result<Report<'a>> {
-    if inputs.rows.is_empty() {
+pub fn build<'a>(study: &'a Study, tables: &'a Tables, opts: &Options) -> Result<Report<'a>> {
+    if study.metrics.is_empty() {
         bail!("the dataset holds no trials: nothing to report");
     }
-    let study = study::Study::new(inputs.rows);
+    let Some(audit) = study.audit.as_ref() else {
+        bail!("the report needs the audit: build the study with `BuildOptions::audit`");
+    };
+    let inputs = Inputs {
+        study,
+        accounting: study.accounting,
+        tables,
+        audit,
+        seed: opts.seed,
+    };
     let trace = match &opts.trace {
         Some(id) => {
-            if !inputs.loaded.trials.iter().any(|t| &t.trial.key.run_id == id) {
-                let some: Vec<&str> = inputs
-                    .loaded
-                    .trials
-                    .iter()
-                    .take(3)
-                    .map(|t| t.trial.key.run_id.as_str())
-                    .collect();
+            if !study.trials.iter().any(|t| &t.key.run_id == id) {
+                let some: Vec<&str> = study.trials.iter().take(3).map(|t| t.key.run_id.as_str()).collect();
                 bail!(
                     "--trace {id}: no such trial in the dataset (run ids look like {})",
                     some.join(", ")
@@ -156,12 +159,22 @@ pub fn build<'a>(inputs: Inputs<'a>, opts: &Options) -> Result<Report<'a>> {
         }
         None => study.median_energy_trial().to_string(),
     };
-    let overview = overview::Overview::new(&inputs, &study);
-    let unit = findings::HonestUnit::new(inputs.audit, &study);
-    let comparison = comparison::Comparison::new(&inputs, &study);
-    let sections = findings::sections(&inputs, &study);
-    let accuracy = accuracy::AccuracySection::new(&inputs.loaded.judgments, &study);
-    let specs = figures::all(&inputs, &study, &comparison, &trace);
+    // The one trial whose samples a figure shows is read again, alone.
+    let traced: TrialFiles = dataset::Dataset::open(&study.source.path)?
+        .read_trial_files(
+            &trace,
+            ReadOptions {
+                accounting_only: true,
+                ..ReadOptions::default()
+            },
+        )
+        .with_context(|| format!("reading the samples of {trace}"))?;
+    let overview = overview::Overview::new(&inputs, study);
+    let unit = findings::HonestUnit::new(audit, study);
+    let comparison = comparison::Comparison::new(&inputs, study);
+    let sections = findings::sections(&inputs, study);
+    let accuracy = accuracy::AccuracySection::new(&study.judgments, study);
+    let specs = figures::all(&traced, study, &comparison);
     let figures = specs
         .into_par_iter()
         .map(|figure| {
@@ -183,9 +196,9 @@ pub fn build<'a>(inputs: Inputs<'a>, opts: &Options) -> Result<Report<'a>> {
 
 /// Renders the report into `opts.dir`: `index.html`, `summary.md` and `figures/*.svg` (and
 /// `*.png`). Only these files are written; nothing in the folder is deleted.
-pub fn write(inputs: Inputs<'_>, opts: &Options) -> Result<Written> {
+pub fn write(study: &Study, tables: &Tables, opts: &Options) -> Result<Written> {
     let started = Instant::now();
-    let report = build(inputs, opts)?;
+    let report = build(study, tables, opts)?;
     note(
         opts.progress,
         started,

@@ -3,7 +3,7 @@
 //! JSON: importer or collector, tool versions, hardware, energy sources, sampling).
 
 use crate::report::Inputs;
-use crate::report::study::Study;
+use crate::model::{Study, configuration_label};
 use crate::report::table::{Table, fixed, joules, num, seconds};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -70,12 +70,11 @@ fn flatten(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, String)>)
 
 impl Overview {
     /// Collects the overview.
-    pub fn new(inputs: &Inputs<'_>, study: &Study<'_>) -> Self {
-        let loaded = inputs.loaded;
-        let rows = inputs.rows;
-        let simulated = loaded.simulated || loaded.trials.iter().any(|t| t.trial.simulated);
-        let requests: usize = loaded.trials.iter().map(|t| t.requests.len()).sum();
-        let per_trial: BTreeSet<usize> = loaded.trials.iter().map(|t| t.requests.len()).collect();
+    pub fn new(inputs: &Inputs<'_>, study: &Study) -> Self {
+        let rows = &study.metrics;
+        let simulated = study.simulated();
+        let requests: usize = rows.iter().map(|r| r.requests as usize).sum();
+        let per_trial: BTreeSet<usize> = rows.iter().map(|r| r.requests as usize).collect();
         let energy: f64 = rows.iter().map(|r| r.energy_j).sum();
         let duration: f64 = rows.iter().map(|r| r.duration_s).sum();
         let tokens: i64 = rows.iter().map(|r| r.tokens).sum();
@@ -95,7 +94,7 @@ impl Overview {
                 study
                     .configurations
                     .iter()
-                    .map(|(g, s)| Study::configuration_label(g, s))
+                    .map(|(g, s)| configuration_label(g, s))
                     .collect::<Vec<_>>()
                     .join(", "),
             ),
@@ -139,8 +138,8 @@ impl Overview {
                 ),
             ),
         ];
-        let start = loaded.trials.iter().map(|t| t.trial.start_ms).min();
-        let end = loaded.trials.iter().map(|t| t.trial.end_ms).max();
+        let start = study.trials.iter().map(|t| t.start_ms).min();
+        let end = study.trials.iter().map(|t| t.end_ms).max();
         if let (Some(a), Some(b)) = (start, end) {
             facts.push(("Trials ran".to_string(), format!("{} to {}", utc(a), utc(b))));
         }
@@ -159,7 +158,7 @@ impl Overview {
                 .iter()
                 .find(|r| &r.key.generation == g && &r.key.model_size == s)
                 .map_or(String::new(), |r| r.key.model.clone());
-            let mut row = vec![Study::configuration_label(g, s), model];
+            let mut row = vec![configuration_label(g, s), model];
             for task in &study.tasks {
                 let n: usize = study
                     .runs
@@ -174,21 +173,22 @@ impl Overview {
 
         // Provenance: every key of the trials' JSON with its distinct values.
         let mut values: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        for t in &loaded.trials {
-            let json: serde_json::Value = serde_json::from_str(&t.trial.provenance).unwrap_or_default();
+        for t in &study.trials {
+            let json: serde_json::Value = serde_json::from_str(&t.provenance).unwrap_or_default();
             let mut flat = Vec::new();
             flatten("", &json, &mut flat);
             for (k, v) in flat {
                 values.entry(k).or_default().insert(v);
             }
-            if let Some(src) = &t.trial.energy_sources {
+            if let Some(src) = &t.energy_sources {
                 values
                     .entry("energy sources".into())
                     .or_default()
                     .insert(src.clone());
             }
         }
-        let mut provenance: Vec<(String, String)> = vec![("dataset".to_string(), loaded.description.clone())];
+        let mut provenance: Vec<(String, String)> =
+            vec![("dataset".to_string(), study.source.description.clone())];
         for (k, v) in values {
             let shown: Vec<&str> = v.iter().take(3).map(String::as_str).collect();
             let more = if v.len() > 3 {
@@ -198,20 +198,11 @@ impl Overview {
             };
             provenance.push((k, format!("{}{more}", shown.join("; "))));
         }
-        let channels: BTreeSet<&str> = loaded
-            .trials
-            .iter()
-            .flat_map(|t| t.samples.columns.iter().map(|c| c.name.as_str()))
-            .collect();
         provenance.push((
             "energy channels used".to_string(),
-            channels.into_iter().collect::<Vec<_>>().join(", "),
+            study.channels.iter().map(String::as_str).collect::<Vec<_>>().join(", "),
         ));
-        let mut intervals: Vec<f64> = loaded
-            .trials
-            .iter()
-            .filter_map(|t| t.trial.sample_interval_ms)
-            .collect();
+        let mut intervals: Vec<f64> = study.trials.iter().filter_map(|t| t.sample_interval_ms).collect();
         intervals.sort_by(f64::total_cmp);
         if let (Some(lo), Some(hi)) = (intervals.first(), intervals.last()) {
             provenance.push((
@@ -223,7 +214,7 @@ impl Overview {
                 },
             ));
         }
-        let resolutions: BTreeSet<i64> = loaded.trials.iter().map(|t| t.trial.time_resolution_ms).collect();
+        let resolutions: BTreeSet<i64> = study.trials.iter().map(|t| t.time_resolution_ms).collect();
         provenance.push((
             "request time resolution".to_string(),
             resolutions

@@ -1,0 +1,235 @@
+//! Building the [`Study`]: one parallel pass over the dataset's parts. Each worker reads one
+//! part (its trial rows are read once up front), turns every trial into its small rows —
+//! metrics, per-request energies and, when asked, the audit's facts — and drops the samples
+//! before it takes the next part, so at most one part per worker is in memory.
+
+use super::{GOLD_SCORER, JUDGE_SCORER_PREFIX, PUBLISHED_SCORER, Source, Study};
+use crate::audit::{self, Audit, TrialAudit};
+use crate::published::{self, PublishedTables};
+use anyhow::{Context, Result, bail};
+use dataset::accounting::{apply_baseline, baseline_power_w, metrics_row, request_metrics};
+use dataset::{Accounting, Dataset, Judgment, MetricsRow, ReadOptions, RequestMetricsRow, Trial, TrialFiles};
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+/// What to build.
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    /// The accounting of the metrics.
+    pub accounting: Accounting,
+    /// Also audit every trial (both accountings, sample timing, repeated responses); reads the
+    /// response text.
+    pub audit: bool,
+    /// The study's published tables to check the replay against; without it the audit looks
+    /// for them next to the imported source folder.
+    pub published_tables: Option<PathBuf>,
+    /// Show a progress bar.
+    pub progress: bool,
+}
+
+/// A progress bar over `n` trial folders (hidden when `show` is false).
+pub fn progress_bar(n: usize, prefix: &'static str, show: bool) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(n as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} trial folders, {elapsed} (ETA {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_prefix(prefix);
+    bar
+}
+
+/// The judgments the per-trial rows need, by run id.
+struct Scores<'a> {
+    published: HashMap<&'a str, Vec<f64>>,
+    published_rows: HashMap<&'a str, usize>,
+    gold: HashMap<&'a str, Vec<f64>>,
+    judge: HashMap<&'a str, Vec<f64>>,
+}
+
+impl<'a> Scores<'a> {
+    fn new(judgments: &'a [Judgment]) -> Self {
+        let mut s = Self {
+            published: HashMap::new(),
+            published_rows: HashMap::new(),
+            gold: HashMap::new(),
+            judge: HashMap::new(),
+        };
+        for j in judgments {
+            let id = j.run_id.as_str();
+            if j.scorer == PUBLISHED_SCORER {
+                *s.published_rows.entry(id).or_default() += 1;
+                let entry = s.published.entry(id).or_default();
+                entry.extend(j.score);
+            } else if j.scorer == GOLD_SCORER {
+                let entry = s.gold.entry(id).or_default();
+                entry.extend(j.score);
+            } else if j.scorer.starts_with(JUDGE_SCORER_PREFIX)
+                && let Some(v) = j.score
+            {
+                s.judge.entry(id).or_default().push(v);
+            }
+        }
+        s
+    }
+}
+
+fn mean(v: Option<&Vec<f64>>) -> Option<f64> {
+    v.filter(|v| !v.is_empty())
+        .map(|v| v.iter().sum::<f64>() / v.len() as f64)
+}
+
+/// The metrics row of one trial: the accounting, the judges' accuracies and, when collect
+/// measured an idle baseline, the energy above idle.
+pub fn trial_metrics(t: &TrialFiles, scores: &[f64], gold: Option<f64>, judge: Option<f64>, accounting: Accounting) -> MetricsRow {
+    let mut row = metrics_row(&t.trial, &t.requests, &t.samples, scores, accounting);
+    row.accuracy_gold = gold;
+    row.accuracy_judge = judge;
+    if let Some(p) = t.baseline.as_ref().and_then(baseline_power_w) {
+        apply_baseline(&mut row, p);
+    }
+    row
+}
+
+/// What one trial contributes to the model.
+struct TrialRows {
+    trial: Trial,
+    metrics: MetricsRow,
+    requests: Vec<RequestMetricsRow>,
+    channels: Vec<String>,
+    audit: Option<TrialAudit>,
+}
+
+fn trial_rows(t: TrialFiles, s: &Scores<'_>, opts: &BuildOptions, tables: Option<&PublishedTables>) -> TrialRows {
+    let id = t.trial.key.run_id.as_str();
+    let published = s.published.get(id).map_or(&[][..], Vec::as_slice);
+    let metrics = trial_metrics(&t, published, mean(s.gold.get(id)), mean(s.judge.get(id)), opts.accounting);
+    let audit = opts.audit.then(|| {
+        let judged = s.published_rows.get(id).copied().unwrap_or(0);
+        audit::audit_trial(&t, published, judged, tables)
+    });
+    TrialRows {
+        requests: request_metrics(&t.trial, &t.requests, &t.samples),
+        channels: t.samples.columns.iter().map(|c| c.name.clone()).collect(),
+        metrics,
+        audit,
+        trial: t.trial,
+    }
+}
+
+/// The published tables: the flag, else next to the folder the data were imported from.
+fn published_tables(flag: Option<&Path>, trials: &[(String, Trial)]) -> Result<Option<PublishedTables>> {
+    if let Some(dir) = flag {
+        return published::read_dir(dir).map(Some);
+    }
+    let source = trials.first().and_then(|(_, t)| {
+        serde_json::from_str::<serde_json::Value>(&t.provenance)
+            .ok()?
+            .get("source_dir")?
+            .as_str()
+            .map(PathBuf::from)
+    });
+    match source.and_then(|s| published::find_near(&s)) {
+        Some(dir) => {
+            eprintln!("note: comparing with the published tables in {}", dir.display());
+            published::read_dir(&dir).map(Some)
+        }
+        None => Ok(None),
+    }
+}
+
+impl Study {
+    /// Reads a dataset into the model (see the module documentation).
+    pub fn build(path: &Path, opts: &BuildOptions) -> Result<Self> {
+        let ds = Dataset::open(path)?;
+        let manifest = ds.manifest()?;
+        let rows = ds.trial_rows().with_context(|| format!("loading {}", path.display()))?;
+        if rows.is_empty() {
+            bail!(
+                "{}: the dataset holds no trials (run `collect` or `analyze import` first)",
+                path.display()
+            );
+        }
+        let tables = if opts.audit {
+            published_tables(opts.published_tables.as_deref(), &rows)?
+        } else {
+            None
+        };
+        // The trial rows grouped by part, parts in name order (rows come sorted by run id).
+        let mut parts: Vec<(String, Vec<Trial>)> = Vec::new();
+        let mut slot: HashMap<String, usize> = HashMap::new();
+        for (part, trial) in rows {
+            let i = *slot.entry(part.clone()).or_insert_with(|| {
+                parts.push((part, Vec::new()));
+                parts.len() - 1
+            });
+            parts[i].1.push(trial);
+        }
+        parts.sort_by(|a, b| a.0.cmp(&b.0));
+        let judgments = ds.read_judgments()?;
+        let scores = Scores::new(&judgments);
+        let read = ReadOptions {
+            text: opts.audit,
+            accounting_only: true,
+            skip_samples: false,
+        };
+        let bar = progress_bar(parts.len(), "loading", opts.progress);
+        let mut all: Vec<TrialRows> = parts
+            .into_par_iter()
+            .map(|(part, trials)| {
+                let files = ds.read_part_with_trials(&part, trials, read)?;
+                bar.inc(1);
+                Ok(files
+                    .into_iter()
+                    .map(|t| trial_rows(t, &scores, opts, tables.as_ref()))
+                    .collect::<Vec<_>>())
+            })
+            .collect::<Result<Vec<_>, dataset::DatasetError>>()
+            .with_context(|| format!("loading {}", path.display()))?
+            .into_iter()
+            .flatten()
+            .collect();
+        bar.finish_and_clear();
+        all.sort_by(|a, b| {
+            let (a, b) = (&a.trial.key, &b.trial.key);
+            (a.run, a.repetition, &a.run_id).cmp(&(b.run, b.repetition, &b.run_id))
+        });
+        let mut trials = Vec::with_capacity(all.len());
+        let mut metrics = Vec::with_capacity(all.len());
+        let mut requests = Vec::new();
+        let mut channels = BTreeSet::new();
+        let mut audits = Vec::new();
+        for t in all {
+            trials.push(t.trial);
+            metrics.push(t.metrics);
+            requests.extend(t.requests);
+            channels.extend(t.channels);
+            audits.extend(t.audit);
+        }
+        let audit = opts.audit.then(|| Audit::new(audits, tables));
+        let source = Source {
+            path: path.to_path_buf(),
+            simulated: manifest.simulated,
+            description: manifest.description,
+            created_by: manifest.created_by,
+            schema_version: manifest.schema_version,
+        };
+        Ok(Study::new(
+            source,
+            opts.accounting,
+            super::Trials {
+                trials,
+                metrics,
+                requests,
+                channels,
+            },
+            judgments,
+            audit,
+        ))
+    }
+}

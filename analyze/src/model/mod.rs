@@ -1,0 +1,194 @@
+//! The one analysis model: a dataset read once, part by part, into small per-trial rows —
+//! every statistic, table, figure, finding and audit line reads this and nothing else.
+//!
+//! [`Study::build`] (in [`build`]) goes through the dataset's parts in parallel: it reads one
+//! part's samples (the accounting channels only), computes each trial's [`MetricsRow`] under
+//! the chosen accounting (with the judges' accuracies and the idle baseline), the per-request
+//! energies, and, when asked, the trial's [`Audit`](crate::audit::Audit) facts, then drops the
+//! samples. Memory therefore grows with the number of trials (a few hundred bytes each), never
+//! with the samples. The run level ([`runs`]) is computed from the rows in one place; metrics
+//! and levels are the enums of [`metric`].
+
+pub mod build;
+pub mod metric;
+pub mod runs;
+
+pub use build::BuildOptions;
+pub use metric::{Level, Metric, configuration_key, configuration_label, generation_key, size_in_billions};
+pub use runs::RunMean;
+
+use crate::audit::Audit;
+use dataset::{Accounting, Judgment, MetricsRow, RequestMetricsRow, Trial};
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+/// Scorer name of the study's own LLM-judge scores, as `analyze import` stores them.
+pub const PUBLISHED_SCORER: &str = "published_relevancy";
+/// Scorer name of `judge`'s gold-label scorer.
+pub const GOLD_SCORER: &str = "gold";
+/// Prefix of `judge`'s LLM-judge scorers (`judge:<model>:<rubric>`).
+pub const JUDGE_SCORER_PREFIX: &str = "judge:";
+
+/// Where the data came from (the dataset folder and its manifest).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Source {
+    /// The dataset folder.
+    pub path: PathBuf,
+    /// True when the manifest marks the data simulated.
+    pub simulated: bool,
+    /// The manifest's description.
+    pub description: String,
+    /// Tool and version that created the dataset.
+    pub created_by: String,
+    /// Schema version the dataset was created with.
+    pub schema_version: u32,
+}
+
+/// The per-trial rows of a dataset, as the pass over its parts produces them.
+#[derive(Debug, Clone, Default)]
+pub struct Trials {
+    /// Every trial row, sorted by (run, repetition, run id).
+    pub trials: Vec<Trial>,
+    /// The metrics of each trial, in the same order.
+    pub metrics: Vec<MetricsRow>,
+    /// The energy of every request of trials with millisecond timestamps.
+    pub requests: Vec<RequestMetricsRow>,
+    /// Names of the sample channels read, over all trials.
+    pub channels: BTreeSet<String>,
+}
+
+/// A dataset as the analysis sees it.
+#[derive(Debug, Clone)]
+pub struct Study {
+    /// The dataset.
+    pub source: Source,
+    /// The accounting of [`Study::metrics`].
+    pub accounting: Accounting,
+    /// Every trial row, sorted by (run, repetition, run id).
+    pub trials: Vec<Trial>,
+    /// The metrics of each trial, in the order of [`Study::trials`].
+    pub metrics: Vec<MetricsRow>,
+    /// The energy of every request of trials with millisecond timestamps.
+    pub requests: Vec<RequestMetricsRow>,
+    /// Every judgment of every scorer.
+    pub judgments: Vec<Judgment>,
+    /// Names of the sample channels the accounting read, over all trials.
+    pub channels: BTreeSet<String>,
+    /// The data-quality audit, when it was asked for.
+    pub audit: Option<Audit>,
+    /// The run level: one mean per treatment, by treatment index.
+    pub runs: Vec<RunMean>,
+    /// Generation labels in numeric order.
+    pub generations: Vec<String>,
+    /// Configurations (generation, size) in generation then size order.
+    pub configurations: Vec<(String, String)>,
+    /// Tasks, sorted.
+    pub tasks: Vec<String>,
+    /// Common model family of all trials (`Llama`), empty when they differ.
+    pub family: String,
+}
+
+impl Study {
+    /// Assembles the model from its per-trial rows: the run level and the orders of the
+    /// design's factors are derived here, once.
+    pub fn new(
+        source: Source,
+        accounting: Accounting,
+        rows: Trials,
+        judgments: Vec<Judgment>,
+        audit: Option<Audit>,
+    ) -> Self {
+        let Trials {
+            trials,
+            metrics,
+            requests,
+            channels,
+        } = rows;
+        let mut generations: Vec<String> = metrics.iter().map(|r| r.key.generation.clone()).collect();
+        generations.sort_by_key(|g| generation_key(g));
+        generations.dedup();
+        let mut configurations: Vec<(String, String)> = metrics
+            .iter()
+            .map(|r| (r.key.generation.clone(), r.key.model_size.clone()))
+            .collect();
+        configurations.sort_by(|a, b| {
+            configuration_key(&a.0, &a.1)
+                .cmp(&configuration_key(&b.0, &b.1))
+                .then(a.1.cmp(&b.1))
+        });
+        configurations.dedup();
+        let mut tasks: Vec<String> = metrics.iter().map(|r| r.key.task.clone()).collect();
+        tasks.sort();
+        tasks.dedup();
+        let families: Vec<&str> = metrics
+            .iter()
+            .map(|r| r.key.model.split(['-', ' ', '_']).next().unwrap_or(""))
+            .collect();
+        let family = match families.first() {
+            Some(f) if !f.is_empty() && families.iter().all(|g| g == f) => (*f).to_string(),
+            _ => String::new(),
+        };
+        let runs = runs::run_means(&metrics);
+        Self {
+            source,
+            accounting,
+            trials,
+            metrics,
+            requests,
+            judgments,
+            channels,
+            audit,
+            runs,
+            generations,
+            configurations,
+            tasks,
+            family,
+        }
+    }
+
+    /// True when the data are simulated (the manifest or any trial says so).
+    pub fn simulated(&self) -> bool {
+        self.source.simulated || self.trials.iter().any(|t| t.simulated)
+    }
+
+    /// Position of a generation in the order.
+    pub fn generation_index(&self, generation: &str) -> usize {
+        self.generations.iter().position(|g| g == generation).unwrap_or(0)
+    }
+
+    /// A generation as readers say it: `Llama 3.2`, or `generation 3.2` without a common family.
+    pub fn label(&self, generation: &str) -> String {
+        if self.family.is_empty() {
+            format!("generation {generation}")
+        } else {
+            format!("{} {generation}", self.family)
+        }
+    }
+
+    /// The metrics of the trials of one generation.
+    pub fn trials_of<'s>(&'s self, generation: &'s str) -> impl Iterator<Item = &'s MetricsRow> + 's {
+        self.metrics.iter().filter(move |r| r.key.generation == generation)
+    }
+
+    /// The runs of one generation.
+    pub fn runs_of<'s>(&'s self, generation: &'s str) -> impl Iterator<Item = &'s RunMean> + 's {
+        self.runs.iter().filter(move |r| r.generation == generation)
+    }
+
+    /// The trial whose energy is the median (the lower middle one for an even count; ties by
+    /// run id).
+    pub fn median_energy_trial(&self) -> &str {
+        let mut order: Vec<&MetricsRow> = self.metrics.iter().collect();
+        order.sort_by(|a, b| a.energy_j.total_cmp(&b.energy_j).then(a.key.run_id.cmp(&b.key.run_id)));
+        order
+            .get(order.len().saturating_sub(1) / 2)
+            .map_or("", |r| r.key.run_id.as_str())
+    }
+
+    /// Distinct repetitions per treatment (min, max).
+    pub fn repetitions(&self) -> (usize, usize) {
+        let min = self.runs.iter().map(|r| r.repetitions).min().unwrap_or(0);
+        let max = self.runs.iter().map(|r| r.repetitions).max().unwrap_or(0);
+        (min, max)
+    }
+}
