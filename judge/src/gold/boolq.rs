@@ -48,7 +48,7 @@ const SILENCE: &[&str] = &[
 
 /// Word beginnings that, negated, mean the passage is silent: `does not mention / state …`,
 /// `there is no confirmation / information / evidence …`.
-pub(super) const SILENT_VERBS: &[&str] = &[
+const SILENT_VERBS: &[&str] = &[
     "mention",
     "state",
     "say",
@@ -69,6 +69,17 @@ pub(super) const SILENT_VERBS: &[&str] = &[
     "direct",
     "specific",
 ];
+
+/// Whether a negator from token `from` on is followed within three words by a [`SILENT_VERBS`]
+/// word: the sentence says that the passage is silent (`the passage does not explicitly state
+/// …`) rather than answering.
+pub(super) fn says_passage_is_silent(s: &Sent, from: usize) -> bool {
+    let n = s.toks.len();
+    (from..n).any(|j| {
+        NEGATORS.contains(&s.word(j))
+            && (j + 1..(j + 4).min(n)).any(|m| SILENT_VERBS.iter().any(|v| s.word(m).starts_with(v)))
+    })
+}
 
 /// Words that show a restatement describes, compares or qualifies instead of answering.
 const NOT_AN_ANSWER: &[&str] = &[
@@ -222,10 +233,7 @@ pub(super) fn boolq_echo(ctx: &Context, sents: &[Sent], found: &mut Vec<Found>) 
             continue;
         };
         let n = flat.toks.len();
-        let silent = (0..n).any(|j| {
-            NEGATORS.contains(&flat.word(j))
-                && (j + 1..(j + 4).min(n)).any(|m| SILENT_VERBS.iter().any(|v| flat.word(m).starts_with(v)))
-        });
+        let silent = says_passage_is_silent(&flat, 0);
         // "the passage states that …" reports, "while …" concedes, "but …" qualifies
         let reported = (0..n).any(|j| {
             flat.is(j, "passage")

@@ -2,8 +2,8 @@
 //! `No.` (`leading_yes_no`, with BoolQ's `True` / `False` and CB's and RTE's `Not
 //! necessarily`) and `the answer is: No` / `I would say yes` (`answer_is`).
 
-use super::boolq::SILENT_VERBS;
-use super::clause::{NEGATORS, any_word};
+use super::boolq::says_passage_is_silent;
+use super::clause::any_word;
 use super::lex::{Sent, Tok};
 use super::verdict::{Strength, Verdict};
 use super::{Decision, Task};
@@ -62,13 +62,7 @@ pub(super) fn leading_yes_no(task: Task, s: &Sent) -> Option<Verdict> {
     }
     // BoolQ "No, the passage does not explicitly state that …" is about the passage, not an
     // answer to the question
-    let n = s.toks.len();
-    let silence = task == Task::BoolQ
-        && d == Decision::No
-        && (k + 1..n).any(|j| {
-            NEGATORS.contains(&s.word(j))
-                && (j + 1..(j + 4).min(n)).any(|m| SILENT_VERBS.iter().any(|v| s.word(m).starts_with(v)))
-        });
+    let silence = task == Task::BoolQ && d == Decision::No && says_passage_is_silent(s, k + 1);
     let st = if silence { Strength::Hedge } else { Strength::Firm };
     Some((d, st, s.word(k).to_string()))
 }
