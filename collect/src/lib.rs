@@ -23,12 +23,3 @@ pub mod provenance;
 pub mod runner;
 pub mod sampler;
 pub mod server;
-
-/// True when an error chain is a closed stdout (`collect --dry-run | head`), which is not an
-/// error.
-pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|e| {
-        e.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
-}

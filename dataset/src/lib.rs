@@ -17,7 +17,7 @@ pub mod store;
 pub mod table;
 
 pub use accounting::{Accounting, Energy, GpuSource, Window};
-pub use error::{DatasetError, Result};
+pub use error::{DatasetError, Result, is_broken_pipe};
 pub use records::{
     Judgment, MetricsRow, Request, RequestMetricsRow, RunRow, Trial, TrialStatus, normalize_generation,
 };
