@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod cli;
 pub mod commands;
+pub mod csv_table;
 pub mod import;
 pub mod load;
 pub mod metrics;
