@@ -3,6 +3,7 @@
 //! as a dataset. The destination is built in a staging folder and renamed into place only when
 //! every trial was read, so a failed import leaves nothing behind.
 
+use crate::csv_table::CsvTable;
 use anyhow::{Context, Result, bail};
 use dataset::energibridge::{self, Summary};
 use dataset::prompts::{TaskItem, read_task_items, same_text, task_file};
@@ -110,83 +111,37 @@ pub fn parse_run_id(id: &str) -> Option<(i64, i64)> {
 
 fn read_run_table(path: &Path) -> Result<Vec<RunTableRow>> {
     let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        bail!(
-            "{}: empty file: expected a header `__run_id,__done,generation,model_size,task`",
-            path.display()
-        );
-    }
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(bytes.as_slice());
-    let header: Vec<String> = reader
-        .byte_headers()
-        .with_context(|| format!("{}:1: unreadable header", path.display()))?
-        .iter()
-        .map(|h| String::from_utf8_lossy(h).trim().to_string())
-        .collect();
-    let col = |name: &str| header.iter().position(|h| h == name);
-    let need = |name: &str| {
-        col(name).with_context(|| format!("{}: missing required column `{name}`", path.display()))
-    };
+    let table = CsvTable::new(path, &bytes, b',', "__run_id,__done,generation,model_size,task")?;
     let (c_id, c_gen, c_size, c_task) = (
-        need("__run_id")?,
-        need("generation")?,
-        need("model_size")?,
-        need("task")?,
+        table.require("__run_id")?,
+        table.require("generation")?,
+        table.require("model_size")?,
+        table.require("task")?,
     );
-    let (c_done, c_energy) = (col("__done"), col("energy"));
+    let (c_done, c_energy) = (table.column("__done"), table.column("energy"));
     let mut rows = Vec::new();
     let mut seen = HashMap::new();
-    for (i, record) in reader.byte_records().enumerate() {
-        let record = record.map_err(|e| {
-            let line = e.position().map_or(i as u64 + 2, |p| p.line());
-            anyhow::anyhow!("{}:{line}: {e}", path.display())
-        })?;
-        let line = record.position().map_or(i as u64 + 2, |p| p.line());
-        if record.len() == 1 && record.get(0).is_some_and(<[u8]>::is_empty) {
-            continue;
-        }
-        if record.len() != header.len() {
-            bail!(
-                "{}:{line}: expected {} fields as in the header, found {}",
-                path.display(),
-                header.len(),
-                record.len()
-            );
-        }
-        let field = |c: usize| {
-            String::from_utf8_lossy(record.get(c).unwrap_or_default())
-                .trim()
-                .to_string()
-        };
-        let id = field(c_id);
-        let (run, repetition) = parse_run_id(&id).with_context(|| {
-            format!(
-                "{}:{line}: run id `{id}` is not of the form run_<R>_repetition_<K>",
-                path.display()
-            )
+    for record in table {
+        let record = record?;
+        let line = record.line();
+        let id = record.text(c_id);
+        let (run, repetition) = parse_run_id(&id).ok_or_else(|| {
+            record.error(format!("run id `{id}` is not of the form run_<R>_repetition_<K>"))
         })?;
         if let Some(first) = seen.insert(id.clone(), line) {
-            bail!(
-                "{}:{line}: run id `{id}` already listed on line {first}",
-                path.display()
-            );
+            return Err(record
+                .error(format!("run id `{id}` already listed on line {first}"))
+                .into());
         }
-        let generation = normalize_generation(&field(c_gen));
-        let model_size = field(c_size);
-        let energy = match c_energy.map(field) {
-            Some(s) if !s.is_empty() => Some(s.parse::<f64>().with_context(|| {
-                format!(
-                    "{}:{line}: column `energy`: `{s}` is not a number",
-                    path.display()
-                )
-            })?),
-            _ => None,
+        let generation = normalize_generation(&record.text(c_gen));
+        let model_size = record.text(c_size);
+        let energy = match c_energy {
+            Some(c) => record.optional_number(c)?,
+            None => None,
         };
         rows.push(RunTableRow {
             line,
-            done: c_done.is_none_or(|c| field(c).eq_ignore_ascii_case("done")),
+            done: c_done.is_none_or(|c| record.text(c).eq_ignore_ascii_case("done")),
             energy,
             run: RunRow {
                 key: TrialKey {
@@ -196,7 +151,7 @@ fn read_run_table(path: &Path) -> Result<Vec<RunTableRow>> {
                     repetition,
                     generation,
                     model_size,
-                    task: field(c_task),
+                    task: record.text(c_task),
                 },
                 order: rows.len() as i64,
             },
@@ -221,105 +176,39 @@ struct PromptRow {
 
 /// Reads `prompts_out.tsv`: tab separated, quote-aware (pandas quotes fields holding `"`).
 fn read_prompts_out(bytes: &[u8], path: &Path, warnings: &mut Vec<String>) -> Result<Vec<PromptRow>> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        bail!(
-            "{}: empty file: expected a header `start end prompt response response_tokens accuracy`",
-            path.display()
-        );
-    }
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(b'\t')
-        .flexible(true)
-        .from_reader(bytes);
-    let header: Vec<String> = reader
-        .byte_headers()
-        .with_context(|| format!("{}:1: unreadable header", path.display()))?
-        .iter()
-        .map(|h| String::from_utf8_lossy(h).trim().to_string())
-        .collect();
-    let col = |name: &str| header.iter().position(|h| h == name);
-    let need = |name: &str| {
-        col(name).with_context(|| format!("{}: missing required column `{name}`", path.display()))
-    };
+    let table = CsvTable::new(
+        path,
+        bytes,
+        b'\t',
+        "start end prompt response response_tokens accuracy",
+    )?;
     let (c_start, c_end, c_prompt, c_resp, c_tok) = (
-        need("start")?,
-        need("end")?,
-        need("prompt")?,
-        need("response")?,
-        need("response_tokens")?,
+        table.require("start")?,
+        table.require("end")?,
+        table.require("prompt")?,
+        table.require("response")?,
+        table.require("response_tokens")?,
     );
-    let c_acc = col("accuracy");
+    let c_acc = table.column("accuracy");
     let mut rows = Vec::new();
     let mut lossy_lines = Vec::new();
-    for (i, record) in reader.byte_records().enumerate() {
-        let record = record.map_err(|e| {
-            let line = e.position().map_or(i as u64 + 2, |p| p.line());
-            anyhow::anyhow!("{}:{line}: {e}", path.display())
-        })?;
-        let line = record.position().map_or(i as u64 + 2, |p| p.line());
-        if record.len() == 1 && record.get(0).is_some_and(<[u8]>::is_empty) {
-            continue;
-        }
-        if record.len() != header.len() {
-            bail!(
-                "{}:{line}: expected {} fields as in the header, found {} (truncated file?)",
-                path.display(),
-                header.len(),
-                record.len()
-            );
-        }
-        let raw = |c: usize| record.get(c).unwrap_or_default();
-        let text = |c: usize| {
-            let b = raw(c);
-            match std::str::from_utf8(b) {
-                Ok(s) => (s.to_string(), false),
-                Err(_) => (String::from_utf8_lossy(b).into_owned(), true),
-            }
-        };
-        let int = |c: usize, name: &str| -> Result<i64> {
-            let s = String::from_utf8_lossy(raw(c)).trim().to_string();
-            s.parse::<i64>()
-                .ok()
-                .or_else(|| {
-                    s.parse::<f64>()
-                        .ok()
-                        .filter(|f| f.fract() == 0.0)
-                        .map(|f| f as i64)
-                })
-                .with_context(|| {
-                    format!(
-                        "{}:{line}: column `{name}`: `{s}` is not an integer",
-                        path.display()
-                    )
-                })
-        };
-        let (prompt, bad_p) = text(c_prompt);
-        let (response, bad_r) = text(c_resp);
+    for record in table {
+        let record = record?;
+        let (prompt, bad_p) = record.verbatim(c_prompt);
+        let (response, bad_r) = record.verbatim(c_resp);
         if bad_p || bad_r {
-            lossy_lines.push(line);
+            lossy_lines.push(record.line());
         }
         let accuracy = match c_acc {
-            Some(c) => {
-                let s = String::from_utf8_lossy(raw(c)).trim().to_string();
-                if s.is_empty() {
-                    None
-                } else {
-                    Some(s.parse::<f64>().with_context(|| {
-                        format!(
-                            "{}:{line}: column `accuracy`: `{s}` is not a number",
-                            path.display()
-                        )
-                    })?)
-                }
-            }
+            Some(c) => record.optional_number(c)?,
             None => None,
         };
         rows.push(PromptRow {
-            start_s: int(c_start, "start")?,
-            end_s: int(c_end, "end")?,
+            start_s: record.integer(c_start)?,
+            end_s: record.integer(c_end)?,
             prompt,
             response,
-            tokens: int(c_tok, "response_tokens")?,
+            tokens: record.integer(c_tok)?,
             accuracy,
         });
     }

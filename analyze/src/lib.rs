@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod cli;
 pub mod commands;
+pub mod csv_table;
 pub mod import;
 pub mod model;
 pub mod published;
@@ -15,11 +16,7 @@ pub mod tables;
 
 /// Prints an error chain to stderr and picks the exit code (a closed pipe is not an error).
 pub fn exit_code_for(err: &anyhow::Error) -> i32 {
-    let broken_pipe = err.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
-    });
-    if broken_pipe {
+    if dataset::is_broken_pipe(err.as_ref()) {
         return 0;
     }
     eprintln!("error: {err:#}");

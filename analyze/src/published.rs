@@ -3,6 +3,7 @@
 //! `GL_Final_Run_Table_Edited.csv` (what the published statistics read, with its decimal-comma
 //! `time(s)` column). The audit compares our replay with them.
 
+use crate::csv_table::CsvTable;
 use anyhow::{Context, Result, bail};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -54,58 +55,19 @@ pub struct PublishedTables {
     pub dir: PathBuf,
 }
 
-/// A header and its rows, each with its line number.
-type Table = (Vec<String>, Vec<(u64, Vec<String>)>);
-
-fn read_table(path: &Path, delimiter: u8) -> Result<Table> {
-    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .from_reader(bytes.as_slice());
-    let header: Vec<String> = reader
-        .headers()
-        .with_context(|| format!("{}:1: unreadable header", path.display()))?
-        .iter()
-        .map(|h| h.trim().to_string())
-        .collect();
-    let mut rows = Vec::new();
-    for (i, rec) in reader.records().enumerate() {
-        let rec = rec.with_context(|| format!("{}:{}: unreadable row", path.display(), i + 2))?;
-        let line = rec.position().map_or(i as u64 + 2, |p| p.line());
-        if rec.len() != header.len() {
-            bail!(
-                "{}:{line}: expected {} fields, found {}",
-                path.display(),
-                header.len(),
-                rec.len()
-            );
-        }
-        rows.push((line, rec.iter().map(str::to_string).collect()));
-    }
-    Ok((header, rows))
-}
-
-fn index(path: &Path, header: &[String], name: &str) -> Result<usize> {
-    header
-        .iter()
-        .position(|h| h == name)
-        .with_context(|| format!("{}: missing required column `{name}`", path.display()))
-}
-
-fn num(path: &Path, line: u64, name: &str, s: &str) -> Result<f64> {
-    s.trim().parse().with_context(|| {
-        format!(
-            "{}:{line}: column `{name}`: `{s}` is not a number",
-            path.display()
-        )
-    })
-}
-
 /// Reads `GL_Final_Run_Table_Raw.csv`.
 pub fn read_raw(path: &Path) -> Result<HashMap<String, RawRow>> {
-    let (h, rows) = read_table(path, b';')?;
-    let c = |n| index(path, &h, n);
+    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let table = CsvTable::new(
+        path,
+        &bytes,
+        b';',
+        concat!(
+            "__run_id;cpu_joules;gpu_joules;energy_consumption_total_joules;",
+            "duration_ms;response_token_count;accuracy"
+        ),
+    )?;
+    let c = |n| table.require(n);
     let (id, cpu, gpu, tot, dur, tok, acc) = (
         c("__run_id")?,
         c("cpu_joules")?,
@@ -115,28 +77,34 @@ pub fn read_raw(path: &Path) -> Result<HashMap<String, RawRow>> {
         c("response_token_count")?,
         c("accuracy")?,
     );
-    rows.into_iter()
-        .map(|(line, r)| {
-            Ok((
-                r[id].clone(),
-                RawRow {
-                    run_id: r[id].clone(),
-                    cpu_joules: num(path, line, "cpu_joules", &r[cpu])?,
-                    gpu_joules: num(path, line, "gpu_joules", &r[gpu])?,
-                    total_joules: num(path, line, "energy_consumption_total_joules", &r[tot])?,
-                    duration_ms: num(path, line, "duration_ms", &r[dur])?,
-                    tokens: num(path, line, "response_token_count", &r[tok])?,
-                    accuracy: num(path, line, "accuracy", &r[acc])?,
-                },
-            ))
-        })
-        .collect()
+    let mut rows = HashMap::new();
+    for r in table {
+        let r = r?;
+        let run_id = r.text(id);
+        let row = RawRow {
+            run_id: run_id.clone(),
+            cpu_joules: r.number(cpu)?,
+            gpu_joules: r.number(gpu)?,
+            total_joules: r.number(tot)?,
+            duration_ms: r.number(dur)?,
+            tokens: r.number(tok)?,
+            accuracy: r.number(acc)?,
+        };
+        rows.insert(run_id, row);
+    }
+    Ok(rows)
 }
 
 /// Reads `GL_Final_Run_Table_Edited.csv`.
 pub fn read_edited(path: &Path) -> Result<HashMap<String, EditedRow>> {
-    let (h, rows) = read_table(path, b',')?;
-    let c = |n| index(path, &h, n);
+    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let table = CsvTable::new(
+        path,
+        &bytes,
+        b',',
+        "run,repetition,duration_ms,time(s),energy,accuracy",
+    )?;
+    let c = |n| table.require(n);
     let (run, rep, dur, time, energy, acc) = (
         c("run")?,
         c("repetition")?,
@@ -145,25 +113,24 @@ pub fn read_edited(path: &Path) -> Result<HashMap<String, EditedRow>> {
         c("energy")?,
         c("accuracy")?,
     );
-    rows.into_iter()
-        .map(|(line, r)| {
-            let run_id = format!("run_{}_repetition_{}", r[run].trim(), r[rep].trim());
-            let text = r[time].trim().to_string();
-            // What a reader that ignores the decimal comma sees: "111,84" -> 11184.
-            let as_read = num(path, line, "time(s)", &text.replace([',', '.'], ""))?;
-            Ok((
-                run_id.clone(),
-                EditedRow {
-                    run_id,
-                    duration_ms: num(path, line, "duration_ms", &r[dur])?,
-                    time_s_text: text,
-                    time_s_as_read: as_read,
-                    energy: num(path, line, "energy", &r[energy])?,
-                    accuracy: num(path, line, "accuracy", &r[acc])?,
-                },
-            ))
-        })
-        .collect()
+    let mut rows = HashMap::new();
+    for r in table {
+        let r = r?;
+        let run_id = format!("run_{}_repetition_{}", r.text(run), r.text(rep));
+        let text = r.text(time);
+        // What a reader that ignores the decimal comma sees: "111,84" -> 11184.
+        let as_read = r.number_from(time, &text.replace([',', '.'], ""))?;
+        let row = EditedRow {
+            run_id: run_id.clone(),
+            duration_ms: r.number(dur)?,
+            time_s_text: text,
+            time_s_as_read: as_read,
+            energy: r.number(energy)?,
+            accuracy: r.number(acc)?,
+        };
+        rows.insert(run_id, row);
+    }
+    Ok(rows)
 }
 
 /// Reads whichever of the two tables exist in `dir`.

@@ -14,9 +14,9 @@
 
 use collect::client::{ChatClient, ClientSettings, chat_url, request_body};
 use collect::config::GenerationConfig;
-use collect::fake_server::{FakeScript, FakeServer};
 use collect::sampler::fake::{FakeScript as EnergyScript, FakeSource};
 use collect::sampler::{PollingRecorder, Recorder};
+use endpoint::fake::{FakeScript, FakeServer};
 use futures_util::StreamExt;
 use std::time::{Duration, Instant};
 

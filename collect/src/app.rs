@@ -28,7 +28,7 @@ pub fn run(command: Command) -> Result<i32> {
         }
         Command::Collect(o) => collect(&o),
         Command::FakeServer(f) => {
-            let script = crate::fake_server::FakeScript {
+            let script = endpoint::fake::FakeScript {
                 models: if f.models.is_empty() {
                     vec!["fake-model".into()]
                 } else {
@@ -40,7 +40,7 @@ pub fn run(command: Command) -> Result<i32> {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;
-            rt.block_on(crate::fake_server::serve_forever(script, f.port))?;
+            rt.block_on(endpoint::fake::serve_forever(script, f.port))?;
             Ok(0)
         }
     }

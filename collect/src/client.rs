@@ -3,14 +3,16 @@
 //! streamed chunks, the server's `usage` (or a chunk count marked as estimated), the finish
 //! reason, and how many attempts it took.
 //!
-//! A request is retried with bounded exponential backoff after a connection error, a timeout,
-//! HTTP 5xx or 429, or a stream that ends before the answer is complete; other HTTP errors
-//! (400, 404: a wrong model name) fail at once. A request never returns an error: a failure is a
-//! [`Completion`] whose `error` says why, which the trial records.
+//! A request is retried under the shared [`RetryPolicy`] (bounded exponential backoff) after a
+//! connection error, a timeout, HTTP 5xx, 429 or 408, or a stream that ends before the answer
+//! is complete; other HTTP errors (400, 404: a wrong model name) fail at once. A request never
+//! returns an error: a failure is a [`Completion`] whose `error` says why, which the trial
+//! records.
 
 use crate::clock::clock;
 use crate::config::{ChatFormat, GenerationConfig};
 use anyhow::{Context, Result};
+use endpoint::{Failure, RetryPolicy};
 use futures_util::StreamExt;
 use serde::Deserialize;
 use std::time::{Duration, Instant};
@@ -28,6 +30,18 @@ pub struct ClientSettings {
     pub backoff_max: Duration,
     /// Bearer token.
     pub api_key: Option<String>,
+}
+
+impl ClientSettings {
+    /// The retry policy these settings describe (collect ignores `Retry-After`).
+    pub fn retry_policy(&self) -> RetryPolicy {
+        RetryPolicy {
+            retries: self.retries,
+            backoff: self.backoff,
+            backoff_max: self.backoff_max,
+            retry_after_max: None,
+        }
+    }
 }
 
 impl Default for ClientSettings {
@@ -183,13 +197,27 @@ struct Chunk {
     error: Option<serde_json::Value>,
 }
 
-/// Why an attempt failed.
+/// Why an attempt failed: what the retry policy judges, and the words the trial records.
 #[derive(Debug)]
-enum Failure {
-    /// Worth another attempt.
-    Retry(String),
-    /// Another attempt would fail the same way.
-    Fatal(String),
+struct AttemptError {
+    cause: Failure,
+    message: String,
+}
+
+impl AttemptError {
+    fn transport(message: String) -> Self {
+        Self {
+            cause: Failure::Transport,
+            message,
+        }
+    }
+
+    fn malformed(message: String) -> Self {
+        Self {
+            cause: Failure::Malformed,
+            message,
+        }
+    }
 }
 
 /// A successful attempt.
@@ -206,7 +234,7 @@ struct Answer {
 
 impl Answer {
     /// Applies one SSE `data:` payload received at `at`.
-    fn event(&mut self, data: &[u8], at: Instant) -> Result<(), Failure> {
+    fn event(&mut self, data: &[u8], at: Instant) -> Result<(), AttemptError> {
         let data = trim_ascii(data);
         if data == b"[DONE]" {
             self.done = true;
@@ -216,13 +244,13 @@ impl Answer {
             return Ok(());
         }
         let chunk: Chunk = serde_json::from_slice(data).map_err(|e| {
-            Failure::Retry(format!(
+            AttemptError::malformed(format!(
                 "unreadable stream chunk ({e}): {}",
                 String::from_utf8_lossy(&data[..data.len().min(200)])
             ))
         })?;
         if let Some(err) = chunk.error {
-            return Err(Failure::Retry(format!("server error in stream: {err}")));
+            return Err(AttemptError::malformed(format!("server error in stream: {err}")));
         }
         self.chunk(chunk, at);
         Ok(())
@@ -331,6 +359,7 @@ impl SseParser {
 pub struct ChatClient {
     http: reqwest::Client,
     settings: ClientSettings,
+    retry: RetryPolicy,
 }
 
 impl ChatClient {
@@ -342,7 +371,11 @@ impl ChatClient {
             .tcp_nodelay(true)
             .build()
             .context("cannot build the HTTP client")?;
-        Ok(Self { http, settings })
+        Ok(Self {
+            http,
+            retry: settings.retry_policy(),
+            settings,
+        })
     }
 
     /// The underlying HTTP client (health checks, provenance).
@@ -358,48 +391,40 @@ impl ChatClient {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let outcome = self.attempt(&url, body).await;
-            match outcome {
+            let failed = match self.attempt(&url, body).await {
                 Ok(answer) => return finish(answer, first, attempts),
-                Err(Failure::Retry(_)) if attempts <= self.settings.retries => {
-                    let factor = 2u32.saturating_pow(attempts - 1);
-                    let pause = self
-                        .settings
-                        .backoff
-                        .saturating_mul(factor)
-                        .min(self.settings.backoff_max);
-                    tokio::time::sleep(pause).await;
-                }
-                Err(failure) => {
-                    let (msg, exhausted) = match failure {
-                        Failure::Retry(m) => (m, true),
-                        Failure::Fatal(m) => (m, false),
-                    };
-                    let end = Instant::now();
-                    return Completion {
-                        start_ms: clock().epoch_ms(first),
-                        end_ms: clock().epoch_ms(end),
-                        attempts,
-                        error: Some(if attempts > 1 {
-                            format!("{msg} (after {attempts} attempts)")
-                        } else {
-                            msg
-                        }),
-                        exhausted,
-                        ..Default::default()
-                    };
-                }
+                Err(failed) => failed,
+            };
+            if let Some(pause) = self.retry.pause_after(attempts, failed.cause, None) {
+                tokio::time::sleep(pause).await;
+                continue;
             }
+            let end = Instant::now();
+            return Completion {
+                start_ms: clock().epoch_ms(first),
+                end_ms: clock().epoch_ms(end),
+                attempts,
+                error: Some(if attempts > 1 {
+                    format!("{} (after {attempts} attempts)", failed.message)
+                } else {
+                    failed.message
+                }),
+                exhausted: failed.cause.is_retryable(),
+                ..Default::default()
+            };
         }
     }
 
-    async fn attempt(&self, url: &str, body: &serde_json::Value) -> Result<Answer, Failure> {
+    async fn attempt(&self, url: &str, body: &serde_json::Value) -> Result<Answer, AttemptError> {
         let mut req = self.http.post(url).json(body);
         if let Some(key) = &self.settings.api_key {
             req = req.bearer_auth(key);
         }
         let sent = Instant::now();
-        let resp = req.send().await.map_err(|e| Failure::Retry(describe(&e, url)))?;
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| AttemptError::transport(describe(&e, url)))?;
         let status = resp.status();
         if !status.is_success() {
             let text = resp.text().await.unwrap_or_default();
@@ -407,13 +432,10 @@ impl ChatClient {
                 "HTTP {status} from {url}: {}",
                 text.chars().take(300).collect::<String>()
             );
-            return Err(
-                if status.is_server_error() || status.as_u16() == 429 || status.as_u16() == 408 {
-                    Failure::Retry(msg)
-                } else {
-                    Failure::Fatal(msg)
-                },
-            );
+            return Err(AttemptError {
+                cause: Failure::Status(status.as_u16()),
+                message: msg,
+            });
         }
         let streaming = resp
             .headers()
@@ -429,13 +451,14 @@ impl ChatClient {
             // A server that ignored `stream: true` answers with one JSON object.
             let mut all = Vec::new();
             while let Some(part) = stream.next().await {
-                let part =
-                    part.map_err(|e| Failure::Retry(format!("response dropped: {}", describe(&e, url))))?;
+                let part = part.map_err(|e| {
+                    AttemptError::transport(format!("response dropped: {}", describe(&e, url)))
+                })?;
                 all.extend_from_slice(&part);
             }
             let at = Instant::now();
             let chunk: Chunk = serde_json::from_slice(&all)
-                .map_err(|e| Failure::Retry(format!("unreadable response ({e})")))?;
+                .map_err(|e| AttemptError::malformed(format!("unreadable response ({e})")))?;
             answer.chunk(chunk, at);
             answer.end = Some(at);
             answer.done = true;
@@ -443,7 +466,8 @@ impl ChatClient {
         }
         let mut parser = SseParser::default();
         while let Some(part) = stream.next().await {
-            let part = part.map_err(|e| Failure::Retry(format!("stream dropped: {}", describe(&e, url))))?;
+            let part =
+                part.map_err(|e| AttemptError::transport(format!("stream dropped: {}", describe(&e, url))))?;
             let at = Instant::now();
             parser.feed(&part, |data| answer.event(data, at))?;
             if answer.done {
@@ -454,7 +478,7 @@ impl ChatClient {
         parser.finish(|data| answer.event(data, at))?;
         answer.end = Some(at);
         if !answer.done && answer.finish_reason.is_none() {
-            return Err(Failure::Retry(
+            return Err(AttemptError::malformed(
                 "stream ended before the answer was complete".into(),
             ));
         }

@@ -4,13 +4,13 @@
 //! every line collect prints about it says so. It takes a few seconds.
 
 use crate::config::Config;
-use crate::fake_server::{FakeScript as ServerScript, FakeServer};
 use crate::plan::Design;
 use crate::prompts::{self, TaskPrompts};
 use crate::runner::{self, Study, Summary};
 use crate::sampler::fake::FakeScript as EnergyScript;
 use crate::sampler::{EnergySelection, SourceKind};
 use anyhow::Result;
+use endpoint::fake::{FakeScript as ServerScript, FakeServer};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

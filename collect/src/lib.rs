@@ -4,9 +4,9 @@
 //!
 //! The pipeline, one module per stage: [`cli`] → [`options`] (validated) → [`config`] and
 //! [`prompts`] → [`plan`] (run table, resume) → [`runner`] (per trial: [`server`] lifecycle,
-//! [`sampler`], [`client`], commit) → [`progress`]. [`fake_server`] and the `fake` sampler make
-//! the whole pipeline run without GPU or network ([`demo`]); [`probe`] validates the energy
-//! sources on a machine.
+//! [`sampler`], [`client`], commit) → [`progress`]. The fake server of the `endpoint` crate
+//! and the `fake` sampler make the whole pipeline run without GPU or network ([`demo`]);
+//! [`probe`] validates the energy sources on a machine.
 
 pub mod app;
 pub mod cli;
@@ -14,7 +14,6 @@ pub mod client;
 pub mod clock;
 pub mod config;
 pub mod demo;
-pub mod fake_server;
 pub mod options;
 pub mod plan;
 pub mod probe;
@@ -24,12 +23,3 @@ pub mod provenance;
 pub mod runner;
 pub mod sampler;
 pub mod server;
-
-/// True when an error chain is a closed stdout (`collect --dry-run | head`), which is not an
-/// error.
-pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|e| {
-        e.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
-}

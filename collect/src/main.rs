@@ -9,7 +9,7 @@ fn main() {
     let cli = Cli::parse();
     let code = match Command::from_cli(cli).and_then(collect::app::run) {
         Ok(code) => code,
-        Err(err) if collect::is_broken_pipe(&err) => 0,
+        Err(err) if dataset::is_broken_pipe(err.as_ref()) => 0,
         Err(err) => {
             eprintln!("collect: error: {err:#}");
             1

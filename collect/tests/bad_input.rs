@@ -3,8 +3,8 @@
 
 mod common;
 
-use collect::fake_server::{FakeScript, FakeServer};
 use common::{collect, read_all, write_study};
+use endpoint::fake::{FakeScript, FakeServer};
 use predicates::prelude::*;
 
 fn no_panic() -> impl Predicate<str> {

@@ -9,8 +9,8 @@
 
 mod common;
 
-use collect::fake_server::{FakeScript, FakeServer};
 use common::{collect, read_all, write_study};
+use endpoint::fake::{FakeScript, FakeServer};
 use std::os::unix::fs::PermissionsExt;
 
 const FAKE_ENERGIBRIDGE: &str = r#"#!/bin/bash

@@ -8,11 +8,11 @@
 
 mod common;
 
-use collect::fake_server::{FakeScript, FakeServer};
 use collect::sampler::fake::{FakeScript as EnergyScript, FakeSource};
 use common::{collect, exact, read_all, write_study};
 use dataset::TrialStatus;
 use dataset::accounting::{Window, corrected};
+use endpoint::fake::{FakeScript, FakeServer};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 

@@ -6,9 +6,9 @@
 
 mod common;
 
-use collect::fake_server::{FakeScript, FakeServer};
 use common::{collect, collect_bin, read_all, write_study};
 use dataset::TrialStatus;
+use endpoint::fake::{FakeScript, FakeServer};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 

@@ -5,8 +5,8 @@
 
 mod common;
 
-use collect::fake_server::{FakeScript, FakeServer};
 use common::{collect_bin, read_all, write_study};
+use endpoint::fake::{FakeScript, FakeServer};
 use std::collections::HashSet;
 use std::process::{Command, Stdio};
 use std::time::Duration;

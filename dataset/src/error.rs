@@ -91,6 +91,29 @@ impl DatasetError {
     }
 }
 
+/// True when `err`, or an error in its `source()` chain, is a closed pipe (`collect --dry-run |
+/// head`): the reader went away, which is not a failure. An `anyhow::Error` is passed as
+/// `err.as_ref()`.
+///
+/// ```
+/// use std::io::{Error, ErrorKind};
+/// let closed = dataset::DatasetError::io("out.csv", Error::from(ErrorKind::BrokenPipe));
+/// assert!(dataset::is_broken_pipe(&closed));
+/// assert!(!dataset::is_broken_pipe(&Error::from(ErrorKind::NotFound)));
+/// ```
+pub fn is_broken_pipe(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        {
+            return true;
+        }
+        next = e.source();
+    }
+    false
+}
+
 /// Adds the path to `std::io::Result`s.
 pub(crate) trait IoContext<T> {
     fn at(self, path: impl AsRef<Path>) -> Result<T>;

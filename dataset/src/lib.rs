@@ -17,7 +17,7 @@ pub mod store;
 pub mod tables;
 
 pub use accounting::{Accounting, Energy, GpuSource, Window};
-pub use error::{DatasetError, Result};
+pub use error::{DatasetError, Result, is_broken_pipe};
 pub use samples::{Channel, SampleColumn, SampleTable};
 pub use store::{Dataset, Manifest, ReadOptions, StagedDataset, TrialFiles};
 pub use tables::SCHEMA_VERSION;

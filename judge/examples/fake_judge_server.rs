@@ -2,12 +2,19 @@
 //! `cargo run -p judge --release --example fake_judge_server -- [PORT]` serves on
 //! `127.0.0.1:PORT` (default: a free port) and prints its URL; it runs until killed.
 
-#[path = "../tests/support/fake_judge.rs"]
-mod fake_judge;
+#[path = "../tests/support/rubric_responder.rs"]
+mod rubric_responder;
 
 fn main() {
-    let port = std::env::args().nth(1).unwrap_or_else(|| "0".into());
-    let fake = fake_judge::start_on(&format!("127.0.0.1:{port}"), fake_judge::Config::default());
+    let port = match std::env::args().nth(1).map(|p| p.parse::<u16>()) {
+        None => 0,
+        Some(Ok(port)) => port,
+        Some(Err(e)) => {
+            eprintln!("fake judge: PORT: {e}");
+            std::process::exit(2);
+        }
+    };
+    let fake = rubric_responder::fake_judge_on(port, rubric_responder::Config::default());
     println!("{}", fake.base_url);
     loop {
         std::thread::sleep(std::time::Duration::from_secs(3600));

@@ -174,17 +174,9 @@ fn judge_dataset(
     Ok(judged)
 }
 
-/// Writes to stdout; a closed pipe ends the run quietly (see [`is_broken_pipe`]).
+/// Writes to stdout; a closed pipe ends the run quietly (see [`dataset::is_broken_pipe`]).
 fn say(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes()).and_then(|()| out.flush())?;
     Ok(())
-}
-
-/// True when the error is a closed stdout (`judge | head`), which is not a failure.
-pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|e| {
-        e.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
 }

@@ -11,7 +11,7 @@ fn main() -> ExitCode {
     let result = Options::from_cli(cli, |k| std::env::var(k).ok()).and_then(|opts| judge::run(&opts));
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) if judge::is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) if dataset::is_broken_pipe(err.as_ref()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("judge: error: {err:#}");
             ExitCode::FAILURE

@@ -4,7 +4,7 @@
 
 mod support;
 
-use support::fake_judge::{self, Config};
+use support::rubric_responder::{Config, fake_judge};
 use support::{BOOLQ, RTE, TestTrial, files_under, judge, judgments, make_dataset};
 
 const SCORER: &str = "judge:fake-model:relevancy";
@@ -43,7 +43,7 @@ fn deterministic_verdicts_are_stored_and_a_rerun_makes_no_call() {
             ],
         }],
     );
-    let fake = fake_judge::start(Config::default());
+    let fake = fake_judge(Config::default());
     let out = relevancy_args(&mut judge(), &fake.base_url)
         .arg(&data)
         .args(["--jobs", "3"])
@@ -92,7 +92,7 @@ fn malformed_json_is_repaired_once_then_recorded_as_a_failure() {
             ],
         }],
     );
-    let fake = fake_judge::start(Config::default());
+    let fake = fake_judge(Config::default());
     relevancy_args(&mut judge(), &fake.base_url)
         .arg(&data)
         .assert()
@@ -137,7 +137,7 @@ fn rate_limits_and_server_errors_are_retried_and_a_persistent_error_is_recorded_
             ],
         }],
     );
-    let fake = fake_judge::start(Config::default());
+    let fake = fake_judge(Config::default());
     relevancy_args(&mut judge(), &fake.base_url)
         .arg(&data)
         .args(["--retries", "2"])
@@ -180,7 +180,7 @@ fn slow_answers_within_the_timeout_are_judged_and_those_past_it_fail_without_bei
             ],
         }],
     );
-    let fake = fake_judge::start(Config {
+    let fake = fake_judge(Config {
         slow_ms: 1_500,
         ..Config::default()
     });
@@ -218,7 +218,7 @@ fn a_server_that_refuses_json_schema_is_asked_for_a_json_object_instead() {
             ],
         }],
     );
-    let fake = fake_judge::start(Config {
+    let fake = fake_judge(Config {
         reject_json_schema: true,
         ..Config::default()
     });
@@ -228,7 +228,7 @@ fn a_server_that_refuses_json_schema_is_asked_for_a_json_object_instead() {
         .assert()
         .success();
     assert!(judgments(&data, SCORER).iter().all(|r| r.score.is_some()));
-    let formats = fake.seen.formats.lock().expect("lock").clone();
+    let formats = fake.seen.formats();
     assert_eq!(formats[..2], ["json_schema", "json_object"]);
     assert!(
         formats[2..].iter().all(|f| f == "json_object"),
@@ -253,7 +253,7 @@ fn the_api_key_is_sent_but_never_printed_or_stored() {
             ],
         }],
     );
-    let fake = fake_judge::start(Config::default());
+    let fake = fake_judge(Config::default());
     for (env, extra) in [("OPENAI_API_KEY", None), ("MY_JUDGE_KEY", Some("MY_JUDGE_KEY"))] {
         let mut cmd = judge();
         relevancy_args(&mut cmd, &fake.base_url)
@@ -269,7 +269,7 @@ fn the_api_key_is_sent_but_never_printed_or_stored() {
             assert!(!String::from_utf8_lossy(stream).contains(secret));
         }
     }
-    let auth = fake.seen.auth.lock().expect("lock").clone();
+    let auth = fake.seen.auth();
     assert!(!auth.is_empty());
     assert!(auth.iter().all(|a| a == &format!("Bearer {secret}")));
     for file in files_under(dir.path()) {
@@ -303,7 +303,7 @@ fn an_interrupted_run_resumes_and_judges_everything_once() {
             rows: answers.iter().map(|a| (BOOLQ, a.as_str(), None)).collect(),
         }],
     );
-    let fake = fake_judge::start(Config {
+    let fake = fake_judge(Config {
         delay_ms: 40,
         ..Config::default()
     });
@@ -349,7 +349,7 @@ fn an_interrupted_run_resumes_and_judges_everything_once() {
     assert!(rows.iter().all(|r| r.score == Some(1.0)));
     // Every answer was judged to the end once; at most the two calls in flight at the kill
     // were made twice.
-    let per = fake.seen.per_answer.lock().expect("lock").clone();
+    let per = fake.seen.per_answer();
     let twice = per
         .iter()
         .filter(|((step, _), n)| step == "verdicts" && **n > 1)
@@ -388,7 +388,7 @@ fn a_sample_judges_k_requests_per_trial_and_a_larger_one_keeps_the_earlier_judgm
             },
         ],
     );
-    let fake = fake_judge::start(Config::default());
+    let fake = fake_judge(Config::default());
     let picked = |k: &str, seed: &str| {
         relevancy_args(&mut judge(), &fake.base_url)
             .arg(&data)
@@ -436,7 +436,7 @@ fn correctness_grades_against_the_gold_label_and_skips_requests_without_one() {
             ],
         }],
     );
-    let fake = fake_judge::start(Config::default());
+    let fake = fake_judge(Config::default());
     let out = judge()
         .arg(&data)
         .args([
@@ -482,7 +482,7 @@ fn the_rate_limit_spaces_the_requests() {
             rows: answers.iter().map(|a| (BOOLQ, a.as_str(), None)).collect(),
         }],
     );
-    let fake = fake_judge::start(Config::default());
+    let fake = fake_judge(Config::default());
     let started = std::time::Instant::now();
     relevancy_args(&mut judge(), &fake.base_url)
         .arg(&data)
@@ -508,7 +508,7 @@ fn ctrl_c_stores_what_was_judged_and_a_rerun_judges_the_rest() {
             rows: answers.iter().map(|a| (BOOLQ, a.as_str(), None)).collect(),
         }],
     );
-    let fake = fake_judge::start(Config {
+    let fake = fake_judge(Config {
         delay_ms: 40,
         ..Config::default()
     });
@@ -573,7 +573,7 @@ fn the_judge_table_of_a_config_file_sets_the_endpoint_and_flags_override_it() {
             ],
         }],
     );
-    let fake = fake_judge::start(Config::default());
+    let fake = fake_judge(Config::default());
     // An experiment config: collect's tables are ignored, [judge] is read.
     let config = dir.path().join("study.toml");
     std::fs::write(

@@ -103,6 +103,16 @@ pub enum CallError {
 }
 
 impl CallError {
+    /// What failed, for the retry policy: a status, no answer (timeout, connection), or an
+    /// answer that is not a chat completion.
+    pub fn failure(&self) -> endpoint::Failure {
+        match self {
+            CallError::Status { status, .. } => endpoint::Failure::Status(*status),
+            CallError::Timeout(_) | CallError::Connect(_) => endpoint::Failure::Transport,
+            CallError::Envelope(_) => endpoint::Failure::Malformed,
+        }
+    }
+
     /// True for a 400 or 422, the status a server gives for a `response_format` it does not
     /// support.
     pub fn is_bad_request(&self) -> bool {

@@ -5,13 +5,15 @@
 //! schema, else `{"type": "json_object"}`, else only the prompt's instructions. A 400 or 422
 //! moves one step down for that call, and once a weaker form has succeeded where a stronger
 //! one was refused, every later call starts there. 429, 5xx, timeouts and connection errors
-//! are retried (`--retries`) after an exponential backoff that honours `Retry-After`; every
-//! attempt waits for the rate limiter first. The API key goes into the `Authorization` header,
+//! are retried (`--retries`) under the shared [`RetryPolicy`]: an exponential backoff from
+//! `--backoff-ms` (at most 30 s) that honours `Retry-After` (up to 120 s); every attempt waits
+//! for the rate limiter first. The API key goes into the `Authorization` header,
 //! marked sensitive, and nowhere else.
 
 use crate::llm::chat::{Ask, CallError, Chat, Reply, Usage};
 use crate::llm::ratelimit::RateLimiter;
 use crate::options::{ApiKey, LlmOptions};
+use endpoint::RetryPolicy;
 use futures_util::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -78,9 +80,8 @@ pub struct Client {
     model: String,
     api_key: Option<ApiKey>,
     max_tokens: u32,
-    retries: u32,
     timeout: Duration,
-    backoff: Duration,
+    retry: RetryPolicy,
     limiter: Option<RateLimiter>,
     mode: AtomicU8,
     /// What was sent and received so far.
@@ -107,9 +108,13 @@ impl Client {
             model: opts.model.clone(),
             api_key: opts.api_key.clone(),
             max_tokens: opts.max_tokens,
-            retries: opts.retries,
             timeout: opts.timeout,
-            backoff: opts.backoff,
+            retry: RetryPolicy {
+                retries: opts.retries,
+                backoff: opts.backoff,
+                backoff_max: MAX_BACKOFF,
+                retry_after_max: Some(MAX_RETRY_AFTER),
+            },
             limiter: opts.rps.map(RateLimiter::new),
             mode: AtomicU8::new(JsonMode::Schema as u8),
             traffic: Traffic::default(),
@@ -165,8 +170,9 @@ impl Client {
 
     /// Sends one body, retrying transient failures.
     async fn send(&self, body: &Value) -> Result<Reply, CallError> {
-        let mut attempt = 0;
+        let mut attempts = 0;
         loop {
+            attempts += 1;
             if let Some(l) = &self.limiter {
                 l.wait().await;
             }
@@ -175,19 +181,9 @@ impl Client {
                 Ok(reply) => return Ok(reply),
                 Err(e) => e,
             };
-            let transient = match &err {
-                CallError::Status { status, .. } => *status == 408 || *status == 429 || *status >= 500,
-                CallError::Timeout(_) | CallError::Connect(_) | CallError::Envelope(_) => true,
-            };
-            if !transient || attempt >= self.retries {
+            let Some(wait) = self.retry.pause_after(attempts, err.failure(), retry_after) else {
                 return Err(err);
-            }
-            let exp = self
-                .backoff
-                .saturating_mul(1u32 << attempt.min(16))
-                .min(MAX_BACKOFF);
-            let wait = retry_after.map_or(exp, |r| r.min(MAX_RETRY_AFTER));
-            attempt += 1;
+            };
             self.traffic.retries.fetch_add(1, Ordering::Relaxed);
             tokio::time::sleep(wait).await;
         }

@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-pub mod fake_judge;
+pub mod rubric_responder;
 
 use assert_cmd::Command;
 use dataset::{Dataset, Judgment, Manifest, Request, SampleTable, Trial, TrialFiles, TrialStatus};

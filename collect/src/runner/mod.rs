@@ -1,0 +1,238 @@
+//! The study loop. For each planned trial not yet done (and selected by `--only`): run it as
+//! [`trial`] describes (model reachable outside the measured window, idle baseline, sampling,
+//! the task's prompts, atomic commit), show its line, cool down before the next. A trial whose
+//! requests keep failing is committed as `failed` with the reason and the run goes on; Ctrl-C
+//! stops after what is committed (the trial in flight is discarded and redone on resume).
+
+mod trial;
+
+pub use trial::commit;
+
+use crate::client::{ChatClient, ClientSettings};
+use crate::config::Config;
+use crate::options::OnlyFilter;
+use crate::plan::{self, Design};
+use crate::progress::Progress;
+use crate::prompts::TaskPrompts;
+use crate::provenance::RunProvenance;
+use crate::sampler::fake::FakeScript;
+use crate::sampler::{self, EnergySelection, Recorder, SamplerSettings};
+use crate::server::Lifecycle;
+use anyhow::{Context, Result};
+use dataset::{Dataset, RunRow};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Everything a collection needs, validated.
+#[derive(Debug, Clone)]
+pub struct Study {
+    /// The effective config (command-line overrides applied).
+    pub config: Config,
+    /// The design derived from it.
+    pub design: Design,
+    /// The prompts of every task.
+    pub prompts: Vec<TaskPrompts>,
+    /// Dataset folder.
+    pub out: PathBuf,
+    /// Replace a dataset of another design.
+    pub force: bool,
+    /// Trials to run now (all when empty).
+    pub only: Vec<OnlyFilter>,
+    /// Energy sources.
+    pub energy: EnergySelection,
+    /// Script of the fake energy source.
+    pub fake_energy: FakeScript,
+    /// Endpoint override.
+    pub endpoint: Option<String>,
+    /// No progress output.
+    pub quiet: bool,
+    /// `collect <version>` or `collect <version> --demo`.
+    pub created_by: String,
+}
+
+/// The outcome of a run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Summary {
+    /// Dataset folder.
+    pub out: PathBuf,
+    /// Trials in the run table.
+    pub planned: usize,
+    /// Trials completed now.
+    pub done: usize,
+    /// Trials committed as failed now.
+    pub failed: usize,
+    /// Trials already done before this run.
+    pub skipped: usize,
+    /// Trials left out by `--only`.
+    pub filtered: usize,
+    /// Stopped by Ctrl-C.
+    pub interrupted: bool,
+    /// Energy of the trials completed now, J (corrected accounting).
+    pub energy_j: f64,
+    /// Tokens generated in them.
+    pub tokens: i64,
+    /// Wall time, s.
+    pub elapsed_s: f64,
+    /// Simulated data.
+    pub simulated: bool,
+    /// Notes shown before the run (resume, sources).
+    pub notes: Vec<String>,
+}
+
+/// What every trial of a run shares.
+struct Ctx<'a> {
+    study: &'a Study,
+    dataset: Dataset,
+    client: ChatClient,
+    lifecycle: Lifecycle,
+    recorder: Box<dyn Recorder>,
+    provenance: RunProvenance,
+    prompts: HashMap<&'a str, &'a TaskPrompts>,
+    progress: &'a Progress,
+}
+
+/// The client settings of a config.
+pub fn client_settings(config: &Config) -> Result<ClientSettings> {
+    let api_key = match &config.server.api_key_env {
+        Some(var) => Some(std::env::var(var).with_context(|| {
+            format!("[server] api_key_env names `{var}`, which is not set in the environment")
+        })?),
+        None => None,
+    };
+    Ok(ClientSettings {
+        timeout: Duration::from_secs_f64(config.server.request_timeout_s.max(1.0)),
+        retries: config.server.retries,
+        backoff: Duration::from_millis(config.server.retry_backoff_ms),
+        api_key,
+        ..ClientSettings::default()
+    })
+}
+
+/// Runs a study until every selected trial is committed or `interrupt` resolves.
+pub async fn run(study: &Study, interrupt: impl Future<Output = ()>) -> Result<Summary> {
+    let started = Instant::now();
+    let config = &study.config;
+    let client = ChatClient::new(client_settings(config)?)?;
+    let mut lifecycle = Lifecycle::new(config, study.endpoint.as_deref(), &study.out)?;
+    if !Dataset::exists(&study.out) {
+        // Bad input must not leave an empty dataset behind.
+        lifecycle.check(client.http()).await?;
+    }
+    let prepared = plan::prepare(&study.out, &study.design, study.force, &study.created_by)?;
+    let mut summary = Summary {
+        out: study.out.clone(),
+        planned: prepared.runs.len(),
+        skipped: prepared.done.len(),
+        simulated: study.design.simulated,
+        notes: prepared.notes.clone(),
+        ..Default::default()
+    };
+    let todo: Vec<&RunRow> = prepared
+        .runs
+        .iter()
+        .filter(|r| !prepared.done.contains(&r.key.run_id))
+        .filter(|r| study.only.is_empty() || study.only.iter().any(|f| f.matches(&r.key.model, &r.key.task)))
+        .collect();
+    summary.filtered = prepared.runs.len() - prepared.done.len() - todo.len();
+    let progress = Progress::new(
+        (summary.skipped + todo.len()) as u64,
+        summary.skipped as u64,
+        study.quiet,
+        study.design.simulated,
+    );
+    for n in &summary.notes {
+        progress.note(n);
+    }
+    if todo.is_empty() {
+        progress.finish();
+        summary.elapsed_s = started.elapsed().as_secs_f64();
+        return Ok(summary);
+    }
+    lifecycle.check(client.http()).await?;
+    let settings = SamplerSettings {
+        interval_ms: config.interval_ms,
+        counter_interval_ms: config.nvml_counter_interval_ms,
+    };
+    let (recorder, notes) = sampler::open(&study.energy, settings, &study.fake_energy)?;
+    for n in &notes {
+        progress.note(n);
+    }
+    summary.notes.extend(notes);
+    let settings = serde_json::json!({
+        "interval_ms": config.interval_ms,
+        "nvml_counter_interval_ms": config.nvml_counter_interval_ms,
+        "cooldown_s": config.cooldown_s,
+        "cooldown_until_idle": config.cooldown_until_idle,
+        "baseline_s": config.baseline_s,
+        "concurrency": config.concurrency,
+        "retries": config.server.retries,
+        "request_timeout_s": config.server.request_timeout_s,
+        "energy": study.energy.to_string(),
+        "seed": config.seed,
+        "generation": config.generation,
+        "simulated": study.design.simulated,
+    });
+    let provenance = RunProvenance::new(
+        config.path.as_deref().map(|p| p.display().to_string()).as_deref(),
+        &config.hash,
+        serde_json::json!({"sources": recorder.sources(), "details": recorder.provenance()}),
+        settings,
+    );
+    let mut ctx = Ctx {
+        study,
+        dataset: prepared.dataset,
+        client,
+        lifecycle,
+        recorder,
+        provenance,
+        prompts: study.prompts.iter().map(|p| (p.task.as_str(), p)).collect(),
+        progress: &progress,
+    };
+    tokio::pin!(interrupt);
+    let n = todo.len();
+    for (i, row) in todo.into_iter().enumerate() {
+        progress.starting(&row.key.run_id, &row.key.model, &row.key.task);
+        let outcome = tokio::select! {
+            r = trial::run(&mut ctx, row) => Some(r),
+            () = &mut interrupt => None,
+        };
+        let Some(outcome) = outcome else {
+            let _ = ctx.recorder.stop();
+            summary.interrupted = true;
+            progress.note(&format!(
+                "interrupted: {} was not finished and is discarded; run the same command again to resume",
+                row.key.run_id
+            ));
+            break;
+        };
+        let (line, baseline) = outcome?;
+        if line.reason.is_none() {
+            summary.done += 1;
+            summary.energy_j += line.energy_j;
+            summary.tokens += line.tokens;
+        } else {
+            summary.failed += 1;
+        }
+        progress.trial(&line);
+        if i + 1 < n {
+            let cooled = tokio::select! {
+                r = trial::cooldown(&mut ctx, baseline.as_ref()) => Some(r),
+                () = &mut interrupt => None,
+            };
+            match cooled {
+                Some(r) => r?,
+                None => {
+                    let _ = ctx.recorder.stop();
+                    summary.interrupted = true;
+                    progress.note("interrupted during the cooldown; every finished trial is committed");
+                    break;
+                }
+            }
+        }
+    }
+    ctx.lifecycle.shutdown().await;
+    progress.finish();
+    summary.elapsed_s = started.elapsed().as_secs_f64();
+    Ok(summary)
+}

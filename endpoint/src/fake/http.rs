@@ -1,0 +1,272 @@
+//! The fake server's HTTP side: its routes, the script's faults, and the rendering of a
+//! [`Reply`] as an OpenAI chat completion (one JSON object, or server-sent events).
+
+use super::{ChatRequest, FakeScript, Reply, ReplyBody, Responder, Stats, Tokens};
+use axum::Router;
+use axum::body::Body;
+use axum::extract;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+/// What every handler shares.
+#[derive(Debug)]
+pub(super) struct State {
+    script: FakeScript,
+    responder: Arc<dyn Responder>,
+    stats: Arc<Stats>,
+}
+
+impl State {
+    /// The state of a server answering with `responder` (the default one when `None`).
+    pub(super) fn new(
+        script: FakeScript,
+        responder: Option<Arc<dyn Responder>>,
+        stats: Arc<Stats>,
+    ) -> Arc<Self> {
+        let responder = responder.unwrap_or_else(|| Arc::new(Tokens::of(&script)));
+        Arc::new(Self {
+            script,
+            responder,
+            stats,
+        })
+    }
+}
+
+/// Serves the routes on `listener` with TCP_NODELAY on every connection (a streamed token is a
+/// small write; without it Nagle's algorithm and delayed ACKs add ~40 ms stalls), until
+/// `shutdown` resolves.
+pub(super) async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<State>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    let router = Router::new()
+        .route("/v1/models", get(models))
+        .route("/health", get(|| async { "ok" }))
+        .route("/v1/chat/completions", post(chat))
+        .with_state(state);
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// The `Server` header: collect records it in a trial's provenance.
+fn server_header() -> HeaderValue {
+    HeaderValue::from_static(concat!("collect-fake-server/", env!("CARGO_PKG_VERSION")))
+}
+
+fn with_server_header(mut r: Response) -> Response {
+    r.headers_mut().insert(header::SERVER, server_header());
+    r
+}
+
+async fn models(extract::State(st): extract::State<Arc<State>>) -> Response {
+    let data: Vec<Value> = st
+        .script
+        .models
+        .iter()
+        .map(|m| json!({"id": m, "object": "model", "owned_by": "collect-fake-server"}))
+        .collect();
+    with_server_header(axum::Json(json!({"object": "list", "data": data})).into_response())
+}
+
+fn error(status: StatusCode, msg: &str) -> Response {
+    with_server_header(
+        (
+            status,
+            axum::Json(json!({"error": {"message": msg, "code": status.as_u16()}})),
+        )
+            .into_response(),
+    )
+}
+
+fn chunk_json(model: &str, delta: Value, finish: Option<&str>) -> String {
+    let v = json!({
+        "id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0, "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    });
+    format!("data: {v}\n\n")
+}
+
+async fn chat(
+    extract::State(st): extract::State<Arc<State>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let attempt = st.stats.attempts.fetch_add(1, Ordering::SeqCst) + 1;
+    if let Some(auth) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        Stats::record(&st.stats.auth, auth);
+    }
+    let Ok(req) = serde_json::from_slice::<Value>(&body) else {
+        return error(StatusCode::BAD_REQUEST, "body is not JSON");
+    };
+    let format = req
+        .pointer("/response_format/type")
+        .and_then(Value::as_str)
+        .unwrap_or("none");
+    Stats::record(&st.stats.formats, format);
+    let s = &st.script;
+    if s.reject_json_schema && format == "json_schema" {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "response_format json_schema is not supported",
+        );
+    }
+    let Some(model) = req.get("model").and_then(|m| m.as_str()) else {
+        return error(StatusCode::BAD_REQUEST, "missing `model`");
+    };
+    let every = |n: Option<u64>| n.is_some_and(|n| n > 0 && attempt.is_multiple_of(n));
+    if s.broken_model.as_deref() == Some(model) || every(s.fail_every) {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, "scripted failure");
+    }
+    if every(s.too_many_every) {
+        return error(StatusCode::TOO_MANY_REQUESTS, "scripted rate limit");
+    }
+    let prompt: String = req
+        .get("messages")
+        .and_then(|m| m.as_array())
+        .map(|msgs| {
+            msgs.iter()
+                .filter_map(|m| m.get("content").and_then(|c| c.as_str()))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default();
+    let Reply { delay, body } = st.responder.respond(&ChatRequest {
+        body: &req,
+        model,
+        prompt: &prompt,
+        attempt,
+    });
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    let (tokens, finish) = match body {
+        ReplyBody::Tokens {
+            tokens,
+            finish_reason,
+        } => (tokens, finish_reason),
+        ReplyBody::Error {
+            status,
+            message,
+            retry_after_s,
+        } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let mut r = error(status, &message);
+            if let Some(s) = retry_after_s {
+                r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(s));
+            }
+            return r;
+        }
+    };
+    let prompt_tokens = prompt.split_whitespace().count() as u64;
+    let usage = json!({
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": tokens.len(),
+        "total_tokens": prompt_tokens + tokens.len() as u64,
+    });
+    let stream = req.get("stream").and_then(Value::as_bool).unwrap_or(false);
+    if !stream {
+        tokio::time::sleep(s.first_token_delay + s.token_delay * tokens.len() as u32).await;
+        st.stats.completed.fetch_add(1, Ordering::SeqCst);
+        st.stats
+            .completion_tokens
+            .fetch_add(tokens.len() as u64, Ordering::SeqCst);
+        st.stats.prompt_tokens.fetch_add(prompt_tokens, Ordering::SeqCst);
+        let mut v = json!({
+            "id": "chatcmpl-fake", "object": "chat.completion", "created": 0, "model": model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": tokens.concat()}, "finish_reason": finish}],
+        });
+        if !s.no_usage {
+            v["usage"] = usage;
+        }
+        return with_server_header(axum::Json(v).into_response());
+    }
+    let include_usage = !s.no_usage
+        && req
+            .pointer("/stream_options/include_usage")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+    let drop_at = every(s.drop_every).then_some(tokens.len() / 2);
+    let events = stream_events(s, model, &tokens, finish, drop_at, include_usage.then_some(usage));
+    let complete = drop_at.is_none();
+    let stats = st.stats.clone();
+    let n_tokens = tokens.len() as u64;
+    let total = events.len();
+    let body = futures_util::stream::unfold((events.into_iter(), 0usize), move |(mut it, i)| {
+        let stats = stats.clone();
+        async move {
+            let (delay, item) = it.next()?;
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            if complete && i + 1 == total {
+                stats.completed.fetch_add(1, Ordering::SeqCst);
+                stats.completion_tokens.fetch_add(n_tokens, Ordering::SeqCst);
+                stats.prompt_tokens.fetch_add(prompt_tokens, Ordering::SeqCst);
+            }
+            let item = item.ok_or_else(|| std::io::Error::other("scripted dropped stream"));
+            Some((item, (it, i + 1)))
+        }
+    });
+    let mut r = Response::new(Body::from_stream(body));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    with_server_header(r)
+}
+
+/// The server-sent events of a streamed answer, each after its delay; `None` ends the stream
+/// with an error (a dropped connection) when `drop_at` says so.
+fn stream_events(
+    s: &FakeScript,
+    model: &str,
+    tokens: &[String],
+    finish: &str,
+    drop_at: Option<usize>,
+    usage: Option<Value>,
+) -> Vec<(Duration, Option<String>)> {
+    let mut events: Vec<(Duration, Option<String>)> = Vec::new();
+    events.push((
+        Duration::ZERO,
+        Some(chunk_json(
+            model,
+            json!({"role": "assistant", "content": ""}),
+            None,
+        )),
+    ));
+    for (i, t) in tokens.iter().enumerate() {
+        if drop_at == Some(i) {
+            events.push((Duration::ZERO, None));
+            return events;
+        }
+        let delay = if i == 0 {
+            s.first_token_delay
+        } else {
+            s.token_delay
+        };
+        events.push((delay, Some(chunk_json(model, json!({"content": t}), None))));
+    }
+    if drop_at == Some(tokens.len()) {
+        events.push((Duration::ZERO, None));
+        return events;
+    }
+    events.push((Duration::ZERO, Some(chunk_json(model, json!({}), Some(finish)))));
+    if let Some(usage) = usage {
+        let v = json!({"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0,
+            "model": model, "choices": [], "usage": usage});
+        events.push((Duration::ZERO, Some(format!("data: {v}\n\n"))));
+    }
+    events.push((Duration::ZERO, Some("data: [DONE]\n\n".to_string())));
+    events
+}
