@@ -119,7 +119,12 @@ fn rel_diff(a: f64, b: f64) -> f64 {
 
 /// Audits one trial read with its response text; `scores` are its published judge scores and
 /// `judged` the number of its published judgment rows.
-pub fn audit_trial(t: &TrialFiles, scores: &[f64], judged: usize, tables: Option<&PublishedTables>) -> TrialAudit {
+pub fn audit_trial(
+    t: &TrialFiles,
+    scores: &[f64],
+    judged: usize,
+    tables: Option<&PublishedTables>,
+) -> TrialAudit {
     let published = metrics_row(&t.trial, &t.requests, &t.samples, scores, Accounting::Published);
     let corrected = metrics_row(&t.trial, &t.requests, &t.samples, scores, Accounting::Corrected);
     let w = accounting::trial_window(&t.trial, &t.requests, Accounting::Published);

@@ -96,7 +96,12 @@ pub enum Family {
 
 impl Family {
     /// Every family, in the order of the files.
-    pub const ALL: [Family; 4] = [Family::Assumptions, Family::Omnibus, Family::Pairwise, Family::Correlations];
+    pub const ALL: [Family; 4] = [
+        Family::Assumptions,
+        Family::Omnibus,
+        Family::Pairwise,
+        Family::Correlations,
+    ];
 
     /// The suffix of its CSV files.
     pub fn name(self) -> &'static str {
@@ -251,7 +256,13 @@ pub struct Tables {
 impl Tables {
     /// The descriptive rows of one metric of one question at one level (`subset`: the task
     /// of an RQ2 row, None elsewhere).
-    pub fn described(&self, rq: Rq, level: Level, metric: Metric, subset: Option<&str>) -> Vec<&DescriptiveRow> {
+    pub fn described(
+        &self,
+        rq: Rq,
+        level: Level,
+        metric: Metric,
+        subset: Option<&str>,
+    ) -> Vec<&DescriptiveRow> {
         self.descriptive
             .iter()
             .filter(|d| d.rq == rq && d.level == level && d.metric == metric && d.subset.as_deref() == subset)
@@ -259,7 +270,14 @@ impl Tables {
     }
 
     /// The rows of one test of one metric (not a correlation).
-    pub fn tests(&self, rq: Rq, level: Level, metric: Metric, test: Test, subset: Option<&str>) -> Vec<&TestRow> {
+    pub fn tests(
+        &self,
+        rq: Rq,
+        level: Level,
+        metric: Metric,
+        test: Test,
+        subset: Option<&str>,
+    ) -> Vec<&TestRow> {
         self.tests
             .iter()
             .filter(|r| {
@@ -274,12 +292,27 @@ impl Tables {
     }
 
     /// The first row of one test (an omnibus test has one).
-    pub fn test(&self, rq: Rq, level: Level, metric: Metric, test: Test, subset: Option<&str>) -> Option<&TestRow> {
+    pub fn test(
+        &self,
+        rq: Rq,
+        level: Level,
+        metric: Metric,
+        test: Test,
+        subset: Option<&str>,
+    ) -> Option<&TestRow> {
         self.tests(rq, level, metric, test, subset).into_iter().next()
     }
 
     /// The row of a pairwise test comparing groups `a` and `b`.
-    pub fn pair(&self, rq: Rq, level: Level, metric: Metric, test: Test, a: &str, b: &str) -> Option<&TestRow> {
+    pub fn pair(
+        &self,
+        rq: Rq,
+        level: Level,
+        metric: Metric,
+        test: Test,
+        a: &str,
+        b: &str,
+    ) -> Option<&TestRow> {
         let comparison = format!("{a} - {b}");
         self.tests(rq, level, metric, test, None)
             .into_iter()
@@ -342,10 +375,16 @@ fn groups(obs: &[&Obs<'_>], metric: Metric, grouping: Grouping) -> Vec<(String, 
     let mut map: BTreeMap<Key, (String, Vec<f64>)> = BTreeMap::new();
     for o in obs {
         let (key, label) = match grouping {
-            Grouping::Generation => ((generation_key(o.generation), 0, String::new()), o.generation.to_string()),
+            Grouping::Generation => (
+                (generation_key(o.generation), 0, String::new()),
+                o.generation.to_string(),
+            ),
             Grouping::Configuration => {
                 let (g, s) = configuration_key(o.generation, o.model_size);
-                ((g, s, o.model_size.to_string()), configuration_label(o.generation, o.model_size))
+                (
+                    (g, s, o.model_size.to_string()),
+                    configuration_label(o.generation, o.model_size),
+                )
             }
         };
         let entry = map.entry(key).or_insert_with(|| (label, Vec::new()));
@@ -519,7 +558,11 @@ fn run_question(q: &Question, obs: &[&Obs<'_>], level: Level, accounting: Accoun
                 .extend(pairs.iter().map(|p| pair_row(&base, Test::Dunn, &labels, p))),
             Err(e) => t.tests.push(nan_row(&base, Test::Dunn, &e)),
         }
-        t.tests.push(outcome_row(&base, Test::Anova, stats::parametric::anova_oneway(&slices)));
+        t.tests.push(outcome_row(
+            &base,
+            Test::Anova,
+            stats::parametric::anova_oneway(&slices),
+        ));
         t.tests.push(outcome_row(
             &base,
             Test::WelchAnova,
@@ -585,7 +628,11 @@ pub fn compute(study: &Study, seed: u64) -> Tables {
     let parts: Vec<Tables> = jobs
         .par_iter()
         .map(|(q, level)| {
-            let source = if *level == Level::Run { &run_obs } else { &trial_obs };
+            let source = if *level == Level::Run {
+                &run_obs
+            } else {
+                &trial_obs
+            };
             let obs: Vec<&Obs<'_>> = source
                 .iter()
                 .filter(|o| q.subset.as_ref().is_none_or(|s| o.task == s))

@@ -168,7 +168,11 @@ pub fn write_all(dir: &Path, study: &Study, tables: &Tables) -> Result<Vec<PathB
     let descriptive: Vec<(Rq, DescriptiveRecord)> =
         tables.descriptive.iter().map(|d| (d.rq, d.into())).collect();
     let tests: Vec<(Rq, Test, TestRecord)> = tables.tests.iter().map(|t| (t.rq, t.test, t.into())).collect();
-    put(&mut written, out.join("descriptive.csv"), descriptive.iter().map(|d| &d.1))?;
+    put(
+        &mut written,
+        out.join("descriptive.csv"),
+        descriptive.iter().map(|d| &d.1),
+    )?;
     put(&mut written, out.join("tests.csv"), tests.iter().map(|t| &t.2))?;
     for rq in Rq::ALL {
         if !descriptive.iter().any(|d| d.0 == rq) && !tests.iter().any(|t| t.0 == rq) {
@@ -187,7 +191,11 @@ pub fn write_all(dir: &Path, study: &Study, tables: &Tables) -> Result<Vec<PathB
                 .map(|t| &t.2)
                 .collect();
             if !rows.is_empty() {
-                put(&mut written, out.join(format!("{stem}_{}.csv", family.name())), rows)?;
+                put(
+                    &mut written,
+                    out.join(format!("{stem}_{}.csv", family.name())),
+                    rows,
+                )?;
             }
         }
     }

@@ -38,13 +38,14 @@ fn published_accounting_equals_the_published_raw_table_for_all_900_trials() {
         .map(str::to_string)
         .collect();
     assert_eq!(
-        header[..15],
+        header[..16],
         [
             "run_id",
             "run",
             "repetition",
             "generation",
             "model_size",
+            "model",
             "task",
             "cpu_j",
             "gpu_j",

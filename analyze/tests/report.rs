@@ -195,6 +195,89 @@ fn summary_md_of_a_small_fixture_matches_its_snapshot() {
     insta::assert_snapshot!("fixture_summary", summary);
 }
 
+/// The fixture's energy and tokens worked out from its definition, not through the accounting:
+/// the corrected window of a trial keeps samples 10 to 54 (requests from 2 s to 10 s, whole-
+/// second timestamps, so up to 11 s), the GPU trapezoid over them, the package and DRAM
+/// counters differenced. Per generation: (energy of each trial in J, tokens of each trial).
+fn fixture_by_hand() -> Vec<(&'static str, Vec<f64>, Vec<i64>)> {
+    let mut out: Vec<(&'static str, Vec<f64>, Vec<i64>)> = Vec::new();
+    for (generation, _, watts, tokens) in CONFIGS {
+        for task in TASKS {
+            for rep in 0..REPETITIONS {
+                let gpu_w = watts * if task == "COPA" { 1.25 } else { 1.0 } + rep as f64 * 3.0;
+                let power_w = |k: i64| gpu_w + (k % 3) as f64 * 0.5;
+                let gpu_j: f64 = (10..54).map(|k| (power_w(k) + power_w(k + 1)) / 2.0 * 0.2).sum();
+                let energy_j = gpu_j + 8.0 * 44.0 + 0.6 * 44.0;
+                let variant = if generation == "2" { 0 } else { rep };
+                let trial_tokens = (0..PROMPTS).map(|i| tokens + i + variant).sum::<i64>();
+                match out.iter_mut().find(|g| g.0 == generation) {
+                    Some(g) => {
+                        g.1.push(energy_j);
+                        g.2.push(trial_tokens);
+                    }
+                    None => out.push((generation, vec![energy_j], vec![trial_tokens])),
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The number right after `prefix` in `text` (digits, `.`, `-`).
+fn number_after(text: &str, prefix: &str) -> f64 {
+    let at = text
+        .find(prefix)
+        .unwrap_or_else(|| panic!("`{prefix}` not in the summary"));
+    let rest = &text[at + prefix.len()..];
+    let end = rest
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-'))
+        .unwrap_or(rest.len());
+    rest[..end]
+        .parse()
+        .unwrap_or_else(|e| panic!("after `{prefix}`: {e}"))
+}
+
+#[test]
+fn the_summary_headline_numbers_equal_the_fixture_worked_out_by_hand() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let data = fixture(tmp.path(), false);
+    let out = tmp.path().join("report");
+    report(&data, &out, &[]).success();
+    let summary = std::fs::read_to_string(out.join("summary.md")).expect("summary.md");
+    let by_hand = fixture_by_hand();
+    let energy: f64 = by_hand.iter().flat_map(|g| g.1.iter()).sum();
+    let tokens: i64 = by_hand.iter().flat_map(|g| g.2.iter()).sum();
+    // Shown to 4 significant digits: equal to half a unit of the last digit shown.
+    let close = |shown: f64, exact: f64, unit: f64| {
+        assert!(
+            (shown - exact).abs() <= unit / 2.0 + 1e-12,
+            "shown {shown}, worked out {exact}"
+        );
+    };
+    close(
+        number_after(&summary, "**Total energy (corrected accounting)**: "),
+        energy / 1e3,
+        0.01,
+    );
+    assert_eq!(number_after(&summary, "**Output tokens**: ") as i64, tokens);
+    close(
+        number_after(&summary, &format!("**Output tokens**: {tokens} (")),
+        energy / tokens as f64,
+        0.001,
+    );
+    assert_eq!(number_after(&summary, "**Trials**: ") as usize, 18);
+    for (generation, energies, _) in &by_hand {
+        // Every treatment has 3 repetitions, so the run-level mean equals the trial mean.
+        let mean_kj = energies.iter().sum::<f64>() / energies.len() as f64 / 1e3;
+        let label = format!(" kJ (Llama {generation})");
+        let at = summary
+            .find(&label)
+            .unwrap_or_else(|| panic!("no mean for {generation}"));
+        let start = summary[..at].rfind(' ').map_or(0, |i| i + 1);
+        close(summary[start..at].parse().expect("a number"), mean_kj, 0.001);
+    }
+}
+
 #[test]
 fn the_report_writes_only_its_own_files_and_deletes_nothing() {
     let tmp = tempfile::tempdir().expect("temp dir");

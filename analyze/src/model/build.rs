@@ -86,7 +86,13 @@ fn mean(v: Option<&Vec<f64>>) -> Option<f64> {
 
 /// The metrics row of one trial: the accounting, the judges' accuracies and, when collect
 /// measured an idle baseline, the energy above idle.
-pub fn trial_metrics(t: &TrialFiles, scores: &[f64], gold: Option<f64>, judge: Option<f64>, accounting: Accounting) -> MetricsRow {
+pub fn trial_metrics(
+    t: &TrialFiles,
+    scores: &[f64],
+    gold: Option<f64>,
+    judge: Option<f64>,
+    accounting: Accounting,
+) -> MetricsRow {
     let mut row = metrics_row(&t.trial, &t.requests, &t.samples, scores, accounting);
     row.accuracy_gold = gold;
     row.accuracy_judge = judge;
@@ -105,10 +111,21 @@ struct TrialRows {
     audit: Option<TrialAudit>,
 }
 
-fn trial_rows(t: TrialFiles, s: &Scores<'_>, opts: &BuildOptions, tables: Option<&PublishedTables>) -> TrialRows {
+fn trial_rows(
+    t: TrialFiles,
+    s: &Scores<'_>,
+    opts: &BuildOptions,
+    tables: Option<&PublishedTables>,
+) -> TrialRows {
     let id = t.trial.key.run_id.as_str();
     let published = s.published.get(id).map_or(&[][..], Vec::as_slice);
-    let metrics = trial_metrics(&t, published, mean(s.gold.get(id)), mean(s.judge.get(id)), opts.accounting);
+    let metrics = trial_metrics(
+        &t,
+        published,
+        mean(s.gold.get(id)),
+        mean(s.judge.get(id)),
+        opts.accounting,
+    );
     let audit = opts.audit.then(|| {
         let judged = s.published_rows.get(id).copied().unwrap_or(0);
         audit::audit_trial(&t, published, judged, tables)
@@ -148,7 +165,9 @@ impl Study {
     pub fn build(path: &Path, opts: &BuildOptions) -> Result<Self> {
         let ds = Dataset::open(path)?;
         let manifest = ds.manifest()?;
-        let rows = ds.trial_rows().with_context(|| format!("loading {}", path.display()))?;
+        let rows = ds
+            .trial_rows()
+            .with_context(|| format!("loading {}", path.display()))?;
         if rows.is_empty() {
             bail!(
                 "{}: the dataset holds no trials (run `collect` or `analyze import` first)",

@@ -167,7 +167,9 @@ impl Study {
 
     /// The metrics of the trials of one generation.
     pub fn trials_of<'s>(&'s self, generation: &'s str) -> impl Iterator<Item = &'s MetricsRow> + 's {
-        self.metrics.iter().filter(move |r| r.key.generation == generation)
+        self.metrics
+            .iter()
+            .filter(move |r| r.key.generation == generation)
     }
 
     /// The runs of one generation.
@@ -179,7 +181,11 @@ impl Study {
     /// run id).
     pub fn median_energy_trial(&self) -> &str {
         let mut order: Vec<&MetricsRow> = self.metrics.iter().collect();
-        order.sort_by(|a, b| a.energy_j.total_cmp(&b.energy_j).then(a.key.run_id.cmp(&b.key.run_id)));
+        order.sort_by(|a, b| {
+            a.energy_j
+                .total_cmp(&b.energy_j)
+                .then(a.key.run_id.cmp(&b.key.run_id))
+        });
         order
             .get(order.len().saturating_sub(1) / 2)
             .map_or("", |r| r.key.run_id.as_str())

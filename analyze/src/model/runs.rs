@@ -84,7 +84,11 @@ mod tests {
 
     #[test]
     fn a_run_mean_averages_each_metric_over_the_trials_that_have_it() {
-        let rows = [row(1, 0, 10.0, Some(0.5)), row(0, 0, 2.0, None), row(1, 1, 20.0, None)];
+        let rows = [
+            row(1, 0, 10.0, Some(0.5)),
+            row(0, 0, 2.0, None),
+            row(1, 1, 20.0, None),
+        ];
         let runs = run_means(&rows);
         assert_eq!(runs.iter().map(|r| r.run).collect::<Vec<_>>(), [0, 1]);
         assert_eq!(runs[1].repetitions, 2);

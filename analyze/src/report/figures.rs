@@ -406,7 +406,10 @@ fn rq1(study: &Study, out: &mut Vec<Figure>) {
             (
                 study.label(g),
                 g.clone(),
-                study.runs_of(g).map(|r| r.get(Metric::Energy).unwrap_or(f64::NAN) * k).collect(),
+                study
+                    .runs_of(g)
+                    .map(|r| r.get(Metric::Energy).unwrap_or(f64::NAN) * k)
+                    .collect(),
             )
         })
         .collect();

@@ -382,7 +382,11 @@ pub fn tests_table(t: &Tables, rq: Rq, metric: Metric, subset: Option<&str>, cap
     );
     for level in [Level::Run, Level::Trial] {
         for r in t.tests.iter().filter(|r| {
-            r.rq == rq && r.level == level && r.metric == metric && r.with.is_none() && r.subset.as_deref() == subset
+            r.rq == rq
+                && r.level == level
+                && r.metric == metric
+                && r.with.is_none()
+                && r.subset.as_deref() == subset
         }) {
             let df = match (r.df, r.df2) {
                 (Some(a), Some(b)) => format!("{}, {}", count(a), count(b)),
@@ -487,8 +491,20 @@ fn rq2(study: &Study, t: &Tables) -> Section {
         if let Some(lo) = lo {
             *lowest.entry(lo.group.clone()).or_default() += 1;
         }
-        let kw_t = t.test(Rq::Rq2, Level::Trial, Metric::Energy, Test::KruskalWallis, Some(task));
-        let kw_r = t.test(Rq::Rq2, Level::Run, Metric::Energy, Test::KruskalWallis, Some(task));
+        let kw_t = t.test(
+            Rq::Rq2,
+            Level::Trial,
+            Metric::Energy,
+            Test::KruskalWallis,
+            Some(task),
+        );
+        let kw_r = t.test(
+            Rq::Rq2,
+            Level::Run,
+            Metric::Energy,
+            Test::KruskalWallis,
+            Some(task),
+        );
         if let Some(k) = kw_t.filter(|k| k.p_value.is_finite()) {
             tested += 1;
             significant += usize::from(k.p_value < ALPHA);
@@ -574,7 +590,13 @@ pub fn sections(inputs: &Inputs<'_>, study: &Study) -> Vec<Section> {
                 None,
                 "RQ1.1: energy per trial (J) by generation",
             ),
-            tests_table(t, Rq::Rq1_1, Metric::Energy, None, "RQ1.1: tests of energy per trial"),
+            tests_table(
+                t,
+                Rq::Rq1_1,
+                Metric::Energy,
+                None,
+                "RQ1.1: tests of energy per trial",
+            ),
         ],
         csv: csv_files(Rq::Rq1_1, false),
     });
@@ -599,17 +621,17 @@ pub fn sections(inputs: &Inputs<'_>, study: &Study) -> Vec<Section> {
         );
         let dunn = t
             .pair(
-            Rq::Rq1_2,
-            Level::Run,
-            Metric::JPerB,
-            Test::Dunn,
-            &configuration_label(&g, small),
-            &configuration_label(&g, large),
-        )
-        .and_then(|r| r.p_adjusted)
-        .map_or(String::new(), |p| {
-            format!(" (J per billion parameters, Dunn {})", p_is("p_adj", p))
-        });
+                Rq::Rq1_2,
+                Level::Run,
+                Metric::JPerB,
+                Test::Dunn,
+                &configuration_label(&g, small),
+                &configuration_label(&g, large),
+            )
+            .and_then(|r| r.p_adjusted)
+            .map_or(String::new(), |p| {
+                format!(" (J per billion parameters, Dunn {})", p_is("p_adj", p))
+            });
         f.push(format!(
             "Within {}: the {large} model is {} larger than the {small} model and uses {} the energy per trial, \
              so energy grows {} than size{dunn}.",
@@ -707,7 +729,9 @@ pub fn sections(inputs: &Inputs<'_>, study: &Study) -> Vec<Section> {
         csv: csv_files(Rq::Rq3_2, true),
     });
 
-    let has_accuracy = !t.described(Rq::Rq3_3, Level::Trial, Metric::Accuracy, None).is_empty();
+    let has_accuracy = !t
+        .described(Rq::Rq3_3, Level::Trial, Metric::Accuracy, None)
+        .is_empty();
     let mut f = if has_accuracy {
         both(Rq::Rq3_3, ACCURACY, "generations")
     } else {

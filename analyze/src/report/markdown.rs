@@ -3,8 +3,8 @@
 //! snapshot-tested).
 
 use crate::audit;
-use crate::report::comparison::REASONS;
 use crate::questions::Test;
+use crate::report::comparison::REASONS;
 use crate::report::findings::test_sentence;
 use crate::report::table::{Table, joules, percent};
 use crate::report::{Output, Report};
@@ -142,7 +142,13 @@ impl Output for Markdown {
         );
         for test in &c.tests {
             let kw = test.kruskal_wallis.as_ref().map_or("no test".to_string(), |k| {
-                test_sentence(Test::KruskalWallis, k.statistic, k.df, k.p_value, k.effect.as_ref())
+                test_sentence(
+                    Test::KruskalWallis,
+                    k.statistic,
+                    k.df,
+                    k.p_value,
+                    k.effect.as_ref(),
+                )
             });
             let _ = writeln!(out, "- {}: {kw}", test.accounting);
         }

@@ -149,7 +149,12 @@ pub fn build<'a>(study: &'a Study, tables: &'a Tables, opts: &Options) -> Result
     let trace = match &opts.trace {
         Some(id) => {
             if !study.trials.iter().any(|t| &t.key.run_id == id) {
-                let some: Vec<&str> = study.trials.iter().take(3).map(|t| t.key.run_id.as_str()).collect();
+                let some: Vec<&str> = study
+                    .trials
+                    .iter()
+                    .take(3)
+                    .map(|t| t.key.run_id.as_str())
+                    .collect();
                 bail!(
                     "--trace {id}: no such trial in the dataset (run ids look like {})",
                     some.join(", ")

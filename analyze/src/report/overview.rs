@@ -2,8 +2,8 @@
 //! report's accounting, and where the data came from (the manifest and the trials' provenance
 //! JSON: importer or collector, tool versions, hardware, energy sources, sampling).
 
-use crate::report::Inputs;
 use crate::model::{Study, configuration_label};
+use crate::report::Inputs;
 use crate::report::table::{Table, fixed, joules, num, seconds};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -200,7 +200,12 @@ impl Overview {
         }
         provenance.push((
             "energy channels used".to_string(),
-            study.channels.iter().map(String::as_str).collect::<Vec<_>>().join(", "),
+            study
+                .channels
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join(", "),
         ));
         let mut intervals: Vec<f64> = study.trials.iter().filter_map(|t| t.sample_interval_ms).collect();
         intervals.sort_by(f64::total_cmp);

@@ -165,9 +165,19 @@ pub fn csv_text(s: &str, out: &mut String) {
 }
 
 /// Appends a float as a CSV field: the shortest text that reads back as the same number
-/// (`ryu`: `3.0`, `0.00009276`, `3.28e-9`, `NaN`, `inf`).
+/// (`ryu`: `3.0`, `0.00009276`, `3.28e-9`, `NaN`, `inf`), a positive exponent written with its
+/// sign (`1.27e+31`) as this project's tables always had it.
 pub fn csv_float(v: f64, out: &mut String) {
-    out.push_str(ryu::Buffer::new().format(v));
+    let mut buf = ryu::Buffer::new();
+    let text = buf.format(v);
+    match text.split_once('e') {
+        Some((mantissa, exp)) if !exp.starts_with('-') => {
+            out.push_str(mantissa);
+            out.push_str("e+");
+            out.push_str(exp);
+        }
+        _ => out.push_str(text),
+    }
 }
 
 /// Each scalar type twice: as itself (non-nullable) and as `Option<_>` (nullable). `$item`

@@ -216,8 +216,16 @@ fn csv_quotes_empty_and_special_text_and_writes_null_as_empty() {
         "\"\",0,0,\"\",\"\",\"\",\"\",\"\",,0,,0.0,,false,,,[],corrected,"
     );
     let mut s = String::new();
-    csv_float(9.276467917989647e-5, &mut s);
-    assert_eq!(s, "0.00009276467917989647");
+    for (v, text) in [
+        (9.276467917989647e-5, "0.00009276467917989647"),
+        (1.265444562692245e31, "1.265444562692245e+31"),
+        (f64::NAN, "NaN"),
+        (3.0, "3.0"),
+    ] {
+        s.clear();
+        csv_float(v, &mut s);
+        assert_eq!(s, text);
+    }
 }
 
 #[test]
