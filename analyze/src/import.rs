@@ -11,7 +11,6 @@ use dataset::{
     Dataset, Judgment, Manifest, Request, RunRow, SampleTable, StagedDataset, Trial, TrialFiles, TrialKey,
     TrialStatus, normalize_generation,
 };
-use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
@@ -470,18 +469,7 @@ pub fn run(opts: &ImportOptions) -> Result<ImportSummary> {
     let staged = StagedDataset::begin(&opts.out, &manifest, opts.force)?;
     let ds: &Dataset = staged.dataset();
 
-    let bar = if opts.progress {
-        let b = ProgressBar::new(todo.len() as u64);
-        b.set_style(
-            ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} trials, {elapsed} (ETA {eta})")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        );
-        b.set_prefix("importing");
-        b
-    } else {
-        ProgressBar::hidden()
-    };
+    let bar = crate::model::build::progress_bar(todo.len(), "importing", "trials", opts.progress);
     // One part per treatment: its repetitions are read, then written together (a file costs
     // about as much file-system time as decoding it on a small VM's disk; see docs/dataset.md).
     let mut treatments: BTreeMap<i64, Vec<&RunTableRow>> = BTreeMap::new();

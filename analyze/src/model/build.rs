@@ -29,16 +29,19 @@ pub struct BuildOptions {
     pub progress: bool,
 }
 
-/// A progress bar over `n` trial folders (hidden when `show` is false).
-pub fn progress_bar(n: usize, prefix: &'static str, show: bool) -> ProgressBar {
+/// A progress bar over `n` items named `unit` (`trials`, `parts`), hidden when `show` is
+/// false: the one style of analyze's long steps.
+pub fn progress_bar(n: usize, prefix: &'static str, unit: &str, show: bool) -> ProgressBar {
     if !show {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(n as u64);
     bar.set_style(
-        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} trial folders, {elapsed} (ETA {eta})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        ProgressStyle::with_template(&format!(
+            "{{prefix}} [{{bar:30}}] {{pos}}/{{len}} {unit}, {{elapsed}} (ETA {{eta}})"
+        ))
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
     );
     bar.set_prefix(prefix);
     bar
@@ -197,7 +200,7 @@ impl Study {
             accounting_only: true,
             skip_samples: false,
         };
-        let bar = progress_bar(parts.len(), "loading", opts.progress);
+        let bar = progress_bar(parts.len(), "loading", "parts", opts.progress);
         let mut all: Vec<TrialRows> = parts
             .into_par_iter()
             .map(|(part, trials)| {
