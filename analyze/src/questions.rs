@@ -542,32 +542,28 @@ fn run_question(q: &Question, obs: &[&Obs<'_>], level: Level, accounting: Accoun
             Test::ShapiroWilk,
             stats::normality::shapiro_wilk(&residuals),
         ));
-        t.tests.push(outcome_row(
-            &base,
-            Test::LeveneMedian,
-            stats::variance::levene_median(&slices),
-        ));
-        t.tests.push(outcome_row(
-            &base,
-            Test::KruskalWallis,
-            stats::rank::kruskal_wallis(&slices),
-        ));
+        // The tests over all groups, in the order of the tables (Dunn's pairs between them).
+        type GroupTest = fn(&[&[f64]]) -> Result<TestOutcome, StatsError>;
+        let before_dunn: [(Test, GroupTest); 2] = [
+            (Test::LeveneMedian, stats::variance::levene_median),
+            (Test::KruskalWallis, stats::rank::kruskal_wallis),
+        ];
+        let after_dunn: [(Test, GroupTest); 2] = [
+            (Test::Anova, stats::parametric::anova_oneway),
+            (Test::WelchAnova, stats::parametric::welch_anova),
+        ];
+        for (test, f) in before_dunn {
+            t.tests.push(outcome_row(&base, test, f(&slices)));
+        }
         match stats::rank::dunn(&slices) {
             Ok(pairs) => t
                 .tests
                 .extend(pairs.iter().map(|p| pair_row(&base, Test::Dunn, &labels, p))),
             Err(e) => t.tests.push(nan_row(&base, Test::Dunn, &e)),
         }
-        t.tests.push(outcome_row(
-            &base,
-            Test::Anova,
-            stats::parametric::anova_oneway(&slices),
-        ));
-        t.tests.push(outcome_row(
-            &base,
-            Test::WelchAnova,
-            stats::parametric::welch_anova(&slices),
-        ));
+        for (test, f) in after_dunn {
+            t.tests.push(outcome_row(&base, test, f(&slices)));
+        }
         // Successive pairs (2 → 3 → 3.1 → 3.2), each test family Holm-adjusted.
         type PairTest = fn(&[f64], &[f64]) -> Result<TestOutcome, StatsError>;
         let pair_tests: [(Test, PairTest); 2] = [

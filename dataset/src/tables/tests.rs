@@ -144,32 +144,32 @@ fn skipped_columns_are_not_decoded() {
     assert_eq!(read[0].count, -7);
 }
 
+/// `b` with the column `name` replaced by `array` (its field taking the array's type and
+/// nullability).
+fn replaced(b: &RecordBatch, name: &str, array: ArrayRef) -> RecordBatch {
+    let i = b.schema().index_of(name).unwrap();
+    let mut cols = b.columns().to_vec();
+    let mut fields: Vec<_> = b.schema().fields().iter().cloned().collect();
+    fields[i] = Arc::new(arrow::datatypes::Field::new(
+        name,
+        array.data_type().clone(),
+        array.null_count() > 0,
+    ));
+    cols[i] = array;
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).unwrap()
+}
+
 #[test]
 fn an_unknown_label_and_a_null_in_a_required_column_name_the_row() {
     let b = batch(&[full(1), full(2)]);
-    let i = b.schema().index_of("accounting").unwrap();
-    let mut cols = b.columns().to_vec();
-    cols[i] = Arc::new(arrow::array::StringArray::from(vec!["published", "guessed"]));
-    let bad = RecordBatch::try_new(b.schema(), cols).unwrap();
+    let bad = replaced(
+        &b,
+        "accounting",
+        Arc::new(arrow::array::StringArray::from(vec!["published", "guessed"])),
+    );
     let err = decode(&bad).unwrap_err().to_string();
     assert!(err.contains("row 1: unknown accounting `guessed`"), "{err}");
-
-    let i = b.schema().index_of("count").unwrap();
-    let mut cols = b.columns().to_vec();
-    cols[i] = Arc::new(Int64Array::from(vec![Some(1), None]));
-    let fields: Vec<_> = b
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| {
-            if f.name() == "count" {
-                Arc::new(f.as_ref().clone().with_nullable(true))
-            } else {
-                f.clone()
-            }
-        })
-        .collect();
-    let bad = RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).unwrap();
+    let bad = replaced(&b, "count", Arc::new(Int64Array::from(vec![Some(1), None])));
     let err = decode(&bad).unwrap_err().to_string();
     assert!(err.contains("column `count` holds nulls"), "{err}");
 }
@@ -177,26 +177,7 @@ fn an_unknown_label_and_a_null_in_a_required_column_name_the_row() {
 #[test]
 fn a_column_stored_with_a_narrower_type_is_cast() {
     let b = batch(&[full(1)]);
-    let i = b.schema().index_of("count").unwrap();
-    let mut cols = b.columns().to_vec();
-    cols[i] = Arc::new(arrow::array::Int32Array::from(vec![-7]));
-    let fields: Vec<_> = b
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| {
-            if f.name() == "count" {
-                Arc::new(arrow::datatypes::Field::new(
-                    "count",
-                    arrow::datatypes::DataType::Int32,
-                    false,
-                ))
-            } else {
-                f.clone()
-            }
-        })
-        .collect();
-    let narrow = RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).unwrap();
+    let narrow = replaced(&b, "count", Arc::new(arrow::array::Int32Array::from(vec![-7])));
     assert_eq!(decode(&narrow).unwrap()[0].count, -7);
 }
 
