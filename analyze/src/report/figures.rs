@@ -7,7 +7,10 @@ use crate::report::Inputs;
 use crate::report::comparison::{Comparison, REASONS};
 use crate::report::plot::{Axis, BLACK_INK, Colour, Dash, Figure, GREY, Key, LegendItem, Mark, Panel, Shape};
 use crate::report::study::Study;
+use crate::stats::boxplot::{BoxStats, box_stats};
+use crate::stats::density::kde;
 use crate::stats::descriptive::quantile_sorted;
+use crate::stats::regression::least_squares;
 use dataset::accounting::{self, wrap_range};
 use dataset::{Accounting, Channel, MetricsRow};
 
@@ -40,47 +43,6 @@ fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
 /// A deterministic jitter in [−0.5, 0.5) (golden-ratio sequence), so figures are reproducible.
 fn jitter(i: usize) -> f64 {
     (i as f64 * 0.618_033_988_749_895).fract() - 0.5
-}
-
-/// Tukey box plot parts of one group: quartiles (type 7), whiskers to the furthest value within
-/// 1.5 IQR, and the values beyond them.
-struct BoxStats {
-    q1: f64,
-    median: f64,
-    q3: f64,
-    low: f64,
-    high: f64,
-    mean: f64,
-    outliers: Vec<f64>,
-}
-
-fn box_stats(values: &[f64]) -> Option<BoxStats> {
-    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let q1 = quantile_sorted(&v, 0.25);
-    let q3 = quantile_sorted(&v, 0.75);
-    let fence = 1.5 * (q3 - q1);
-    let inside: Vec<f64> = v
-        .iter()
-        .copied()
-        .filter(|x| *x >= q1 - fence && *x <= q3 + fence)
-        .collect();
-    Some(BoxStats {
-        q1,
-        median: quantile_sorted(&v, 0.5),
-        q3,
-        low: inside.first().copied().unwrap_or(q1),
-        high: inside.last().copied().unwrap_or(q3),
-        mean: v.iter().sum::<f64>() / v.len() as f64,
-        outliers: v
-            .iter()
-            .copied()
-            .filter(|x| *x < q1 - fence || *x > q3 + fence)
-            .collect(),
-    })
 }
 
 fn box_marks(
@@ -227,41 +189,6 @@ fn generation_legend<'g>(
         .collect()
 }
 
-/// Gaussian kernel density with R's default bandwidth `bw.nrd0`
-/// (0.9 · min(sd, IQR/1.34) · n^(−1/5)), evaluated on `grid`.
-pub fn kde(values: &[f64], grid: &[f64]) -> Vec<f64> {
-    let n = values.len();
-    if n == 0 {
-        return vec![0.0; grid.len()];
-    }
-    let mean = values.iter().sum::<f64>() / n as f64;
-    let sd = if n > 1 {
-        (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
-    } else {
-        0.0
-    };
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let iqr = quantile_sorted(&sorted, 0.75) - quantile_sorted(&sorted, 0.25);
-    let spread = match (sd > 0.0, iqr > 0.0) {
-        (true, true) => sd.min(iqr / 1.34),
-        (true, false) => sd,
-        (false, true) => iqr / 1.34,
-        (false, false) => mean.abs().max(1.0) * 0.1,
-    };
-    let h = 0.9 * spread * (n as f64).powf(-0.2);
-    let norm = 1.0 / (n as f64 * h * (2.0 * std::f64::consts::PI).sqrt());
-    grid.iter()
-        .map(|x| {
-            values
-                .iter()
-                .map(|v| (-0.5 * ((x - v) / h).powi(2)).exp())
-                .sum::<f64>()
-                * norm
-        })
-        .collect()
-}
-
 fn grid(lo: f64, hi: f64, n: usize) -> Vec<f64> {
     (0..n)
         .map(|i| lo + (hi - lo) * i as f64 / (n - 1) as f64)
@@ -364,22 +291,6 @@ fn scatter_figure(
         columns: 1,
         legend,
     }
-}
-
-/// Ordinary least squares `y = a + b·x`; None for fewer than two distinct x.
-pub fn least_squares(points: &[(f64, f64)]) -> Option<(f64, f64)> {
-    let n = points.len() as f64;
-    if points.len() < 2 {
-        return None;
-    }
-    let mx = points.iter().map(|p| p.0).sum::<f64>() / n;
-    let my = points.iter().map(|p| p.1).sum::<f64>() / n;
-    let sxx: f64 = points.iter().map(|p| (p.0 - mx).powi(2)).sum();
-    let sxy: f64 = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
-    (sxx > 0.0).then(|| {
-        let b = sxy / sxx;
-        (my - b * mx, b)
-    })
 }
 
 fn by_generation<'a>(
@@ -1107,34 +1018,4 @@ pub fn all(inputs: &Inputs<'_>, study: &Study<'_>, comparison: &Comparison, trac
     accounting_figures(study, comparison, &mut out);
     out.retain(|f| f.mark_count() > 0);
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn least_squares_recovers_a_line() {
-        let pts = [(0.0, 1.0), (1.0, 3.0), (2.0, 5.0)];
-        let (a, b) = least_squares(&pts).expect("fit");
-        assert!((a - 1.0).abs() < 1e-12 && (b - 2.0).abs() < 1e-12);
-        assert_eq!(least_squares(&[(1.0, 1.0), (1.0, 2.0)]), None);
-    }
-
-    #[test]
-    fn the_density_integrates_to_about_one() {
-        let values = [1.0, 2.0, 2.5, 3.0, 7.0];
-        let xs = grid(-10.0, 20.0, 3001);
-        let d = kde(&values, &xs);
-        let area: f64 = d.iter().sum::<f64>() * (xs[1] - xs[0]);
-        assert!((area - 1.0).abs() < 1e-3, "{area}");
-    }
-
-    #[test]
-    fn box_whiskers_stop_at_the_last_value_inside_the_fences() {
-        let b = box_stats(&[1.0, 2.0, 3.0, 4.0, 100.0]).expect("stats");
-        assert_eq!((b.q1, b.median, b.q3), (2.0, 3.0, 4.0));
-        assert_eq!((b.low, b.high), (1.0, 4.0));
-        assert_eq!(b.outliers, vec![100.0]);
-    }
 }
