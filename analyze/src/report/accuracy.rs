@@ -5,6 +5,7 @@
 
 use crate::model::{GOLD_SCORER, JUDGE_SCORER_PREFIX, PUBLISHED_SCORER, Study};
 use crate::report::table::{Table, num};
+use crate::stats::agreement::cohens_kappa;
 use dataset::Judgment;
 use std::collections::{BTreeMap, HashMap};
 
@@ -23,20 +24,6 @@ pub struct Agreement {
     pub confusion: [usize; 4],
     /// Cohen's κ; None when undefined (one category only).
     pub kappa: Option<f64>,
-}
-
-/// Cohen's (1960) κ of a 2×2 table `[a, b, c, d]` = [yes/yes, yes/no, no/yes, no/no]:
-/// (p_o − p_e) / (1 − p_e) with p_o = (a + d)/n and p_e from the marginals. Matches
-/// `sklearn.metrics.cohen_kappa_score`. None when p_e = 1 (both raters used one category).
-pub fn cohens_kappa(t: [usize; 4]) -> Option<f64> {
-    let [a, b, c, d] = t.map(|x| x as f64);
-    let n = a + b + c + d;
-    if n == 0.0 {
-        return None;
-    }
-    let po = (a + d) / n;
-    let pe = ((a + b) / n) * ((a + c) / n) + ((c + d) / n) * ((b + d) / n);
-    (pe < 1.0).then(|| (po - pe) / (1.0 - pe))
 }
 
 /// Agreement of every non-gold scorer with `gold`.
@@ -221,16 +208,6 @@ impl AccuracySection {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn kappa_matches_sklearn() {
-        // sklearn.metrics.cohen_kappa_score([1,1,1,0,0], [1,1,0,0,0]) -> 0.6153846153846154
-        let k = cohens_kappa([2, 1, 0, 2]).unwrap_or(f64::NAN);
-        assert!((k - 0.615_384_615_384_615_4).abs() < 1e-12, "{k}");
-        // Perfect agreement and a single category.
-        assert_eq!(cohens_kappa([3, 0, 0, 2]), Some(1.0));
-        assert_eq!(cohens_kappa([4, 0, 0, 0]), None);
-    }
 
     #[test]
     fn agreement_pairs_requests_scored_by_both() {

@@ -12,40 +12,8 @@ use std::fmt::Write as _;
 #[derive(Debug, Clone, Copy)]
 pub struct Html;
 
-const CSS: &str = r#"
-:root { --ink: #222; --muted: #666; --rule: #ddd; --accent: #30609f; --warn: #b3261e; }
-* { box-sizing: border-box; }
-body { font: 15px/1.5 "DejaVu Sans", system-ui, sans-serif; color: var(--ink); margin: 0; background: #fff; }
-main { max-width: 1240px; margin: 0 auto; padding: 0 24px 48px; }
-header { border-bottom: 3px solid var(--accent); padding: 24px 0 12px; margin-bottom: 8px; }
-h1 { font-size: 26px; margin: 0 0 4px; }
-h2 { font-size: 21px; margin: 40px 0 8px; padding-top: 8px; border-top: 1px solid var(--rule); }
-h3 { font-size: 17px; margin: 24px 0 6px; }
-p, li { max-width: 80ch; }
-.sub { color: var(--muted); margin: 0; }
-.banner { background: var(--warn); color: #fff; font-weight: bold; padding: 10px 16px; margin: 12px 0; border-radius: 4px; }
-nav ol { columns: 3; margin: 8px 0; padding-left: 20px; }
-.question { font-style: italic; }
-.finding { background: #f3f6fb; border-left: 4px solid var(--accent); padding: 8px 14px; margin: 10px 0; }
-.finding ul { margin: 0; padding-left: 18px; }
-dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 8px 0; }
-dl.facts dt { font-weight: bold; }
-dl.facts dd { margin: 0; }
-table { border-collapse: collapse; margin: 4px 0 18px; font-size: 13px; }
-.tcap { font-weight: bold; font-size: 13px; margin: 14px 0 0; }
-th, td { border-bottom: 1px solid var(--rule); padding: 3px 8px; vertical-align: top; }
-th { background: #f5f5f5; text-align: left; }
-td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-.scroll { overflow-x: auto; }
-figure.plot { margin: 16px 0 24px; }
-figure.plot svg { max-width: 100%; height: auto; display: block; border: 1px solid var(--rule); }
-figcaption { color: var(--muted); font-size: 13px; margin-top: 4px; max-width: 100ch; }
-details { margin: 8px 0 16px; }
-summary { cursor: pointer; color: var(--accent); }
-code { background: #f2f2f2; padding: 0 3px; border-radius: 3px; font-size: 13px; }
-.formula { font-family: "DejaVu Serif", serif; background: #fafafa; border: 1px solid var(--rule); padding: 6px 12px; margin: 6px 0; overflow-x: auto; }
-footer { color: var(--muted); font-size: 13px; margin-top: 48px; border-top: 1px solid var(--rule); padding-top: 8px; }
-"#;
+/// The stylesheet, inlined into `<style>` (the file has no leading newline; the page adds one).
+const CSS: &str = include_str!("../../assets/report.css");
 
 /// Escapes text for HTML.
 pub fn esc(s: &str) -> String {
@@ -367,64 +335,8 @@ fn audit_section(out: &mut String, report: &Report<'_>) {
     out.push_str("</section>\n");
 }
 
-const METHODS: &str = r#"
-<section id="methods"><h2>Methods</h2>
-<h3>Energy accounting (docs/accounting.md)</h3>
-<p>Notation: <i>t</i> is a sample's <code>Time</code> (ms since the Unix epoch); <i>s</i> and <i>e</i> are the first request's start and the last request's end, in whole seconds for the published data (floored) and in ms for <code>collect</code>.</p>
-<p><b>Published</b> (the study's procedure, defects included):</p>
-<div class="formula">kept samples: s ≤ t/1000 ≤ e<br>
-cpu_diff<sub>k</sub> = E<sub>pkg,k</sub> − E<sub>pkg,k−1</sub> (0 for the first kept sample; a negative step is replaced by E<sub>pkg,k</sub>)<br>
-gpu = Σ<sub>k</sub> (P<sub>GPU,k</sub>[mW] / 5000 + cpu_diff<sub>k</sub>) &nbsp;&nbsp;(power × an assumed 0.2 s, plus the CPU again)<br>
-cpu = Σ<sub>k</sub> cpu_diff<sub>k</sub>; &nbsp; dram = 0; &nbsp; energy = cpu + gpu<br>
-duration = (t<sub>last</sub> − t<sub>first</sub>) / 1000; &nbsp; accuracy = Σ scores / 5</div>
-<p><b>Corrected</b>:</p>
-<div class="formula">window (whole-second requests): 1000·s ≤ t &lt; 1000·(e + 1); &nbsp; (ms requests): [s, e], interpolated at the edges<br>
-samples taken in file order; a sample earlier than the last accepted one is left out<br>
-gpu = ΔE<sub>GPU counter</sub> when NVML's energy counter is present, else Σ<sub>k</sub> (P<sub>k</sub> + P<sub>k+1</sub>)/2 · (t<sub>k+1</sub> − t<sub>k</sub>) / 10<sup>6</sup> &nbsp;[mW·ms → J]<br>
-cpu, dram = difference of the unwrapped RAPL counter between the window's first and last sample; every negative step adds the counter's range (recorded by the sampler, else the smallest power of two ≥ the largest value, 2<sup>18</sup> J for the published Intel counters)<br>
-energy = cpu + gpu + dram; &nbsp; duration = t<sub>last</sub> − t<sub>first</sub> in the window; &nbsp; energy per token = energy / Σ completion tokens; &nbsp; power = energy / duration; &nbsp; accuracy = mean of the judged scores</div>
-<p><b>Decomposition of the difference</b> of one trial, with Cp the corrected method applied to exactly the samples the published window keeps:</p>
-<div class="formula">P − C = cpu<sub>P</sub> &nbsp;[CPU counted twice]<br>
-&nbsp;&nbsp;+ (cpu<sub>P</sub> − Cp.cpu) &nbsp;[RAPL wraps]<br>
-&nbsp;&nbsp;+ (Σ P<sub>GPU</sub>/5000 − Cp.gpu) &nbsp;[200 ms assumption vs the trapezoid over real sample times]<br>
-&nbsp;&nbsp;− Cp.dram &nbsp;[DRAM not counted]<br>
-&nbsp;&nbsp;+ (Cp.energy − C) &nbsp;[window edges]</div>
-<p>A cause is listed for a trial when its part exceeds 0.01 J.</p>
-
-<h3>Levels</h3>
-<p><b>Trial level</b>: one observation per trial (repetition). <b>Run level</b>: one observation per treatment (model × task), the mean over its repetitions. J per billion parameters = run energy / model size in billions (parsed from labels such as <code>7B</code>, <code>6.7B</code>). Generations are ordered numerically (2 &lt; 3 &lt; 3.1 &lt; 3.2).</p>
-
-<h3>Descriptive statistics</h3>
-<div class="formula">mean x̄ = Σx/n; &nbsp; s² = Σ(x − x̄)²/(n − 1); &nbsp; median, quartiles: type-7 quantiles (R's default, numpy's "linear"); IQR = Q3 − Q1<br>
-95 % CI of the mean: x̄ ± t<sub>0.975, n−1</sub> · s/√n<br>
-95 % CI of the median: percentile bootstrap, 2000 resamples from a seeded ChaCha8 generator (--seed)</div>
-
-<h3>Assumption checks</h3>
-<div class="formula">Shapiro–Wilk W (Royston 1995 approximation, 3 ≤ n ≤ 5000) on the residuals x<sub>ij</sub> − x̄<sub>j</sub> from the group means<br>
-Brown–Forsythe (Levene centred on the median, R's <code>car::leveneTest</code> default): z<sub>ij</sub> = |x<sub>ij</sub> − median<sub>j</sub>|, F = [(N − k) Σ n<sub>j</sub>(z̄<sub>j</sub> − z̄)²] / [(k − 1) ΣΣ (z<sub>ij</sub> − z̄<sub>j</sub>)²] on (k − 1, N − k) df</div>
-
-<h3>Omnibus tests</h3>
-<div class="formula">Kruskal–Wallis: H = [12/(N(N+1)) Σ R<sub>j</sub>²/n<sub>j</sub> − 3(N+1)] / [1 − Σ(t³ − t)/(N³ − N)], df = k − 1, p from χ²<sub>k−1</sub> (t: sizes of tied groups)<br>
-ε² = H / ((N² − 1)/(N + 1)), 95 % CI: stratified percentile bootstrap (2000 resamples, each group resampled within itself)<br>
-One-way ANOVA: F = [SS<sub>b</sub>/(k − 1)] / [SS<sub>w</sub>/(N − k)], η² = SS<sub>b</sub>/SS<sub>total</sub><br>
-Welch's ANOVA: w<sub>j</sub> = n<sub>j</sub>/s<sub>j</sub>², W = Σw<sub>j</sub>, x̃ = Σw<sub>j</sub>x̄<sub>j</sub>/W, Λ = Σ(1 − w<sub>j</sub>/W)²/(n<sub>j</sub> − 1); F = [Σw<sub>j</sub>(x̄<sub>j</sub> − x̃)²/(k − 1)] / [1 + 2(k − 2)Λ/(k² − 1)] on (k − 1, (k² − 1)/(3Λ)) df</div>
-
-<h3>Pairwise tests</h3>
-<div class="formula">Dunn (all pairs): z = (R̄<sub>A</sub> − R̄<sub>B</sub>) / √[(N(N+1)/12 − Σ(t³ − t)/(12(N − 1))) (1/n<sub>A</sub> + 1/n<sub>B</sub>)], two-sided normal p, Benjamini–Hochberg over all k(k − 1)/2 pairs (R <code>FSA::dunnTest(method="bh")</code>)<br>
-Successive pairs (2 → 3 → 3.1 → 3.2), each family Holm-adjusted:<br>
-&nbsp;&nbsp;Welch's t = (x̄<sub>A</sub> − x̄<sub>B</sub>)/√(s<sub>A</sub>²/n<sub>A</sub> + s<sub>B</sub>²/n<sub>B</sub>), df = (s<sub>A</sub>²/n<sub>A</sub> + s<sub>B</sub>²/n<sub>B</sub>)² / [(s<sub>A</sub>²/n<sub>A</sub>)²/(n<sub>A</sub> − 1) + (s<sub>B</sub>²/n<sub>B</sub>)²/(n<sub>B</sub> − 1)] (Welch–Satterthwaite)<br>
-&nbsp;&nbsp;Hedges' g = J · (x̄<sub>A</sub> − x̄<sub>B</sub>)/s<sub>pooled</sub>, J = 1 − 3/(4(n<sub>A</sub> + n<sub>B</sub>) − 9); 95 % CI g ± t<sub>0.975</sub> · √((n<sub>A</sub> + n<sub>B</sub>)/(n<sub>A</sub>n<sub>B</sub>) + g²/(2(n<sub>A</sub> + n<sub>B</sub>)))<br>
-&nbsp;&nbsp;Mann–Whitney U<sub>A</sub> = R<sub>A</sub> − n<sub>A</sub>(n<sub>A</sub> + 1)/2; z = (max(U<sub>A</sub>, n<sub>A</sub>n<sub>B</sub> − U<sub>A</sub>) − n<sub>A</sub>n<sub>B</sub>/2 − 0.5)/σ, σ² = n<sub>A</sub>n<sub>B</sub>/12 · [(N + 1) − Σ(t³ − t)/(N(N − 1))] (tie and continuity corrections, scipy's default)<br>
-&nbsp;&nbsp;Cliff's δ = P(a &gt; b) − P(a &lt; b) = 2U<sub>A</sub>/(n<sub>A</sub>n<sub>B</sub>) − 1, with Cliff's (1993) asymmetric 95 % interval<br>
-Benjamini–Hochberg: p<sub>(i)</sub><sup>adj</sup> = min<sub>j ≥ i</sub> min(1, m·p<sub>(j)</sub>/j); &nbsp; Holm: p<sub>(i)</sub><sup>adj</sup> = max<sub>j ≤ i</sub> min(1, (m − j + 1)·p<sub>(j)</sub>)</div>
-
-<h3>Correlations</h3>
-<div class="formula">Spearman ρ = Pearson correlation of the average ranks; p from t = ρ√((n − 2)/(1 − ρ²)) on n − 2 df (scipy's <code>spearmanr</code>). R's <code>cor.test</code> agrees when there are ties; without ties (n &lt; 1290) it uses an exact or Edgeworth p instead. The per-generation p-values are BH-adjusted.</div>
-
-<h3>Figures</h3>
-<p>Box plots: quartiles (type 7), whiskers to the furthest value within 1.5 IQR of the box, white diamond = mean, dotted line through the medians. Densities and violins: Gaussian kernel, bandwidth 0.9 · min(s, IQR/1.34) · n<sup>−1/5</sup> (R's <code>bw.nrd0</code>). Regression lines: ordinary least squares per generation.</p>
-</section>
-"#;
+/// The Methods section: every formula of the accounting, the statistics and the figures.
+const METHODS: &str = include_str!("../../assets/methods.html");
 
 impl Output for Html {
     fn file_name(&self) -> &'static str {
@@ -441,7 +353,7 @@ impl Output for Html {
             out,
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n\
              <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-             <title>{}</title>\n<style>{CSS}</style></head>\n<body><main>\n<header><h1>{}</h1>\
+             <title>{}</title>\n<style>\n{CSS}</style></head>\n<body><main>\n<header><h1>{}</h1>\
              <p class=\"sub\">{} accounting · written by analyze {} · figures and tables in this folder (<a href=\"summary.md\">summary.md</a>, <a href=\"tables/\">tables/</a>, <a href=\"figures/\">figures/</a>)</p>",
             esc(&title),
             esc(&title),
@@ -499,6 +411,7 @@ impl Output for Html {
         out.push_str("</section>\n");
         comparison(&mut out, report, &mut counter);
         audit_section(&mut out, report);
+        out.push('\n');
         out.push_str(METHODS);
         let _ = write!(
             out,

@@ -1,0 +1,97 @@
+//! The figure set, as data ([`Figure`]s): the study's plots (box plots with mean markers and a
+//! dotted median trend, densities, violins per task, the interaction profile, scatter plots)
+//! and ours (a power trace, the per-trial energy split, published vs corrected accounting).
+//! Every figure colours generations the same way ([`Study::colour`]) and labels axes with units.
+//!
+//! One file per research question (`rq1.rs`, `rq2.rs`, `rq3.rs`), one for the power trace of a
+//! trial (`trace.rs`) and one for the accounting figures (`accounting.rs`); `marks.rs` builds
+//! the marks they share (box, violin, density, scatter). This file holds the set in order
+//! ([`all`]) and the small helpers: figure sizes, energy units, bounds, jitter and legends.
+
+mod accounting;
+mod marks;
+mod rq1;
+mod rq2;
+mod rq3;
+mod trace;
+
+use crate::model::Study;
+use crate::report::comparison::Comparison;
+use crate::report::plot::{Colour, Figure, Key, LegendItem};
+use crate::report::study::Colours;
+use dataset::TrialFiles;
+
+/// Every figure of the report, in the order the report shows them; figures without data are
+/// left out.
+pub fn all(traced: &TrialFiles, study: &Study, comparison: &Comparison) -> Vec<Figure> {
+    let mut out = Vec::new();
+    rq1::figures(study, &mut out);
+    rq2::figures(study, &mut out);
+    rq3::figures(study, &mut out);
+    out.extend(trace::power_trace(traced, study));
+    out.push(accounting::energy_split(study));
+    accounting::published_vs_corrected(study, comparison, &mut out);
+    out.retain(|f| f.mark_count() > 0);
+    out
+}
+
+/// Figure sizes in pixels: one panel, a wide one (a time axis or every trial), a grid of panels.
+const SINGLE: (u32, u32) = (960, 560);
+const WIDE: (u32, u32) = (1200, 520);
+const FACETS: (u32, u32) = (1200, 780);
+
+/// White, for mean markers.
+const WHITE_INK: Colour = Colour::rgb(0xff, 0xff, 0xff);
+
+/// Joules shown in kJ when values are large.
+fn energy_unit(max_j: f64) -> (f64, &'static str) {
+    if max_j >= 1e4 { (1e-3, "kJ") } else { (1.0, "J") }
+}
+
+/// The smallest and largest finite value (∞ and −∞ when there is none).
+fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    values
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        })
+}
+
+/// A deterministic jitter in [−0.5, 0.5) (golden-ratio sequence), so figures are reproducible.
+fn jitter(i: usize) -> f64 {
+    (i as f64 * 0.618_033_988_749_895).fract() - 0.5
+}
+
+/// Whether a positive axis should start at 0: yes when the data reach down to 40 % of their
+/// maximum anyway; no when they sit in a narrow band far from 0 (power at 330–360 W), where a
+/// zero-based axis would flatten every difference.
+fn starts_at_zero(lo: f64, hi: f64) -> bool {
+    lo >= 0.0 && lo <= 0.4 * hi
+}
+
+/// One legend entry per generation, in the order they first appear.
+fn generation_legend<'g>(
+    study: &Study,
+    generations: impl Iterator<Item = &'g str>,
+    key: Key,
+) -> Vec<LegendItem> {
+    let mut seen: Vec<&str> = Vec::new();
+    for g in generations {
+        if !seen.contains(&g) {
+            seen.push(g);
+        }
+    }
+    seen.iter()
+        .map(|g| LegendItem {
+            label: study.label(g),
+            colour: study.colour(g),
+            key,
+        })
+        .collect()
+}
+
+/// The range widened by 15 % on each side, so density tails are not cut at the data.
+fn padded(lo: f64, hi: f64) -> (f64, f64) {
+    let pad = (hi - lo).abs().max(hi.abs() * 0.05).max(1e-9) * 0.15;
+    (lo - pad, hi + pad)
+}
