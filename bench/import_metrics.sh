@@ -1,15 +1,10 @@
 #!/usr/bin/env bash
 # Benchmark (issue 2): `analyze import` + `analyze metrics` of all 900 published trials, warm
 # page cache, release build. Target: <= 2 s wall together on a 2-core machine. Prints wall time
-# and peak resident memory of each step, for three runs. Measured here (layout v3, one part per
-# treatment): 1.16-1.35 s together, import peak RSS ~168 MB, metrics ~87 MB.
+# and peak resident memory of each step, for three runs (figures: README; against a baseline
+# build: bench/compare.sh).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-src=${GREENLAB_DATASET:-../shared/datasets/greenlab-angels-2025}
-cargo build --release -q -p analyze
-bin=target/release/analyze
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "$0")/common.sh"
 cat "$src"/experiments/llama_profiling/*/* >/dev/null # warm the page cache
 for run in 1 2 3; do
   rm -rf "$tmp/data"

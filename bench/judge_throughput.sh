@@ -17,7 +17,7 @@ PROFILE=${PROFILE:-dev}
 target_dir=$( [ "$PROFILE" = dev ] && echo debug || echo "$PROFILE" )
 
 cargo build -q -p judge --profile "$PROFILE" --bin judge --example fake_judge_server --example bench_dataset
-bin=target/$target_dir
+bin=${CARGO_TARGET_DIR:-target}/$target_dir
 
 work=$(mktemp -d)
 fake_pid=

@@ -8,14 +8,8 @@
 #         ../shared/datasets/greenlab-angels-2025) is imported into a temporary folder first
 #   RUNS  timed runs after one warm-up run (default 5); the median and the best are reported
 set -euo pipefail
-cd "$(dirname "$0")/.."
-
-cargo build --release -p analyze >&2
-bin=target/release/analyze
-src=${GREENLAB_DATASET:-../shared/datasets/greenlab-angels-2025}
+source "$(dirname "$0")/common.sh"
 runs=${2:-5}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 data=${1:-}
 if [ -z "$data" ]; then

@@ -2,12 +2,7 @@
 # Benchmark (issue 3): all statistics tables of the 900 published trials, after loading.
 # Target: <= 100 ms. `analyze --report` times the statistics step itself and prints it.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-src=${GREENLAB_DATASET:-../shared/datasets/greenlab-angels-2025}
-cargo build --release -q -p analyze
-bin=target/release/analyze
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "$0")/common.sh"
 "$bin" -q import "$src/experiments/llama_profiling" --out "$tmp/data" --prompts "$src/prompts" >/dev/null
 for accounting in corrected published; do
   for run in 1 2 3; do
