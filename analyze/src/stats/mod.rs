@@ -15,6 +15,7 @@
 
 pub mod adjust;
 pub mod agreement;
+pub mod art;
 pub mod bootstrap;
 pub mod boxplot;
 pub mod density;
