@@ -70,6 +70,11 @@ dataset::table! {
         pub comparison: String,
         /// Statistic (H, z, F, W, t, U, ρ).
         pub statistic: Option<f64>,
+        /// Estimate of a contrast (`art_contrast`: difference of mean aligned ranks, in rank
+        /// units as ARTool's).
+        pub estimate: Option<f64>,
+        /// Its standard error (same units).
+        pub se: Option<f64>,
         /// Degrees of freedom.
         pub df: Option<f64>,
         /// Denominator degrees of freedom.
@@ -136,6 +141,8 @@ impl From<&TestRow> for TestRecord {
             test: t.test.name().into(),
             comparison: t.comparison.clone(),
             statistic: finite(t.statistic),
+            estimate: t.estimate.and_then(finite),
+            se: t.se.and_then(finite),
             df: t.df.and_then(finite),
             df2: t.df2.and_then(finite),
             p_value: finite(t.p_value),

@@ -9,6 +9,7 @@
 //! with the samples. The run level ([`runs`]) is computed from the rows in one place; metrics
 //! and levels are the enums of [`metric`].
 
+pub mod as_read;
 pub mod build;
 pub mod metric;
 pub mod runs;

@@ -13,6 +13,9 @@
 //! independent model behaviour and overstate their evidence; run-level tests (one value per
 //! treatment) do not. Every trial-level test is also reported at run level.
 
+mod r_script;
+
+use crate::model::as_read::{AsRead, as_read};
 use crate::model::{Level, Metric, Study, configuration_key, configuration_label, generation_key};
 use crate::stats::{self, Effect, PairOutcome, StatsError, TestOutcome, adjust, descriptive::Descriptive};
 use dataset::Accounting;
@@ -79,6 +82,10 @@ pub enum Test {
     MannWhitney,
     /// Spearman's ρ within each group, Benjamini–Hochberg.
     Spearman,
+    /// Aligned rank transform ANOVA with a random run intercept (the study's final tests).
+    ArtAnova,
+    /// ART-C contrast of two levels or cells, Benjamini–Hochberg over all pairs.
+    ArtContrast,
 }
 
 /// The study's table families, per research question: which tests go into which CSV.
@@ -127,6 +134,8 @@ impl Test {
             Test::WelchT => "welch_t",
             Test::MannWhitney => "mann_whitney",
             Test::Spearman => "spearman",
+            Test::ArtAnova => "art_anova",
+            Test::ArtContrast => "art_contrast",
         }
     }
 
@@ -142,6 +151,8 @@ impl Test {
             Test::WelchT => "Welch's t (Holm)",
             Test::MannWhitney => "Mann–Whitney U (Holm)",
             Test::Spearman => "Spearman ρ (BH)",
+            Test::ArtAnova => "ART ANOVA (random run intercept)",
+            Test::ArtContrast => "ART-C contrast (BH)",
         }
     }
 
@@ -149,10 +160,10 @@ impl Test {
     pub fn symbol(self) -> &'static str {
         match self {
             Test::ShapiroWilk => "W",
-            Test::LeveneMedian | Test::Anova | Test::WelchAnova => "F",
+            Test::LeveneMedian | Test::Anova | Test::WelchAnova | Test::ArtAnova => "F",
             Test::KruskalWallis => "H",
             Test::Dunn => "z",
-            Test::WelchT => "t",
+            Test::WelchT | Test::ArtContrast => "t",
             Test::MannWhitney => "U",
             Test::Spearman => "ρ",
         }
@@ -162,8 +173,8 @@ impl Test {
     pub fn family(self) -> Family {
         match self {
             Test::ShapiroWilk | Test::LeveneMedian => Family::Assumptions,
-            Test::KruskalWallis | Test::Anova | Test::WelchAnova => Family::Omnibus,
-            Test::Dunn | Test::WelchT | Test::MannWhitney => Family::Pairwise,
+            Test::KruskalWallis | Test::Anova | Test::WelchAnova | Test::ArtAnova => Family::Omnibus,
+            Test::Dunn | Test::WelchT | Test::MannWhitney | Test::ArtContrast => Family::Pairwise,
             Test::Spearman => Family::Correlations,
         }
     }
@@ -212,10 +223,16 @@ pub struct TestRow {
     pub with: Option<Metric>,
     /// The test.
     pub test: Test,
-    /// Empty for omnibus tests, `A - B` for pairs, the group for per-group correlations.
+    /// Empty for omnibus tests, `A - B` for pairs, the group for per-group correlations, the
+    /// term of an ART ANOVA (`generation:task`), the model of an R-style assumption check
+    /// (`generation*task`).
     pub comparison: String,
     /// Statistic (H, z, F, W, t, U, ρ).
     pub statistic: f64,
+    /// Estimate of a contrast (ART-C: difference of mean aligned ranks).
+    pub estimate: Option<f64>,
+    /// Its standard error (same units).
+    pub se: Option<f64>,
     /// Degrees of freedom.
     pub df: Option<f64>,
     /// Denominator degrees of freedom.
@@ -335,25 +352,34 @@ struct Obs<'a> {
     model_size: &'a str,
     task: &'a str,
     values: [Option<f64>; Metric::ALL.len()],
+    /// The values as the study's R script read them (trials, published accounting).
+    read: Option<AsRead>,
 }
 
 impl Obs<'_> {
     fn get(&self, m: Metric) -> Option<f64> {
         self.values[m.index()]
     }
+
+    /// The value as the R script read it where there is one, else the measured one.
+    fn read_or_get(&self, m: Metric) -> Option<f64> {
+        self.read.and_then(|r| r.get(m)).or_else(|| self.get(m))
+    }
 }
 
 /// The observations of a study at one level.
-fn observations(study: &Study, level: Level) -> Vec<Obs<'_>> {
+fn observations<'a>(study: &'a Study, level: Level, reads: Option<&[AsRead]>) -> Vec<Obs<'a>> {
     match level {
         Level::Trial => study
             .metrics
             .iter()
-            .map(|r| Obs {
+            .enumerate()
+            .map(|(i, r)| Obs {
                 generation: &r.key.generation,
                 model_size: &r.key.model_size,
                 task: &r.key.task,
                 values: Metric::ALL.map(|m| m.of(r)),
+                read: reads.map(|v| v[i]),
             })
             .collect(),
         Level::Run => study
@@ -364,6 +390,7 @@ fn observations(study: &Study, level: Level) -> Vec<Obs<'_>> {
                 model_size: &r.model_size,
                 task: &r.task,
                 values: Metric::ALL.map(|m| r.get(m).filter(|v| v.is_finite())),
+                read: None,
             })
             .collect(),
     }
@@ -524,6 +551,8 @@ fn run_question(q: &Question, obs: &[&Obs<'_>], level: Level, accounting: Accoun
         test: Test::KruskalWallis,
         comparison: String::new(),
         statistic: f64::NAN,
+        estimate: None,
+        se: None,
         df: None,
         df2: None,
         p_value: f64::NAN,
@@ -584,7 +613,7 @@ fn run_question(q: &Question, obs: &[&Obs<'_>], level: Level, accounting: Accoun
         type Paired<'a> = (&'a str, Vec<f64>, Vec<f64>);
         let mut by_group: BTreeMap<crate::model::metric::GenerationKey, Paired<'_>> = BTreeMap::new();
         for o in obs {
-            if let (Some(a), Some(b)) = (o.get(x), o.get(y)) {
+            if let (Some(a), Some(b)) = (o.read_or_get(x), o.read_or_get(y)) {
                 let e = by_group
                     .entry(generation_key(o.generation))
                     .or_insert_with(|| (o.generation, Vec::new(), Vec::new()));
@@ -610,9 +639,13 @@ fn run_question(q: &Question, obs: &[&Obs<'_>], level: Level, accounting: Accoun
 }
 
 /// Computes every table of a study, under its accounting.
+///
+/// Under the published accounting the Spearman correlations and the study's own tests
+/// ([`r_script`]) take the trial values as the R script read them ([`crate::model::as_read`]).
 pub fn compute(study: &Study, seed: u64) -> Tables {
-    let trial_obs = observations(study, Level::Trial);
-    let run_obs = observations(study, Level::Run);
+    let reads = (study.accounting == Accounting::Published).then(|| as_read(study));
+    let trial_obs = observations(study, Level::Trial, reads.as_deref());
+    let run_obs = observations(study, Level::Run, None);
     let accuracy: Vec<Metric> = Metric::ACCURACIES
         .into_iter()
         .filter(|m| trial_obs.iter().any(|o| o.get(*m).is_some()))
@@ -641,5 +674,7 @@ pub fn compute(study: &Study, seed: u64) -> Tables {
         all.descriptive.extend(p.descriptive);
         all.tests.extend(p.tests);
     }
+    all.tests
+        .extend(r_script::compute(study, reads.as_deref(), &accuracy));
     all
 }
