@@ -147,6 +147,49 @@ impl Study {
         }
     }
 
+    /// The same study under the other accounting, from the audit's per-trial rows of both
+    /// (None without an audit, or when it does not cover every trial).
+    pub fn with_accounting(&self, accounting: Accounting) -> Option<Study> {
+        if accounting == self.accounting {
+            return Some(self.clone());
+        }
+        let audit = self.audit.as_ref()?;
+        let by_id: std::collections::HashMap<&str, &MetricsRow> = audit
+            .trials
+            .iter()
+            .map(|a| {
+                let row = match accounting {
+                    Accounting::Published => &a.published,
+                    Accounting::Corrected => &a.corrected,
+                };
+                (a.key.run_id.as_str(), row)
+            })
+            .collect();
+        let metrics: Option<Vec<MetricsRow>> = self
+            .metrics
+            .iter()
+            .map(|r| {
+                by_id.get(r.key.run_id.as_str()).map(|other| MetricsRow {
+                    accuracy_gold: r.accuracy_gold,
+                    accuracy_judge: r.accuracy_judge,
+                    ..(*other).clone()
+                })
+            })
+            .collect();
+        Some(Study::new(
+            self.source.clone(),
+            accounting,
+            Trials {
+                trials: self.trials.clone(),
+                metrics: metrics?,
+                requests: self.requests.clone(),
+                channels: self.channels.clone(),
+            },
+            self.judgments.clone(),
+            self.audit.clone(),
+        ))
+    }
+
     /// True when the data are simulated (the manifest or any trial says so).
     pub fn simulated(&self) -> bool {
         self.source.simulated || self.trials.iter().any(|t| t.simulated)

@@ -177,7 +177,8 @@ pub fn build<'a>(study: &'a Study, tables: &'a Tables, opts: &Options) -> Result
     let overview = overview::Overview::new(&inputs, study);
     let unit = findings::HonestUnit::new(audit, study);
     let comparison = comparison::Comparison::new(&inputs, study);
-    let sections = findings::sections(&inputs, study);
+    let mut sections = findings::sections(&inputs, study);
+    findings::published::append(&mut sections, study, tables, opts.seed);
     let accuracy = accuracy::AccuracySection::new(&study.judgments, study);
     let specs = figures::all(&traced, study, &comparison);
     let figures = specs

@@ -146,6 +146,7 @@ impl Design {
                 right: self.run.len(),
             });
         }
+        super::ensure_len(TEST, y, 2)?;
         super::ensure_finite(TEST, y)
     }
 
@@ -243,7 +244,13 @@ impl RunFit {
             count[j] += 1;
             of_obs.push(j);
         }
-        let n = count[0];
+        let Some(&n) = count.first() else {
+            return Err(StatsError::TooFewObservations {
+                test: TEST,
+                needed: 2,
+                got: 0,
+            });
+        };
         if let (Some(lo), Some(hi)) = (count.iter().min(), count.iter().max())
             && lo != hi
         {
@@ -646,6 +653,17 @@ mod tests {
         design.run = vec![1; y.len()];
         let err = anova(&y, &design).unwrap_err().to_string();
         assert!(err.contains("spans design cells"), "{err}");
+    }
+
+    #[test]
+    fn empty_input_is_an_error() {
+        let design = Design {
+            levels: vec![2],
+            factors: vec![vec![]],
+            run: vec![],
+        };
+        assert!(anova(&[], &design).is_err());
+        assert!(cell_contrasts(&[], &design).is_err());
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! and `unit.rs` for the unit of evidence; this file holds what they share: the lookups into
 //! the tables, the sentences (omnibus verdicts, successive pairs, correlations) and the tables.
 
+pub(super) mod published;
 mod rq1;
 mod rq2;
 mod rq3;

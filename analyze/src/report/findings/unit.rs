@@ -90,7 +90,9 @@ impl HonestUnit {
              model's behaviour: treating them as independent observations (trial level) multiplies the sample \
              size without adding evidence and makes p-values far too small. The run — one treatment, its \
              repetitions averaged — is therefore the honest unit. This report gives every test at both levels; \
-             read the run level as the answer and the trial level as the study's own, optimistic view."
+             read the run level as the answer and the plain trial level as the optimistic view. The study's own \
+             final tests (\"as published\" under each question) ran on the trials with a random intercept per run, \
+             which puts their denominator at run level (runs minus design cells degrees of freedom)."
                 .to_string(),
         );
         Self { sentences, table }
