@@ -1,5 +1,6 @@
 # Reference values for the figure statistics of analyze/src/stats (density, boxplot,
-# regression, agreement); the other reference values come from refs.py.
+# regression, agreement) and for Spearman's p-value as R's cor.test computes it (rank); the
+# other reference values come from refs.py.
 #
 # Base R only (no CRAN package): R 4.2.2 (Debian r-base-core).
 #   Rscript analyze/src/stats/reference/refs.R > analyze/src/stats/reference/refs_r.txt
@@ -117,4 +118,80 @@ for (t in list(c(2, 1, 0, 2), c(20, 5, 10, 15), c(40, 9, 6, 45), c(3, 0, 0, 2), 
   show(sprintf("kappa2(%s)  # t <- matrix(c(yy, ny, yn, nn), 2); (po - pe)/(1 - pe)",
                paste(t, collapse = ", ")),
        kappa2(t[1], t[2], t[3], t[4]))
+}
+
+# ---------------------------------------------------------------- Spearman's rho
+# cor.test(x, y, method = "spearman"), two-sided; each line gives rho, then p. Without ties and
+# n <= 1290 (cor.test's pspearman tests n <= 1290) the p-value is AS 89 (Best & Roberts 1975),
+# R's prho: all n! permutations for n <= 9, the Edgeworth series above, clamped to [0, 1], so
+# that strong correlations at n >= 10 get p = 0. With a tie, or n > 1290: the t approximation
+# on n - 2 df (R warns that it cannot compute an exact p-value with ties; silenced here).
+# x = 1:n and y = s * x + w * n * lcg(n) come from the Park-Miller minimal standard generator
+# (integers below 2^46, exact in doubles), which the tests of rank.rs rebuild.
+cat("# spearman\n")
+lcg <- function(n, seed = 20240607) {
+  u <- numeric(n)
+  for (i in seq_len(n)) {
+    seed <- (16807 * seed) %% 2147483647
+    u[i] <- seed
+  }
+  u / 2147483647
+}
+spear <- function(xlab, ylab, x, y, setup = "") {
+  ct <- suppressWarnings(cor.test(x, y, method = "spearman"))
+  show(sprintf("%scor.test(%s, %s, method = \"spearman\")[c(\"estimate\", \"p.value\")]",
+               setup, xlab, ylab),
+       c(ct$estimate, ct$p.value))
+}
+lit <- function(v) paste0("c(", paste(v, collapse = ", "), ")")
+X4 <- c(2.5, -1, 7, 3.25)
+for (y in list(c(0.2, 0.1, 0.4, 0.3), c(0.3, 0.4, 0.1, 0.2), c(4, 2, 3, 1), c(1, 2, 4, 3),
+               c(3, 4, 2, 1))) {
+  spear(lit(X4), lit(y), X4, y)
+}
+X7 <- c(1, 2, 3, 4, 5, 6, 7)
+for (y in list(c(2, 1, 4, 3, 7, 5, 6), c(5, 7, 1, 3, 2, 6, 4), c(6, 7, 5, 3, 4, 1, 2),
+               c(7, 6, 5, 4, 3, 2, 1))) {
+  spear(lit(X7), lit(y), X7, y)
+}
+SY <- c(2.3, 1.9, 3.5, 3.1, 6.0, 4.4, 5.2, 8.8, 7.1, 9.9)
+spear("1:10", lit(SY), 1:10, SY)
+spear("1:10", "10:1", 1:10, 10:1)
+for (case in list(
+  list(9, c(0, 1), c(1, 1.5), c(-1, 0.6), c(1, 0.3), c(-1, 0.3)),
+  list(10, c(0, 1), c(1, 1.5), c(-1, 1.5), c(-1, 0.6), c(1, 0.3)),
+  list(12, c(0, 1), c(1, 1.5), c(-1, 0.6), c(1, 0.6)),
+  list(30, c(0, 1), c(1, 1.5), c(-1, 1.5), c(1, 0.6), c(-1, 0.6), c(1, 0.3)),
+  list(80, c(0, 1), c(1, 1.5), c(-1, 1.5), c(-1, 0.6)),
+  list(200, c(0, 1), c(1, 3), c(-1, 3), c(1, 0.6)),
+  list(1290, c(0, 1), c(1, 1.5)),
+  list(1291, c(0, 1), c(1, 1.5)))) {
+  n <- case[[1]]
+  x <- as.numeric(1:n)
+  for (sw in case[-1]) {
+    spear("x", sprintf("%g * x + %g * %d * lcg(%d)", sw[1], sw[2], n, n),
+          x, sw[1] * x + sw[2] * n * lcg(n), setup = sprintf("x <- 1:%d; ", n))
+  }
+}
+# with ties: the t approximation
+TX <- c(1, 2, 2, 3, 4, 4, 4, 5, 6, 7)
+TY <- c(3, 1, 2, 2, 5, 4, 6, 6, 6, 9)
+spear(lit(TX), lit(TY), TX, TY)
+x <- as.numeric(1:30)
+spear("floor(x / 2)", "floor(x / 3 + 5 * lcg(30))", floor(x / 2), floor(x / 3 + 5 * lcg(30)),
+      setup = "x <- 1:30; ")
+spear("x", "floor(-x / 3 + 5 * lcg(30))", x, floor(-x / 3 + 5 * lcg(30)), setup = "x <- 1:30; ")
+spear("c(1, 1, 2, 3)", "c(1, 1, 2, 3)", c(1, 1, 2, 3), c(1, 1, 2, 3))
+# prho itself, through the routine cor.test calls (stats' C_pRho(is, n, lower.tail)):
+# P(S >= is), or P(S < is) with lower.tail.
+for (a in list(c(5, 0, 0), c(5, 0, 1), c(5, 40, 0), c(5, 41, 0), c(5, 41, 1), c(5, 20, 0),
+               c(5, 20, 1), c(9, 100, 0), c(9, 100, 1), c(10, 100, 0), c(10, 100, 1),
+               c(10, 2, 1), c(10, 330, 0), c(1290, 3.58e8, 0), c(1290, 3.58e8, 1))) {
+  show(sprintf(".Call(stats:::C_pRho, %.10g, %d, %s)", a[2], a[1], as.logical(a[3])),
+       .Call(stats:::C_pRho, a[2], a[1], as.logical(a[3])))
+}
+# The normal tails AS 89's series adds to (R's pnorm, Cody's algorithm).
+for (x in c(0.5, 1, 3, 6, 10)) {
+  show(sprintf("pnorm(%g, lower.tail = FALSE)", x), pnorm(x, lower.tail = FALSE))
+  show(sprintf("pnorm(%g)", x), pnorm(x))
 }
