@@ -1,7 +1,7 @@
 //! The accounting figures: the energy split of every trial (GPU, CPU package, DRAM) and
 //! published vs corrected energy (per trial, and the difference split into its causes).
 
-use super::marks::scatter_figure;
+use super::marks::{Scatter, scatter_figure};
 use super::{SINGLE, WIDE, bounds, energy_unit};
 use crate::model::{Study, size_in_billions};
 use crate::report::comparison::{Comparison, REASONS};
@@ -139,7 +139,7 @@ pub(super) fn published_vs_corrected(study: &Study, comparison: &Comparison, out
             &format!("published energy per trial ({unit})"),
         ),
         &points,
-        false,
+        Scatter::POINTS,
     );
     let axis = Axis::numeric(String::new(), lo.min(0.0) * k, hi * k, true);
     let panel = &mut fig.panels[0];

@@ -1,9 +1,9 @@
 //! The mark builders the figures share: a Tukey box with its mean marker, a figure of boxes
 //! with the median trend, density curves, a violin with its quartile box, and a scatter figure
-//! with optional least-squares lines. The numbers come from `stats` (box statistics, kernel
-//! density, least squares); this file only turns them into marks.
+//! with optional least-squares lines and horizontal jitter. The numbers come from `stats` (box
+//! statistics, kernel density, least squares); this file only turns them into marks.
 
-use super::{SINGLE, WHITE_INK, bounds, generation_legend, jitter, starts_at_zero};
+use super::{SINGLE, WHITE_INK, bounds, generation_legend, jitter, starts_at_zero, uniform_jitter};
 use crate::model::Study;
 use crate::report::plot::{Axis, BLACK_INK, Colour, Dash, Figure, GREY, Key, LegendItem, Mark, Panel, Shape};
 use crate::report::study::Colours;
@@ -137,7 +137,8 @@ fn grid(lo: f64, hi: f64, n: usize) -> Vec<f64> {
         .collect()
 }
 
-/// Density curves (one per entry) on a shared axis.
+/// Density curves (one per entry) on a shared axis, evaluated at 200 points of `[lo, hi]`,
+/// each filled at 15 % opacity (R's `geom_density(alpha = 0.15)`); returns the highest density.
 pub(super) fn density_marks(
     curves: &[(Colour, Dash, Vec<f64>)],
     lo: f64,
@@ -158,7 +159,7 @@ pub(super) fn density_marks(
         fill.push((lo, 0.0));
         marks.push(Mark::Polygon {
             points: fill,
-            fill: colour.alpha(0.12),
+            fill: colour.alpha(0.15),
         });
         marks.push(Mark::Line {
             points,
@@ -170,7 +171,33 @@ pub(super) fn density_marks(
     top
 }
 
-/// One scatter panel with a colour per generation and, with `fit`, a least-squares line each.
+/// How [`scatter_figure`] draws its points.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Scatter {
+    /// One least-squares line per generation over its points (R's `geom_smooth(method = "lm",
+    /// se = FALSE)`), from its smallest to its largest x.
+    pub fit: bool,
+    /// Points drawn moved horizontally by up to ± this much (R's `geom_jitter(width = …)`),
+    /// from a fixed seed; 0 for none. The lines are fitted to the values, not to the jittered
+    /// positions, as in R.
+    pub x_jitter: f64,
+}
+
+impl Scatter {
+    /// Points only.
+    pub const POINTS: Scatter = Scatter {
+        fit: false,
+        x_jitter: 0.0,
+    };
+    /// Points and a least-squares line per generation.
+    pub const FITTED: Scatter = Scatter {
+        fit: true,
+        x_jitter: 0.0,
+    };
+}
+
+/// One scatter panel with a colour per generation and, as `style` says, a least-squares line
+/// per generation and horizontal jitter.
 pub(super) fn scatter_figure(
     study: &Study,
     name: &str,
@@ -178,25 +205,32 @@ pub(super) fn scatter_figure(
     caption: &str,
     (x_label, y_label): (&str, &str),
     points: &[(String, f64, f64)],
-    fit: bool,
+    style: Scatter,
 ) -> Figure {
+    let offsets = if style.x_jitter > 0.0 {
+        uniform_jitter(points.len(), style.x_jitter)
+    } else {
+        vec![0.0; points.len()]
+    };
+    let drawn_x = |i: usize| points[i].1 + offsets[i];
     let mut marks = Vec::new();
     for g in &study.generations {
-        let pts: Vec<(f64, f64)> = points
-            .iter()
-            .filter(|p| &p.0 == g && p.1.is_finite() && p.2.is_finite())
-            .map(|p| (p.1, p.2))
+        let members: Vec<usize> = (0..points.len())
+            .filter(|&i| &points[i].0 == g && points[i].1.is_finite() && points[i].2.is_finite())
             .collect();
-        if pts.is_empty() {
+        if members.is_empty() {
             continue;
         }
         marks.push(Mark::Points {
-            points: pts.clone(),
+            points: members.iter().map(|&i| (drawn_x(i), points[i].2)).collect(),
             colour: study.colour(g).alpha(0.55),
             radius: 3,
             shape: Shape::Circle,
         });
-        if fit && let Some((a, b)) = least_squares(&pts) {
+        let pts: Vec<(f64, f64)> = members.iter().map(|&i| (points[i].1, points[i].2)).collect();
+        if style.fit
+            && let Some((a, b)) = least_squares(&pts)
+        {
             let (lo, hi) = bounds(pts.iter().map(|p| p.0));
             marks.push(Mark::Line {
                 points: vec![(lo, a + b * lo), (hi, a + b * hi)],
@@ -206,14 +240,14 @@ pub(super) fn scatter_figure(
             });
         }
     }
-    let (xl, xh) = bounds(points.iter().map(|p| p.1));
+    let (xl, xh) = bounds((0..points.len()).map(drawn_x));
     let (yl, yh) = bounds(points.iter().map(|p| p.2));
     let mut legend = generation_legend(
         study,
         points.iter().map(|p| p.0.as_str()),
         Key::Marker(Shape::Circle),
     );
-    if fit {
+    if style.fit {
         legend.push(LegendItem {
             label: "least-squares line per generation".into(),
             colour: GREY,

@@ -7,6 +7,11 @@
 //! trial (`trace.rs`) and one for the accounting figures (`accounting.rs`); `marks.rs` builds
 //! the marks they share (box, violin, density, scatter). This file holds the set in order
 //! ([`all`]) and the small helpers: figure sizes, energy units, bounds, jitter and legends.
+//!
+//! Where the published study's R script (`Data_Analysis/scripts/GL_Final_Script_new.R`) draws a
+//! figure, ours takes its form — the same data, level, grouping and overlays (densities of run
+//! means, the median profile over generations, least-squares lines per generation, jittered
+//! accuracy) — and its caption says so; the other figures are ours.
 
 mod accounting;
 mod marks;
@@ -62,6 +67,24 @@ fn jitter(i: usize) -> f64 {
     (i as f64 * 0.618_033_988_749_895).fract() - 0.5
 }
 
+/// The seed of [`uniform_jitter`]: fixed, so a jittered figure is the same in every report.
+const JITTER_SEED: u64 = 2025;
+
+/// `n` random offsets, uniform in [−`width`, `width`), as R's `geom_jitter(width = …)` draws
+/// them (`runif(n, -width, width)`), from `ChaCha8Rng` seeded with [`JITTER_SEED`]: the same
+/// offsets in every run. Each offset takes the top 53 bits of one `next_u64`, so the numbers
+/// depend only on the generator's stream.
+fn uniform_jitter(n: usize, width: f64) -> Vec<f64> {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(JITTER_SEED);
+    (0..n)
+        .map(|_| {
+            let u = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+            width * (2.0 * u - 1.0)
+        })
+        .collect()
+}
+
 /// Whether a positive axis should start at 0: yes when the data reach down to 40 % of their
 /// maximum anyway; no when they sit in a narrow band far from 0 (power at 330–360 W), where a
 /// zero-based axis would flatten every difference.
@@ -94,4 +117,20 @@ fn generation_legend<'g>(
 fn padded(lo: f64, hi: f64) -> (f64, f64) {
     let pad = (hi - lo).abs().max(hi.abs() * 0.05).max(1e-9) * 0.15;
     (lo - pad, hi + pad)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uniform_jitter_is_fixed_and_within_its_width() {
+        let a = uniform_jitter(500, 0.02);
+        assert_eq!(a, uniform_jitter(500, 0.02));
+        assert!(a.iter().all(|d| (-0.02..0.02).contains(d)));
+        // Spread over the whole width, both signs.
+        assert!(a.iter().any(|d| *d < -0.015) && a.iter().any(|d| *d > 0.015));
+        // The first offsets are those of the longer draw: one stream, one offset per point.
+        assert_eq!(uniform_jitter(3, 0.02), a[..3]);
+    }
 }

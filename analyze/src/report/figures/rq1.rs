@@ -1,5 +1,6 @@
-//! RQ1 figures: energy per trial by generation (RQ1.1: run-level boxes, trial densities) and
-//! by model size (RQ1.2: energy per billion parameters by configuration, densities per size).
+//! RQ1 figures: energy per trial by generation (RQ1.1: run-level boxes and densities of the run
+//! means) and by model size (RQ1.2: energy per billion parameters by configuration, and its
+//! run-level density per size in one panel per generation).
 
 use super::marks::{box_figure, density_marks};
 use super::{FACETS, SINGLE, bounds, energy_unit, generation_legend, padded};
@@ -37,28 +38,34 @@ pub(super) fn figures(study: &Study, out: &mut Vec<Figure>) {
         true,
     ));
 
+    // RQ1.1 density, as the published script draws it: `geom_density` of the run means
+    // (`energy_j_mean`), coloured by generation.
     let mut marks = Vec::new();
-    let (lo, hi) = padded(max_lo * k, max_hi * k);
-    let curves: Vec<(Colour, Dash, Vec<f64>)> = study
-        .generations
+    let (lo, hi) = bounds(runs.iter().flat_map(|g| g.2.iter().copied()));
+    let (lo, hi) = padded(lo, hi);
+    let curves: Vec<(Colour, Dash, Vec<f64>)> = runs
         .iter()
-        .map(|g| {
+        .map(|(_, g, values)| {
             (
                 study.colour(g),
                 Dash::Solid,
-                study.trials_of(g).map(|r| r.energy_j * k).collect(),
+                values.iter().copied().filter(|v| v.is_finite()).collect(),
             )
         })
         .collect();
     let top = density_marks(&curves, lo, hi, &mut marks);
     out.push(Figure {
         name: "rq1_1_energy_density".into(),
-        title: "RQ1.1 Distribution of energy per trial by generation".into(),
-        caption: "Kernel density (Gaussian, R's bw.nrd0 bandwidth) of the energy of every trial, one curve per generation.".into(),
+        title: "RQ1.1 Distribution of energy per trial by generation (run level)".into(),
+        caption: "Kernel density (Gaussian, R's `bw.nrd0` bandwidth) of the treatment means of energy per trial \
+                  (run level: one value per treatment, the mean of its repetitions), one curve per generation \
+                  — the form of the published script's RQ1.1 density (`geom_density` of the run means, \
+                  coloured by generation)."
+            .into(),
         size: SINGLE,
         panels: vec![Panel {
             title: String::new(),
-            x: Axis::numeric(format!("energy per trial ({unit})"), lo, hi, false),
+            x: Axis::numeric(format!("energy per trial ({unit}), treatment mean"), lo, hi, false),
             y: Axis::numeric(format!("density (1/{unit})"), 0.0, top, true),
             marks,
         }],
@@ -96,53 +103,56 @@ pub(super) fn figures(study: &Study, out: &mut Vec<Figure>) {
         true,
     ));
 
-    // RQ1.2: density by size, one panel per generation.
+    // RQ1.2 density, as the published script draws it: `geom_density` of run-level J/B by
+    // model size, `facet_wrap(~ generation, scales = "free_y")` — one panel per generation, a
+    // shared J/B axis, each panel's own density scale.
+    let (lo, hi) = bounds(groups.iter().flat_map(|g| g.2.iter().copied()));
+    let (lo, hi) = padded(lo, hi);
     let dashes = [Dash::Solid, Dash::Dashed, Dash::Dotted];
     let mut panels = Vec::new();
     let mut legend = Vec::new();
     for g in &study.generations {
-        let sizes: Vec<&String> = study
+        let curves: Vec<(Colour, Dash, Vec<f64>)> = study
             .configurations
             .iter()
-            .filter(|c| &c.0 == g)
-            .map(|c| &c.1)
-            .collect();
-        let curves: Vec<(Colour, Dash, Vec<f64>)> = sizes
-            .iter()
+            .zip(&groups)
+            .filter(|((cg, _), _)| cg == g)
             .enumerate()
-            .map(|(i, s)| {
+            .map(|(i, ((_, s), (_, _, values)))| {
+                let dash = dashes[i % dashes.len()];
                 legend.push(LegendItem {
                     label: configuration_label(g, s),
                     colour: study.colour(g),
-                    key: Key::Line(dashes[i % dashes.len()]),
+                    key: Key::Line(dash),
                 });
-                (
-                    study.colour(g),
-                    dashes[i % dashes.len()],
-                    study
-                        .trials_of(g)
-                        .filter(|r| &&r.key.model_size == s)
-                        .map(|r| r.energy_j * k)
-                        .collect(),
-                )
+                (study.colour(g), dash, values.clone())
             })
             .collect();
         let mut marks = Vec::new();
         let top = density_marks(&curves, lo, hi, &mut marks);
         panels.push(Panel {
             title: study.label(g),
-            x: Axis::numeric(format!("energy per trial ({unit})"), lo, hi, false),
-            y: Axis::numeric(format!("density (1/{unit})"), 0.0, top, true),
+            x: Axis::numeric(
+                format!("energy per trial per billion parameters ({unit}/B)"),
+                lo,
+                hi,
+                false,
+            ),
+            y: Axis::numeric(format!("density (B/{unit})"), 0.0, top, true),
             marks,
         });
     }
     let columns = if panels.len() > 4 { 3 } else { 2 };
     out.push(Figure {
         name: "rq1_2_size_density".into(),
-        title: "RQ1.2 Distribution of energy per trial by model size, per generation".into(),
-        caption:
-            "Kernel density of trial energy for each model size (line style) within each generation (panel)."
-                .into(),
+        title: "RQ1.2 Distribution of energy per billion parameters by model size (run level)".into(),
+        caption: "Kernel density of the treatment-mean energy per trial divided by the model's size in \
+                  billions of parameters (run level), one curve per model size (line style) in one panel per \
+                  generation, each panel with its own density scale — the form of the published script's \
+                  RQ1.2 density (`geom_density` of run-level J/B by size, \
+                  `facet_wrap(~ generation, scales = \"free_y\")`). The script colours the sizes; here each \
+                  panel keeps its generation's colour and the sizes differ by line style."
+            .into(),
         size: FACETS,
         panels,
         columns,

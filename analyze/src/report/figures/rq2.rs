@@ -1,8 +1,8 @@
 //! RQ2 figures: energy by generation within each task (violins, one panel per task) and the
-//! generation × task interaction profile of the medians.
+//! generation × task interaction profile: the median per generation, one line per task.
 
 use super::marks::violin_marks;
-use super::{FACETS, SINGLE, WHITE_INK, bounds, energy_unit, generation_legend};
+use super::{FACETS, SINGLE, WHITE_INK, bounds, energy_unit, generation_legend, starts_at_zero};
 use crate::model::Study;
 use crate::report::plot::{Axis, Dash, Figure, Key, LegendItem, Mark, Panel, Shape};
 use crate::report::study::Colours;
@@ -50,17 +50,21 @@ pub(super) fn figures(study: &Study, out: &mut Vec<Figure>) {
         legend,
     });
 
+    // The median profile, as the published script draws it: generation on the x axis, the
+    // median trial energy (`stat_summary(fun = median)`, repetition level), one line with points
+    // per task.
     let mut marks = Vec::new();
-    let mut top: f64 = 0.0;
-    for g in &study.generations {
+    let mut legend = Vec::new();
+    let mut medians = Vec::new();
+    for task in &study.tasks {
         let points: Vec<(f64, f64)> = study
-            .tasks
+            .generations
             .iter()
             .enumerate()
-            .filter_map(|(i, task)| {
+            .filter_map(|(i, g)| {
                 let mut v: Vec<f64> = study
                     .trials_of(g)
-                    .filter(|r| &r.key.task == task)
+                    .filter(|r| &r.key.task == task && r.energy_j.is_finite())
                     .map(|r| r.energy_j * k)
                     .collect();
                 if v.is_empty() {
@@ -70,38 +74,52 @@ pub(super) fn figures(study: &Study, out: &mut Vec<Figure>) {
                 Some((i as f64, quantile_sorted(&v, 0.5)))
             })
             .collect();
-        top = points.iter().map(|p| p.1).fold(top, f64::max);
+        if points.is_empty() {
+            continue;
+        }
+        medians.extend(points.iter().map(|p| p.1));
+        let colour = study.task_colour(task);
         marks.push(Mark::Line {
             points: points.clone(),
-            colour: study.colour(g),
+            colour,
             width: 2,
             dash: Dash::Solid,
         });
         marks.push(Mark::Points {
             points,
-            colour: study.colour(g),
+            colour,
             radius: 4,
             shape: Shape::Circle,
         });
+        legend.push(LegendItem {
+            label: task.clone(),
+            colour,
+            key: Key::Line(Dash::Solid),
+        });
     }
+    let (lo, hi) = bounds(medians.into_iter());
     out.push(Figure {
         name: "rq2_interaction".into(),
-        title: "RQ2 Median energy per trial: generation × task interaction".into(),
-        caption:
-            "Median trial energy of each generation (line) in each task: parallel lines mean no interaction."
-                .into(),
+        title: "RQ2 Median energy per trial by generation, one line per task".into(),
+        caption: "Median energy of the trials (repetition level) of each generation in each task, one line \
+                  with points per task across the generations: parallel lines mean no generation × task \
+                  interaction — the form of the published script's RQ2 interaction profile (`stat_summary` of \
+                  the median as line and point, coloured by task). The tasks have colours of their own, none \
+                  of them a generation's."
+            .into(),
         size: SINGLE,
         panels: vec![Panel {
             title: String::new(),
-            x: Axis::categories("task", &study.tasks),
-            y: Axis::numeric(format!("median energy per trial ({unit})"), 0.0, top, true),
+            x: Axis::categories("generation", &names),
+            y: Axis::numeric(
+                format!("median energy per trial ({unit})"),
+                lo,
+                hi,
+                starts_at_zero(lo, hi),
+            ),
             marks,
         }],
         columns: 1,
-        legend: generation_legend(
-            study,
-            study.generations.iter().map(String::as_str),
-            Key::Line(Dash::Solid),
-        ),
+        legend,
     });
 }
