@@ -55,6 +55,8 @@ pub struct TrialAudit {
     pub edited_time_as_read_s: Option<f64>,
     /// Edited table accuracy.
     pub edited_accuracy: Option<f64>,
+    /// Raw table accuracy.
+    pub raw_accuracy: Option<f64>,
 }
 
 impl TrialAudit {
@@ -197,6 +199,7 @@ pub fn audit_trial(
         replay_max_rel_diff,
         edited_time_as_read_s: edited.map(|e| e.time_s_as_read),
         edited_accuracy: edited.map(|e| e.accuracy),
+        raw_accuracy: raw.map(|r| r.accuracy),
         published,
         corrected,
     }
@@ -282,6 +285,16 @@ pub struct AuditTotals {
     pub edited_time_x100: usize,
     /// Trials with an Edited row.
     pub edited_checked: usize,
+    /// Trials whose Edited `time(s)` as read equals the duration rounded half up to 10 ms
+    /// (the derivation [`crate::model::as_read`] uses).
+    pub edited_time_derived: usize,
+    /// Trials whose power, as the script computed it from the Edited table, has another rank
+    /// than energy ÷ exact duration.
+    pub edited_power_rank_changes: usize,
+    /// Trials with both tables whose Edited accuracy differs from the Raw one.
+    pub edited_accuracy_differs: usize,
+    /// Of those with a Raw row, how many Raw accuracies are exactly 1.
+    pub raw_accuracy_ones: usize,
 }
 
 impl Audit {
@@ -332,6 +345,19 @@ impl Audit {
             replay_max_rel_diff: replay.iter().copied().fold(0.0, f64::max),
             edited_time_x100: x100,
             edited_checked: t.iter().filter(|a| a.edited_time_as_read_s.is_some()).count(),
+            edited_time_derived: t
+                .iter()
+                .filter(|a| {
+                    a.edited_time_as_read_s
+                        .is_some_and(|s| s == crate::model::as_read::duration_as_read(a.published.duration_s))
+                })
+                .count(),
+            edited_power_rank_changes: power_rank_changes(t),
+            edited_accuracy_differs: t
+                .iter()
+                .filter(|a| matches!((a.edited_accuracy, a.raw_accuracy), (Some(e), Some(r)) if e != r))
+                .count(),
+            raw_accuracy_ones: t.iter().filter(|a| a.raw_accuracy == Some(1.0)).count(),
         }
     }
 
@@ -450,6 +476,26 @@ dataset::table! {
     }
 }
 
+/// Trials whose power as the R script computed it (energy ÷ Edited `time(s)` as read) ranks
+/// differently from energy ÷ exact duration, among the trials with an Edited row.
+fn power_rank_changes(trials: &[TrialAudit]) -> usize {
+    let (read, exact): (Vec<f64>, Vec<f64>) = trials
+        .iter()
+        .filter_map(|a| {
+            let s = a.edited_time_as_read_s?;
+            Some((
+                a.published.energy_j / s,
+                a.published.energy_j / a.published.duration_s,
+            ))
+        })
+        .unzip();
+    let (r, e) = (
+        crate::stats::rank::average_ranks(&read),
+        crate::stats::rank::average_ranks(&exact),
+    );
+    r.iter().zip(&e).filter(|(a, b)| a != b).count()
+}
+
 /// The audit in plain text, for the terminal.
 pub fn render_text(audit: &Audit) -> String {
     use std::fmt::Write as _;
@@ -506,6 +552,20 @@ pub fn render_text(audit: &Audit) -> String {
             out,
             "Edited table: `time(s)` is written with a decimal comma; read as the published statistics did, {} of {} durations are ~100x too long (so their power figures are 100x too small).",
             x.edited_time_x100, x.edited_checked
+        );
+        let _ = writeln!(
+            out,
+            "Edited vs Raw: the published statistics read the Edited table. Its `time(s)` is the duration rounded half up to 10 ms ({} of {} trials), so the power they ranked is energy ÷ a rounded duration: {} of {} trials rank differently from energy ÷ exact duration. Its accuracy is the mean judged relevancy, different from the Raw table's in {} trials ({} Raw accuracies are exactly 1). The report's \"as published\" tests take these values as read.",
+            x.edited_time_derived,
+            x.edited_checked,
+            x.edited_power_rank_changes,
+            x.edited_checked,
+            x.edited_accuracy_differs,
+            x.raw_accuracy_ones
+        );
+        let _ = writeln!(
+            out,
+            "Published R tables: RQ1.2_Key_Pairwise_Efficiency_Comparisons.csv renames FSA's \"Gen3.1_8B - Gen3_8B\" to \"Gen3_8B - Gen3.1_8B\" without negating z (the script's case_when), so that row's z has the sign of 3.1 − 3; RQ2_Successive_Pairwise_Per_Task.csv filters the cell pairs after stripping the task from their names, so it keeps pairs of different tasks (the RQ2 \"as published\" section counts them)."
         );
     }
     out

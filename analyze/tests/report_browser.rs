@@ -265,6 +265,30 @@ fn the_published_report_renders_in_headless_chromium_without_errors_or_requests(
             "figure {name} is empty in the DOM"
         );
     }
+    // The "as published" tables are in the parsed DOM with the published numbers: RQ2's ART
+    // ANOVA generation row (RQ2_Omnibus_ART_Mixed_Model.csv: F = 30.994 on 3 and 6 df) and
+    // RQ3.3's Llama 3 − 3.1 contrast (RQ3.3_Pairwise_Successive_Accuracy.csv: t = −1.401).
+    for (caption, row) in [
+        (
+            "RQ2: as published",
+            "<td>ART ANOVA (random run intercept)</td><td>generation</td><td class=\"n\">30.99</td><td class=\"n\">3, 6</td>",
+        ),
+        (
+            "RQ3.3: as published",
+            "<td>ART-C contrast (BH)</td><td>3 - 3.1 (accuracy)</td><td class=\"n\">-1.401</td><td class=\"n\">26</td>",
+        ),
+        (
+            "RQ1.2: as published",
+            "<td>Gen3_8B - Gen3.1_8B (published: z of Gen3.1_8B − Gen3_8B)</td><td class=\"n\">-0.3279</td>",
+        ),
+    ] {
+        let at = v
+            .dom
+            .find(caption)
+            .unwrap_or_else(|| panic!("no table {caption:?} in the DOM"));
+        let table = &v.dom[at..at + v.dom[at..].find("</table>").expect("table end")];
+        assert!(table.contains(row), "{caption}: no row {row}");
+    }
     for tag in [
         "<script", "<img", "<link", "<iframe", "<object", "<embed", "@import", "url(",
     ] {
