@@ -182,15 +182,13 @@ fn significant(r: &TestRow) -> bool {
 
 /// The sentence on what the corrected accounting changes.
 fn what_changes(lines: &[Line]) -> String {
-    let compared: Vec<&Line> = lines
+    let flipped: Vec<String> = lines
         .iter()
-        .filter(|l| l.published.is_some() && l.corrected.is_some())
-        .collect();
-    let flipped: Vec<String> = compared
-        .iter()
-        .filter(|l| {
-            let (p, c) = (l.published.as_ref().unwrap(), l.corrected.as_ref().unwrap());
-            p.statistic.is_finite() && c.statistic.is_finite() && significant(p) != significant(c)
+        .filter(|l| match (&l.published, &l.corrected) {
+            (Some(p), Some(c)) => {
+                p.statistic.is_finite() && c.statistic.is_finite() && significant(p) != significant(c)
+            }
+            _ => false,
         })
         .map(|l| l.what.clone())
         .collect();
