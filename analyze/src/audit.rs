@@ -563,9 +563,19 @@ pub fn render_text(audit: &Audit) -> String {
             x.edited_accuracy_differs,
             x.raw_accuracy_ones
         );
+        // The per-task filter keeps every cell pair of successive generations, whatever the tasks.
+        let mut generations: Vec<&str> = audit.treatments.iter().map(|x| x.generation.as_str()).collect();
+        generations.sort_by_key(|g| crate::model::generation_key(g));
+        generations.dedup();
+        let mut tasks: Vec<&str> = audit.treatments.iter().map(|x| x.task.as_str()).collect();
+        tasks.sort_unstable();
+        tasks.dedup();
+        let kept = generations.len().saturating_sub(1) * tasks.len() * tasks.len();
+        let same = generations.len().saturating_sub(1) * tasks.len();
         let _ = writeln!(
             out,
-            "Published R tables: RQ1.2_Key_Pairwise_Efficiency_Comparisons.csv renames FSA's \"Gen3.1_8B - Gen3_8B\" to \"Gen3_8B - Gen3.1_8B\" without negating z (the script's case_when), so that row's z has the sign of 3.1 − 3; RQ2_Successive_Pairwise_Per_Task.csv filters the cell pairs after stripping the task from their names, so it keeps pairs of different tasks (the RQ2 \"as published\" section counts them)."
+            "Published R tables: RQ1.2_Key_Pairwise_Efficiency_Comparisons.csv renames FSA's \"Gen3.1_8B - Gen3_8B\" to \"Gen3_8B - Gen3.1_8B\" without negating z (the script's case_when), so that row's z has the sign of 3.1 − 3; RQ2_Successive_Pairwise_Per_Task.csv filters the generation × task cell pairs after stripping the task from their names, so it keeps {kept} pairs of successive generations of which {} compare different tasks (only {same} are the same-task pairs the study meant).",
+            kept - same
         );
     }
     out

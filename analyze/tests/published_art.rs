@@ -212,6 +212,15 @@ fn rq2_cell_contrasts_equal_the_published_per_task_table_most_of_which_compare_d
         ],
     );
     assert_eq!(boolq["subset"], "BoolQ");
+    // The audit says so too, with the count, and names the RQ1.2 relabelling.
+    let data = common::imported_published().unwrap();
+    let audit = common::analyze().arg("audit").arg(data).assert().success();
+    let text = String::from_utf8_lossy(&audit.get_output().stdout).to_string();
+    assert!(
+        text.contains("keeps 108 pairs of successive generations of which 90 compare different tasks"),
+        "{text}"
+    );
+    assert!(text.contains("without negating z"), "{text}");
 }
 
 #[test]
