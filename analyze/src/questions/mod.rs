@@ -638,6 +638,35 @@ fn run_question(q: &Question, obs: &[&Obs<'_>], level: Level, accounting: Accoun
     t
 }
 
+/// The accuracy metrics the trials have, published first.
+fn accuracy_metrics(study: &Study) -> Vec<Metric> {
+    Metric::ACCURACIES
+        .into_iter()
+        .filter(|m| study.metrics.iter().any(|r| m.of(r).is_some()))
+        .collect()
+}
+
+/// Only the tests the study's own script ran: RQ1.1 and RQ1.2 at run level and the R-script
+/// rows ([`r_script`]). The report computes these for the accounting it does not show.
+pub fn study_tests(study: &Study, seed: u64) -> Tables {
+    let reads = (study.accounting == Accounting::Published).then(|| as_read(study));
+    let run_obs = observations(study, Level::Run, None);
+    let obs: Vec<&Obs<'_>> = run_obs.iter().collect();
+    let accuracy = accuracy_metrics(study);
+    let mut all = Tables::default();
+    for q in questions(&study.tasks, &accuracy)
+        .iter()
+        .filter(|q| matches!(q.rq, Rq::Rq1_1 | Rq::Rq1_2))
+    {
+        let part = run_question(q, &obs, Level::Run, study.accounting, seed);
+        all.descriptive.extend(part.descriptive);
+        all.tests.extend(part.tests);
+    }
+    all.tests
+        .extend(r_script::compute(study, reads.as_deref(), &accuracy));
+    all
+}
+
 /// Computes every table of a study, under its accounting.
 ///
 /// Under the published accounting the Spearman correlations and the study's own tests
@@ -646,10 +675,7 @@ pub fn compute(study: &Study, seed: u64) -> Tables {
     let reads = (study.accounting == Accounting::Published).then(|| as_read(study));
     let trial_obs = observations(study, Level::Trial, reads.as_deref());
     let run_obs = observations(study, Level::Run, None);
-    let accuracy: Vec<Metric> = Metric::ACCURACIES
-        .into_iter()
-        .filter(|m| trial_obs.iter().any(|o| o.get(*m).is_some()))
-        .collect();
+    let accuracy = accuracy_metrics(study);
     let jobs: Vec<(Question, Level)> = questions(&study.tasks, &accuracy)
         .into_iter()
         .flat_map(|q| [(q.clone(), Level::Run), (q, Level::Trial)])

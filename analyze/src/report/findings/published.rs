@@ -214,7 +214,7 @@ pub(in crate::report) fn append(sections: &mut [Section], study: &Study, tables:
     let Some(other_study) = study.with_accounting(other_accounting) else {
         return;
     };
-    let other = questions::compute(&other_study, seed);
+    let other = questions::study_tests(&other_study, seed);
     let both = match study.accounting {
         Accounting::Published => Both {
             published: tables,
