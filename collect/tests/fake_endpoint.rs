@@ -176,9 +176,11 @@ fn dropped_streams_are_retried_from_scratch() {
 
 #[test]
 fn slow_tokens_show_in_the_time_to_first_token_and_the_chunk_gaps() {
+    // Tokens 20 ms apart; the gap median is held to a quarter of that, because on a loaded
+    // machine the client can receive two chunks together (one short gap, one long).
     let script = FakeScript {
         first_token_delay: Duration::from_millis(40),
-        token_delay: Duration::from_millis(6),
+        token_delay: Duration::from_millis(20),
         tokens_min: 5,
         tokens_max: 8,
         ..FakeScript::default()
@@ -191,7 +193,7 @@ fn slow_tokens_show_in_the_time_to_first_token_and_the_chunk_gaps() {
         assert!(r.gap_p50_ms.unwrap() >= 5.0, "{:?}", r.gap_p50_ms);
         assert!(r.gap_max_ms.unwrap() >= r.gap_p95_ms.unwrap());
         assert!(r.gap_p95_ms.unwrap() >= r.gap_p50_ms.unwrap());
-        assert!(r.end_ms - r.start_ms >= 40 + 6 * 4);
+        assert!(r.end_ms - r.start_ms >= 40 + 20 * 4);
     }
 }
 
