@@ -61,8 +61,8 @@ pub struct TrialAudit {
 
 impl TrialAudit {
     /// Published energy over corrected energy.
-    pub fn energy_ratio(&self) -> f64 {
-        self.published.energy_j / self.corrected.energy_j
+    pub fn energy_ratio(&self) -> Option<f64> {
+        Some(self.published.energy_j? / self.corrected.energy_j?)
     }
 
     /// True when the corrected window holds fewer samples than its length implies.
@@ -171,9 +171,9 @@ pub fn audit_trial(
     let edited = tables.and_then(|tb| tb.edited.get(&t.trial.key.run_id));
     let replay_max_rel_diff = raw.map(|r| {
         [
-            rel_diff(published.cpu_j, r.cpu_joules),
-            rel_diff(published.gpu_j, r.gpu_joules),
-            rel_diff(published.energy_j, r.total_joules),
+            rel_diff(published.cpu_j.unwrap_or(f64::NAN), r.cpu_joules),
+            rel_diff(published.gpu_j.unwrap_or(f64::NAN), r.gpu_joules),
+            rel_diff(published.energy_j.unwrap_or(f64::NAN), r.total_joules),
             rel_diff(published.duration_s * 1000.0, r.duration_ms),
             rel_diff(published.tokens as f64, r.tokens),
         ]
@@ -317,9 +317,9 @@ impl Audit {
             .count();
         AuditTotals {
             trials: t.len(),
-            published_energy_j: t.iter().map(|a| a.published.energy_j).sum(),
-            corrected_energy_j: t.iter().map(|a| a.corrected.energy_j).sum(),
-            published_cpu_j: t.iter().map(|a| a.published.cpu_j).sum(),
+            published_energy_j: t.iter().filter_map(|a| a.published.energy_j).sum(),
+            corrected_energy_j: t.iter().filter_map(|a| a.corrected.energy_j).sum(),
+            published_cpu_j: t.iter().filter_map(|a| a.published.cpu_j).sum(),
             trials_with_wraps: t.iter().filter(|a| a.cpu_wraps_file > 0).count(),
             wraps_in_files: t.iter().map(|a| a.cpu_wraps_file).sum(),
             wraps_in_corrected_windows: t.iter().map(|a| a.corrected.cpu_wraps as usize).sum(),
@@ -412,24 +412,24 @@ dataset::table! {
         pub key: TrialKey,
         /// Energy under the published accounting.
         #[unit("J")]
-        pub published_energy_j: f64,
+        pub published_energy_j: Option<f64>,
         /// Energy under the corrected accounting.
         #[unit("J")]
-        pub corrected_energy_j: f64,
+        pub corrected_energy_j: Option<f64>,
         /// published_energy_j / corrected_energy_j.
-        pub energy_ratio: f64,
+        pub energy_ratio: Option<f64>,
         /// CPU energy, published.
         #[unit("J")]
-        pub published_cpu_j: f64,
+        pub published_cpu_j: Option<f64>,
         /// CPU energy, corrected.
         #[unit("J")]
-        pub corrected_cpu_j: f64,
+        pub corrected_cpu_j: Option<f64>,
         /// GPU energy, published (it counts the CPU energy again).
         #[unit("J")]
-        pub published_gpu_j: f64,
+        pub published_gpu_j: Option<f64>,
         /// GPU energy, corrected.
         #[unit("J")]
-        pub corrected_gpu_j: f64,
+        pub corrected_gpu_j: Option<f64>,
         /// Window length, published.
         #[unit("s")]
         pub published_duration_s: f64,
@@ -484,8 +484,8 @@ fn power_rank_changes(trials: &[TrialAudit]) -> usize {
         .filter_map(|a| {
             let s = a.edited_time_as_read_s?;
             Some((
-                a.published.energy_j / s,
-                a.published.energy_j / a.published.duration_s,
+                a.published.energy_j? / s,
+                a.published.energy_j? / a.published.duration_s,
             ))
         })
         .unzip();

@@ -98,7 +98,7 @@ pub fn metrics(args: MetricsArgs, quiet: bool) -> Result<()> {
             );
         }
         None => {
-            let total: f64 = rows.iter().map(|r| r.energy_j).sum();
+            let total: f64 = rows.iter().filter_map(|r| r.energy_j).sum();
             let tokens: i64 = rows.iter().map(|r| r.tokens).sum();
             println!(
                 "{} trials, {} accounting: {:.1} kJ in all, {:.3} J per generated token; table in {}",

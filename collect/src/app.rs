@@ -288,16 +288,24 @@ fn print_summary(s: &Summary, out: &mut dyn Write) -> Result<()> {
         s.out.display()
     )?;
     if s.done > 0 {
-        let per_token = if s.tokens > 0 {
-            format!(", {:.4} J/token", s.energy_j / s.tokens as f64)
-        } else {
-            String::new()
-        };
-        writeln!(
-            out,
-            "energy of the trials run now: {:.1} J for {} tokens{per_token} (corrected accounting)",
-            s.energy_j, s.tokens
-        )?;
+        match s.energy_j {
+            Some(energy_j) => {
+                let per_token = if s.tokens > 0 {
+                    format!(", {:.4} J/token", energy_j / s.tokens as f64)
+                } else {
+                    String::new()
+                };
+                writeln!(
+                    out,
+                    "energy of the trials run now: {energy_j:.1} J for {} tokens{per_token} (corrected accounting)",
+                    s.tokens
+                )?;
+            }
+            None => writeln!(
+                out,
+                "energy of the trials run now: not measured (no energy source measured any component)"
+            )?,
+        }
     }
     if s.interrupted {
         writeln!(out, "interrupted: run the same command again to resume")?;

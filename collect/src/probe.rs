@@ -82,7 +82,7 @@ fn power_integral(table: &SampleTable, name: &str, start_ms: i64, end_ms: i64) -
         end_ms,
         resolution_ms: 1,
     };
-    Some(corrected(&only, window).gpu_j)
+    corrected(&only, window).gpu_j
 }
 
 /// The per-GPU figures of a recording: each power channel is integrated over the span between

@@ -15,8 +15,8 @@ pub struct TrialLine {
     pub task: String,
     /// `done` or `failed`.
     pub status: String,
-    /// Energy in the inference window, J.
-    pub energy_j: f64,
+    /// Energy in the inference window, J; None when no source measured any.
+    pub energy_j: Option<f64>,
     /// J per generated token.
     pub energy_per_token: Option<f64>,
     /// Generated tokens.
@@ -82,8 +82,15 @@ impl Progress {
             .map_or_else(|| "- J/token".to_string(), |e| format!("{e:.4} J/token"));
         let line = match &t.reason {
             None => format!(
-                "{} ({}, {}): {:.1} J, {} tokens, {per_token}, {:.1} s{}",
-                t.run_id, t.model, t.task, t.energy_j, t.tokens, t.duration_s, self.tag
+                "{} ({}, {}): {}, {} tokens, {per_token}, {:.1} s{}",
+                t.run_id,
+                t.model,
+                t.task,
+                t.energy_j
+                    .map_or_else(|| "energy not measured".to_string(), |j| format!("{j:.1} J")),
+                t.tokens,
+                t.duration_s,
+                self.tag
             ),
             Some(r) => format!("{} ({}, {}): FAILED: {r}{}", t.run_id, t.model, t.task, self.tag),
         };

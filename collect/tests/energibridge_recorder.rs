@@ -92,8 +92,8 @@ fn an_external_energibridge_is_started_per_trial_stopped_through_stdin_and_its_c
         let m = t.metrics();
         assert!(m.duration_s > 0.0);
         let rel = |a: f64, b: f64| (a - b).abs() / b.abs();
-        assert!(rel(m.gpu_j, 100.0 * m.duration_s) < 1e-9, "{m:?}");
-        assert!(rel(m.cpu_j, 100.0 * m.duration_s) < 1e-6, "{m:?}");
+        assert!(rel(m.gpu_j.unwrap(), 100.0 * m.duration_s) < 1e-9, "{m:?}");
+        assert!(rel(m.cpu_j.unwrap(), 100.0 * m.duration_s) < 1e-6, "{m:?}");
     }
     // One EnergiBridge per trial, with the protocol's arguments.
     let calls = std::fs::read_to_string(tmp.path().join("calls.log")).unwrap();

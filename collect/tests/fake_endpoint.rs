@@ -46,19 +46,20 @@ fn check_energy_and_tokens(out: &std::path::Path, server: &FakeServer) {
         let (gpu, cpu, dram) =
             FakeSource::expected_j(&script, script.gpu_power_w, t.trial.start_ms, t.trial.end_ms);
         assert!(
-            exact(m.gpu_j, gpu),
-            "{}: gpu {} vs {gpu}",
+            exact(m.gpu_j.unwrap(), gpu),
+            "{}: gpu {:?} vs {gpu}",
             t.trial.key.run_id,
             m.gpu_j
         );
         assert!(
-            exact(m.cpu_j, cpu),
-            "{}: cpu {} vs {cpu}",
+            exact(m.cpu_j.unwrap(), cpu),
+            "{}: cpu {:?} vs {cpu}",
             t.trial.key.run_id,
             m.cpu_j
         );
         assert!(exact(m.dram_j.unwrap(), dram), "{}: dram", t.trial.key.run_id);
-        assert!(exact(m.energy_j, gpu + cpu + dram));
+        assert!(exact(m.energy_j.unwrap(), gpu + cpu + dram));
+        assert_eq!(m.energy_components.as_deref(), Some("cpu+gpu+dram"));
         assert_eq!(m.gpu_source, dataset::GpuSource::EnergyCounter);
         assert!(t.trial.simulated);
         assert_eq!(t.trial.time_resolution_ms, 1);
@@ -77,7 +78,7 @@ fn check_energy_and_tokens(out: &std::path::Path, server: &FakeServer) {
             );
             let (g, c, d) = FakeSource::expected_j(&script, script.gpu_power_w, r.start_ms, r.end_ms);
             assert!(
-                exact(e.total_j(), g + c + d),
+                exact(e.total_j().unwrap(), g + c + d),
                 "request {} of {}",
                 r.index,
                 r.run_id

@@ -95,11 +95,12 @@ impl GpuSource {
 /// The energy of one window.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Energy {
-    /// CPU package energy, J (0 when no package counter exists).
-    pub cpu_j: f64,
-    /// GPU energy over all GPUs, J.
-    pub gpu_j: f64,
-    /// DRAM energy, J; None when no DRAM counter exists.
+    /// CPU package energy, J; None when nothing measured it (no package counter, or — in the
+    /// corrected accounting — one that never moves in the file).
+    pub cpu_j: Option<f64>,
+    /// GPU energy over all GPUs, J; None when no GPU channel exists.
+    pub gpu_j: Option<f64>,
+    /// DRAM energy, J; None when no DRAM counter measured it (absent, or never moving).
     pub dram_j: Option<f64>,
     /// Window length, s.
     pub duration_s: f64,
@@ -114,10 +115,48 @@ pub struct Energy {
 }
 
 impl Energy {
-    /// cpu_j + gpu_j + dram_j, absent parts counting 0.
-    pub fn total_j(&self) -> f64 {
-        self.cpu_j + self.gpu_j + self.dram_j.unwrap_or(0.0)
+    /// The sum of the measured components; None when nothing was measured.
+    pub fn total_j(&self) -> Option<f64> {
+        sum_measured([self.cpu_j, self.gpu_j, self.dram_j])
     }
+
+    /// Which components were measured: `cpu`, `gpu`, `dram` joined by `+` in that order; None
+    /// when none was.
+    pub fn components(&self) -> Option<String> {
+        components(self.cpu_j, self.gpu_j, self.dram_j)
+    }
+}
+
+/// The sum of the components that were measured; None when none was.
+pub fn sum_measured(parts: [Option<f64>; 3]) -> Option<f64> {
+    parts.iter().flatten().copied().reduce(|a, b| a + b)
+}
+
+/// The `energy_components` label of measured components (`cpu+gpu+dram`, `gpu`); None when
+/// nothing was measured.
+pub fn components(cpu: Option<f64>, gpu: Option<f64>, dram: Option<f64>) -> Option<String> {
+    let names: Vec<&str> = [("cpu", cpu), ("gpu", gpu), ("dram", dram)]
+        .into_iter()
+        .filter_map(|(n, v)| v.map(|_| n))
+        .collect();
+    (!names.is_empty()).then(|| names.join("+"))
+}
+
+/// True when a counter column changes somewhere in the file: one that holds the same value
+/// throughout (the published data's DRAM and PP1 counters, 0 on a CPU that does not report
+/// them) measures nothing.
+fn moves(c: &SampleColumn) -> bool {
+    let mut first = None;
+    for i in 0..c.values.len() {
+        if let Some(v) = c.get(i) {
+            match first {
+                None => first = Some(v),
+                Some(f) if f != v => return true,
+                Some(_) => {}
+            }
+        }
+    }
+    false
 }
 
 /// A time window over the samples: `[start_ms, end_ms]` from request timestamps of the given
@@ -250,9 +289,10 @@ pub fn published(samples: &SampleTable, window: Window) -> Energy {
         (Some(&a), Some(&b)) => samples.time_ms[b] - samples.time_ms[a],
         _ => 0,
     };
+    // The study's procedure, defects included: its CPU and GPU figures and a DRAM of 0.
     Energy {
-        cpu_j,
-        gpu_j,
+        cpu_j: Some(cpu_j),
+        gpu_j: Some(gpu_j),
         dram_j: Some(0.0),
         duration_s: duration_ms as f64 / 1000.0,
         samples_in_window: kept.len(),
@@ -418,11 +458,17 @@ pub fn corrected(samples: &SampleTable, window: Window) -> Energy {
         .collect();
 
     // Every socket's counter is unwrapped with its own range, then the sockets are summed.
-    let (cpu_j, cpu_wraps) = package_columns(samples)
+    // A counter that never moves in the file measured nothing (null, not 0).
+    let packages: Vec<&SampleColumn> = package_columns(samples)
         .into_iter()
+        .filter(|c| moves(c))
+        .collect();
+    let (cpu_sum, cpu_wraps) = packages
+        .iter()
         .map(|c| counter_energy(&unwrapped(c, times, &idx), window, coarse))
         .fold((0.0, 0), |(e, w), (de, dw)| (e + de, w + dw));
-    let drams = dram_columns(samples);
+    let cpu_j = (!packages.is_empty()).then_some(cpu_sum);
+    let drams: Vec<&SampleColumn> = dram_columns(samples).into_iter().filter(|c| moves(c)).collect();
     let dram_j = (!drams.is_empty()).then(|| {
         drams
             .into_iter()
@@ -470,7 +516,7 @@ pub fn corrected(samples: &SampleTable, window: Window) -> Energy {
     };
     Energy {
         cpu_j,
-        gpu_j,
+        gpu_j: (gpu_source != GpuSource::None).then_some(gpu_j),
         dram_j,
         duration_s: duration_ms as f64 / 1000.0,
         samples_in_window: in_window.len(),
@@ -532,10 +578,11 @@ pub fn metrics_row(
         gpu_j: e.gpu_j,
         dram_j: e.dram_j,
         energy_j,
+        energy_components: e.components(),
         duration_s: e.duration_s,
         tokens,
-        energy_per_token: (tokens > 0).then(|| energy_j / tokens as f64),
-        power_w: (e.duration_s > 0.0).then(|| energy_j / e.duration_s),
+        energy_per_token: energy_j.filter(|_| tokens > 0).map(|j| j / tokens as f64),
+        power_w: energy_j.filter(|_| e.duration_s > 0.0).map(|j| j / e.duration_s),
         accuracy,
         accounting,
         samples_in_window: e.samples_in_window as i64,
@@ -568,7 +615,7 @@ pub fn baseline_power_w(baseline: &SampleTable) -> Option<f64> {
             resolution_ms: 1,
         },
     );
-    Some(e.total_j() / ((last - first) as f64 / 1000.0))
+    Some(e.total_j()? / ((last - first) as f64 / 1000.0))
 }
 
 /// Fills a metrics row's idle fields from the baseline power: idle energy over the row's
@@ -577,7 +624,7 @@ pub fn apply_baseline(row: &mut MetricsRow, baseline_power_w: f64) {
     let idle = baseline_power_w * row.duration_s;
     row.baseline_power_w = Some(baseline_power_w);
     row.idle_energy_j = Some(idle);
-    row.energy_above_idle_j = Some(row.energy_j - idle);
+    row.energy_above_idle_j = row.energy_j.map(|j| j - idle);
 }
 
 /// The energy of every request of a trial with millisecond timestamps (counters interpolated
@@ -608,11 +655,12 @@ pub fn request_metrics(trial: &Trial, requests: &[Request], samples: &SampleTabl
                 gpu_j: e.gpu_j,
                 dram_j: e.dram_j,
                 energy_j,
+                energy_components: e.components(),
                 completion_tokens: r.completion_tokens,
                 energy_per_token: r
                     .completion_tokens
                     .filter(|&t| t > 0)
-                    .map(|t| energy_j / t as f64),
+                    .and_then(|t| energy_j.map(|j| j / t as f64)),
                 ttft_ms: r.ttft_ms,
             }
         })

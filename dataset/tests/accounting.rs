@@ -42,12 +42,13 @@ fn constant_power_integrates_to_power_times_window() {
     let t: Vec<i64> = (0..=54).map(|i| 10_000 + i * 200).collect();
     let s = table(t.clone(), vec![("GPU0_POWER (mWatts)", vec![300_000.0; t.len()])]);
     let e = accounting::corrected(&s, coarse(10, 20));
-    assert_relative_eq!(e.gpu_j, 300.0 * 10.8, max_relative = EXACT);
+    assert_relative_eq!(e.gpu_j.unwrap(), 300.0 * 10.8, max_relative = EXACT);
     assert_relative_eq!(e.duration_s, 10.8, max_relative = EXACT);
     assert_eq!(e.samples_in_window, 55);
     assert_eq!(e.gpu_source, GpuSource::PowerIntegral);
     assert_eq!(e.dram_j, None);
-    assert_eq!(e.cpu_j, 0.0);
+    assert_eq!(e.cpu_j, None);
+    assert_eq!(e.components().as_deref(), Some("gpu"));
 }
 
 #[test]
@@ -60,10 +61,10 @@ fn a_linear_power_ramp_integrates_exactly_with_trapezoids() {
         .collect();
     let s = table(t, vec![("GPU0_POWER (mWatts)", p)]);
     let e = accounting::corrected(&s, precise(0, 8000));
-    assert_relative_eq!(e.gpu_j, 1120.0, max_relative = EXACT);
+    assert_relative_eq!(e.gpu_j.unwrap(), 1120.0, max_relative = EXACT);
     // Precise windows interpolate at the edges: [1.1 s, 6.3 s] → 100*5.2 + 5*(6.3²-1.1²) = 712.4 J.
     let e = accounting::corrected(&s, precise(1100, 6300));
-    assert_relative_eq!(e.gpu_j, 712.4, max_relative = 1e-11);
+    assert_relative_eq!(e.gpu_j.unwrap(), 712.4, max_relative = 1e-11);
     assert_relative_eq!(e.duration_s, 5.2, max_relative = EXACT);
 }
 
@@ -78,7 +79,7 @@ fn two_gpus_are_summed() {
         ],
     );
     let e = accounting::corrected(&s, precise(0, 1000));
-    assert_relative_eq!(e.gpu_j, 150.0, max_relative = EXACT);
+    assert_relative_eq!(e.gpu_j.unwrap(), 150.0, max_relative = EXACT);
 }
 
 fn counter(start: f64, step: f64, n: usize, range: f64) -> Vec<f64> {
@@ -94,7 +95,7 @@ fn a_counter_wrapping_once_in_the_window_is_unwrapped() {
     let s = table(t, vec![("PACKAGE_ENERGY (J)", v)]);
     assert_eq!(wrap_range(&s.columns[0]), range);
     let e = accounting::corrected(&s, coarse(0, 19)); // samples 0 ..= 19.8 s: 99 steps
-    assert_relative_eq!(e.cpu_j, 50.0 * 99.0, max_relative = EXACT);
+    assert_relative_eq!(e.cpu_j.unwrap(), 50.0 * 99.0, max_relative = EXACT);
     assert_eq!(e.cpu_wraps, 1);
 }
 
@@ -108,7 +109,7 @@ fn a_counter_wrapping_twice_in_the_window_is_unwrapped() {
     assert_eq!(v.iter().cloned().fold(0.0, f64::max), 65_500.0);
     let s = table(t, vec![("CPU_ENERGY (J)", v)]);
     let e = accounting::corrected(&s, coarse(0, 29));
-    assert_relative_eq!(e.cpu_j, 149_000.0, max_relative = EXACT);
+    assert_relative_eq!(e.cpu_j.unwrap(), 149_000.0, max_relative = EXACT);
     assert_eq!(e.cpu_wraps, 2);
 }
 
@@ -122,7 +123,7 @@ fn a_recorded_wrap_range_wins_over_the_inferred_one() {
         columns: vec![c],
     };
     let e = accounting::corrected(&s, precise(0, 2000));
-    assert_relative_eq!(e.cpu_j, 95.0, max_relative = EXACT);
+    assert_relative_eq!(e.cpu_j.unwrap(), 95.0, max_relative = EXACT);
 }
 
 #[test]
@@ -135,7 +136,7 @@ fn duplicated_timestamps_are_zero_width_intervals() {
     let s = table(t, vec![("GPU0_POWER (mWatts)", p)]);
     let e = accounting::corrected(&s, coarse(0, 0));
     // Window [0, 1000) holds samples 0, 0, 200, ..., 800: (999+100)/2 * 0 + 100 W * 0.8 s.
-    assert_relative_eq!(e.gpu_j, 80.0, max_relative = EXACT);
+    assert_relative_eq!(e.gpu_j.unwrap(), 80.0, max_relative = EXACT);
     assert_relative_eq!(e.duration_s, 0.8, max_relative = EXACT);
 }
 
@@ -145,7 +146,7 @@ fn samples_running_backwards_are_left_out_and_counted() {
     let p = vec![100_000.0, 100_000.0, 100_000.0, 5_000_000.0, 100_000.0, 100_000.0];
     let s = table(t, vec![("GPU0_POWER (mWatts)", p)]);
     let e = accounting::corrected(&s, precise(0, 800));
-    assert_relative_eq!(e.gpu_j, 80.0, max_relative = EXACT);
+    assert_relative_eq!(e.gpu_j.unwrap(), 80.0, max_relative = EXACT);
     assert_eq!(e.backwards_samples, 1);
 }
 
@@ -164,7 +165,7 @@ fn the_gpu_energy_counter_is_preferred_over_power() {
         ],
     );
     let e = accounting::corrected(&s, precise(1500, 4500));
-    assert_relative_eq!(e.gpu_j, 600.0, max_relative = EXACT);
+    assert_relative_eq!(e.gpu_j.unwrap(), 600.0, max_relative = EXACT);
     assert_eq!(e.gpu_source, GpuSource::EnergyCounter);
 }
 
@@ -183,8 +184,8 @@ fn the_published_procedure_counts_cpu_twice_and_assumes_200_ms() {
     );
     let e = accounting::published(&s, coarse(1, 2));
     // Kept: 1000, 1200, 1400, 2000 (Time/1000 in [1, 2]). cpu_diff: 0, 10, 5 (wrap: new value), 10.
-    assert_relative_eq!(e.cpu_j, 25.0, max_relative = EXACT);
-    assert_relative_eq!(e.gpu_j, 4.0 * 20.0 + 25.0, max_relative = EXACT);
+    assert_relative_eq!(e.cpu_j.unwrap(), 25.0, max_relative = EXACT);
+    assert_relative_eq!(e.gpu_j.unwrap(), 4.0 * 20.0 + 25.0, max_relative = EXACT);
     assert_relative_eq!(e.duration_s, 1.0, max_relative = EXACT);
     assert_eq!(e.dram_j, Some(0.0));
     assert_eq!(e.cpu_wraps, 1);
@@ -208,10 +209,11 @@ fn baseline_power_and_idle_subtraction() {
             model: "m".into(),
             task: "CB".into(),
         },
-        cpu_j: 0.0,
-        gpu_j: 1000.0,
+        cpu_j: None,
+        gpu_j: Some(1000.0),
         dram_j: None,
-        energy_j: 1000.0,
+        energy_j: Some(1000.0),
+        energy_components: Some("gpu".into()),
         duration_s: 5.0,
         tokens: 10,
         energy_per_token: Some(100.0),
@@ -264,8 +266,8 @@ fn per_request_energy_interpolates_counters_at_request_edges() {
         ..Default::default()
     };
     let rows = request_metrics(&trial, &[req(0, 1250, 2500), req(1, 2500, 4100)], &s);
-    assert_relative_eq!(rows[0].energy_j, 375.0, max_relative = EXACT);
-    assert_relative_eq!(rows[1].energy_j, 480.0, max_relative = EXACT);
+    assert_relative_eq!(rows[0].energy_j.unwrap(), 375.0, max_relative = EXACT);
+    assert_relative_eq!(rows[1].energy_j.unwrap(), 480.0, max_relative = EXACT);
     assert_relative_eq!(rows[1].energy_per_token.unwrap(), 96.0, max_relative = EXACT);
     let coarse = Trial {
         time_resolution_ms: 1000,
@@ -297,12 +299,12 @@ fn every_socket_is_unwrapped_on_its_own_and_summed() {
         ],
     );
     let e = accounting::corrected(&s, precise(0, 10_000));
-    assert_relative_eq!(e.cpu_j, 1400.0, max_relative = EXACT);
+    assert_relative_eq!(e.cpu_j.unwrap(), 1400.0, max_relative = EXACT);
     assert_eq!(e.cpu_wraps, 2);
     assert_relative_eq!(e.dram_j.unwrap(), 80.0, max_relative = EXACT);
     // The published procedure knows one package counter only (socket 0).
     let p = accounting::published(&s, coarse(0, 10));
-    assert!(p.cpu_j < 1400.0);
+    assert!(p.cpu_j.unwrap() < 1400.0);
 }
 
 #[test]
@@ -325,9 +327,44 @@ fn a_sparsely_read_gpu_counter_is_used_when_its_readings_bracket_the_window() {
         ],
     };
     let e = accounting::corrected(&s, precise(1500, 7300));
-    assert_relative_eq!(e.gpu_j, 250.0 * 5.8, max_relative = EXACT);
+    assert_relative_eq!(e.gpu_j.unwrap(), 250.0 * 5.8, max_relative = EXACT);
     assert_eq!(e.gpu_source, GpuSource::EnergyCounter);
     // A window reaching past the last reading falls back to power.
     let e = accounting::corrected(&s, precise(9500, 10_500));
     assert_eq!(e.gpu_source, GpuSource::PowerIntegral);
+}
+
+#[test]
+fn a_component_nothing_measured_is_null_not_zero() {
+    // GPU power only (a machine without RAPL): no CPU or DRAM energy, energy_j is the GPU's.
+    let t: Vec<i64> = (0..=10).map(|i| i * 100).collect();
+    let s = table(t.clone(), vec![("GPU0_POWER (mWatts)", vec![100_000.0; t.len()])]);
+    let e = accounting::corrected(&s, precise(0, 1000));
+    assert_eq!((e.cpu_j, e.dram_j), (None, None));
+    assert_relative_eq!(e.total_j().unwrap(), 100.0, max_relative = EXACT);
+    assert_eq!(e.components().as_deref(), Some("gpu"));
+    // A DRAM counter that holds one value throughout (the published data's 0) measured
+    // nothing in the corrected accounting; a package counter that moves did.
+    let s = table(
+        t.clone(),
+        vec![
+            (
+                "PACKAGE_ENERGY (J)",
+                t.iter().map(|&ms| 5.0 * ms as f64 / 1000.0).collect(),
+            ),
+            ("DRAM_ENERGY (J)", vec![0.0; t.len()]),
+        ],
+    );
+    let e = accounting::corrected(&s, precise(0, 1000));
+    assert_eq!((e.gpu_j, e.dram_j), (None, None));
+    assert_relative_eq!(e.cpu_j.unwrap(), 5.0, max_relative = EXACT);
+    assert_eq!(e.components().as_deref(), Some("cpu"));
+    // The published accounting keeps the study's zeros.
+    let p = accounting::published(&s, coarse(0, 1));
+    assert_eq!(p.dram_j, Some(0.0));
+    // No energy channel at all: nothing measured, energy null.
+    let s = table(t, vec![]);
+    let e = accounting::corrected(&s, precise(0, 1000));
+    assert_eq!(e.total_j(), None);
+    assert_eq!(e.components(), None);
 }

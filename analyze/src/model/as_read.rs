@@ -54,7 +54,7 @@ pub struct AsRead {
 impl AsRead {
     /// The value of a metric as read, None for a metric the Edited table does not hold.
     pub fn get(&self, metric: Metric) -> Option<f64> {
-        match metric {
+        let v = match metric {
             Metric::Energy => Some(self.energy_j),
             Metric::Duration => Some(self.duration),
             Metric::Power => Some(self.power),
@@ -62,7 +62,8 @@ impl AsRead {
             Metric::Tokens => Some(self.tokens),
             Metric::Accuracy => self.accuracy,
             _ => None,
-        }
+        };
+        v.filter(|x| x.is_finite())
     }
 }
 
@@ -175,7 +176,7 @@ fn one(row: &MetricsRow, scores: Option<&Vec<(i64, f64)>>) -> AsRead {
         }
         readr_double(numpy_sum(&values) / s.len() as f64)
     });
-    let energy_j = readr_double(row.energy_j);
+    let energy_j = row.energy_j.map_or(f64::NAN, readr_double);
     AsRead {
         energy_j,
         duration,

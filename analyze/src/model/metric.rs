@@ -67,8 +67,8 @@ impl Metric {
     /// (no tokens, a size that does not parse) or is not finite.
     pub fn of(self, row: &MetricsRow) -> Option<f64> {
         let v = match self {
-            Metric::Energy => Some(row.energy_j),
-            Metric::JPerB => size_in_billions(&row.key.model_size).map(|b| row.energy_j / b),
+            Metric::Energy => row.energy_j,
+            Metric::JPerB => size_in_billions(&row.key.model_size).and_then(|b| row.energy_j.map(|j| j / b)),
             Metric::EnergyPerToken => row.energy_per_token,
             Metric::Power => row.power_w,
             Metric::Duration => Some(row.duration_s),

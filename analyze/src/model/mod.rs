@@ -224,10 +224,11 @@ impl Study {
     /// The trial whose energy is the median (the lower middle one for an even count; ties by
     /// run id).
     pub fn median_energy_trial(&self) -> &str {
-        let mut order: Vec<&MetricsRow> = self.metrics.iter().collect();
+        let mut order: Vec<&MetricsRow> = self.metrics.iter().filter(|r| r.energy_j.is_some()).collect();
         order.sort_by(|a, b| {
             a.energy_j
-                .total_cmp(&b.energy_j)
+                .unwrap_or(f64::NAN)
+                .total_cmp(&b.energy_j.unwrap_or(f64::NAN))
                 .then(a.key.run_id.cmp(&b.key.run_id))
         });
         order

@@ -76,7 +76,7 @@ mod tests {
                 model: "m".into(),
                 task: "CB".into(),
             },
-            energy_j,
+            energy_j: Some(energy_j),
             accuracy,
             ..Default::default()
         }

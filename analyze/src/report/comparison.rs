@@ -112,26 +112,28 @@ pub struct Comparison {
 }
 
 fn difference(published: &MetricsRow, corrected: &MetricsRow, cp: &accounting::Energy) -> TrialDifference {
-    let cpu_p = published.cpu_j;
-    let gpu_p = published.gpu_j - published.cpu_j;
-    let cp_total = cp.total_j();
+    // Unmeasured components count 0 in the decomposition of joules.
+    let z = |v: Option<f64>| v.unwrap_or(0.0);
+    let cpu_p = z(published.cpu_j);
+    let gpu_p = z(published.gpu_j) - cpu_p;
+    let cp_total = z(cp.total_j());
     TrialDifference {
         run_id: corrected.key.run_id.clone(),
         generation: corrected.key.generation.clone(),
         task: corrected.key.task.clone(),
-        published_j: published.energy_j,
-        corrected_j: corrected.energy_j,
+        published_j: z(published.energy_j),
+        corrected_j: z(corrected.energy_j),
         published_cpu_j: cpu_p,
-        corrected_cpu_j: corrected.cpu_j,
+        corrected_cpu_j: z(corrected.cpu_j),
         published_gpu_j: gpu_p,
-        corrected_gpu_j: corrected.gpu_j,
+        corrected_gpu_j: z(corrected.gpu_j),
         corrected_dram_j: corrected.dram_j.unwrap_or(0.0),
         parts: [
             cpu_p,
-            cpu_p - cp.cpu_j,
-            gpu_p - cp.gpu_j,
-            -cp.dram_j.unwrap_or(0.0),
-            cp_total - corrected.energy_j,
+            cpu_p - z(cp.cpu_j),
+            gpu_p - z(cp.gpu_j),
+            -z(cp.dram_j),
+            cp_total - z(corrected.energy_j),
         ],
         wraps: corrected.cpu_wraps,
     }

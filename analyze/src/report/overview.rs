@@ -75,7 +75,7 @@ impl Overview {
         let simulated = study.simulated();
         let requests: usize = rows.iter().map(|r| r.requests as usize).sum();
         let per_trial: BTreeSet<usize> = rows.iter().map(|r| r.requests as usize).collect();
-        let energy: f64 = rows.iter().map(|r| r.energy_j).sum();
+        let energy: f64 = rows.iter().filter_map(|r| r.energy_j).sum();
         let duration: f64 = rows.iter().map(|r| r.duration_s).sum();
         let tokens: i64 = rows.iter().map(|r| r.tokens).sum();
         let (rep_min, rep_max) = study.repetitions();

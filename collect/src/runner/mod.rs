@@ -68,8 +68,9 @@ pub struct Summary {
     pub filtered: usize,
     /// Stopped by Ctrl-C.
     pub interrupted: bool,
-    /// Energy of the trials completed now, J (corrected accounting).
-    pub energy_j: f64,
+    /// Energy of the trials completed now, J (corrected accounting); None when no trial's energy
+    /// was measured.
+    pub energy_j: Option<f64>,
     /// Tokens generated in them.
     pub tokens: i64,
     /// Wall time, s.
@@ -209,7 +210,9 @@ pub async fn run(study: &Study, interrupt: impl Future<Output = ()>) -> Result<S
         let (line, baseline) = outcome?;
         if line.reason.is_none() {
             summary.done += 1;
-            summary.energy_j += line.energy_j;
+            if let Some(j) = line.energy_j {
+                summary.energy_j = Some(summary.energy_j.unwrap_or(0.0) + j);
+            }
             summary.tokens += line.tokens;
         } else {
             summary.failed += 1;

@@ -240,7 +240,7 @@ impl<'r, 'a> TrialRun<'r, 'a> {
             model: self.row.key.model.clone(),
             task: self.row.key.task.clone(),
             status: "failed".into(),
-            energy_j: 0.0,
+            energy_j: None,
             energy_per_token: None,
             tokens: 0,
             duration_s: 0.0,

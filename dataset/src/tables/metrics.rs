@@ -36,19 +36,26 @@ crate::table! {
         #[flatten]
         /// Which trial of which treatment.
         pub key: TrialKey,
-        /// CPU package energy in the inference window.
+        /// CPU package energy in the inference window; null when nothing measured it (no
+        /// package counter, or in the corrected accounting one that never moves).
         #[unit("J")]
-        pub cpu_j: f64,
+        pub cpu_j: Option<f64>,
         /// GPU energy in the inference window, summed over GPUs (the published accounting adds
-        /// the CPU energy again here, as the study did).
+        /// the CPU energy again here, as the study did); null without a GPU channel.
         #[unit("J")]
-        pub gpu_j: f64,
-        /// DRAM energy in the inference window; null when not measured.
+        pub gpu_j: Option<f64>,
+        /// DRAM energy in the inference window; null when not measured (no counter, or in the
+        /// corrected accounting one that never moves: the published data's 0 throughout).
         #[unit("J")]
         pub dram_j: Option<f64>,
-        /// cpu_j + gpu_j + dram_j (absent parts count 0).
+        /// The sum of the measured components (see energy_components); null when nothing was
+        /// measured.
         #[unit("J")]
-        pub energy_j: f64,
+        pub energy_j: Option<f64>,
+        /// Which components energy_j sums: `cpu`, `gpu`, `dram` joined by `+`
+        /// (`cpu+gpu+dram`, `gpu`); null when nothing was measured.
+        #[since(4)]
+        pub energy_components: Option<String>,
         /// Length of the inference window as measured by the samples (see
         /// docs/accounting.md).
         #[unit("s")]
@@ -56,10 +63,10 @@ crate::table! {
         /// Generated tokens in the trial.
         #[unit("tokens")]
         pub tokens: i64,
-        /// energy_j / tokens; null when no token was generated.
+        /// energy_j / tokens; null when no token was generated or no energy measured.
         #[unit("J/token")]
         pub energy_per_token: Option<f64>,
-        /// energy_j / duration_s; null for a zero-length window.
+        /// energy_j / duration_s; null for a zero-length window or no energy measured.
         #[unit("W")]
         pub power_w: Option<f64>,
         /// Published accuracy: mean of the `published_relevancy` scores (the published

@@ -22,22 +22,25 @@ crate::table! {
         #[since(2)]
         #[unit("ms since Unix epoch")]
         pub end_ms: i64,
-        /// CPU package energy in the request's window.
+        /// CPU package energy in the request's window; null when not measured.
         #[since(2)]
         #[unit("J")]
-        pub cpu_j: f64,
-        /// GPU energy in the request's window.
+        pub cpu_j: Option<f64>,
+        /// GPU energy in the request's window; null when not measured.
         #[since(2)]
         #[unit("J")]
-        pub gpu_j: f64,
+        pub gpu_j: Option<f64>,
         /// DRAM energy; null when not measured.
         #[since(2)]
         #[unit("J")]
         pub dram_j: Option<f64>,
-        /// cpu_j + gpu_j + dram_j.
+        /// The sum of the measured components; null when nothing was measured.
         #[since(2)]
         #[unit("J")]
-        pub energy_j: f64,
+        pub energy_j: Option<f64>,
+        /// Which components energy_j sums (`cpu+gpu+dram`, `gpu`); null when none.
+        #[since(4)]
+        pub energy_components: Option<String>,
         /// Generated tokens.
         #[since(2)]
         #[unit("tokens")]

@@ -31,7 +31,7 @@ pub(super) fn energy_split(study: &Study) -> Figure {
             .then(a.key.task.cmp(&b.key.task))
             .then(a.key.repetition.cmp(&b.key.repetition))
     });
-    let (_, hi) = bounds(order.iter().map(|r| r.energy_j));
+    let (_, hi) = bounds(order.iter().filter_map(|r| r.energy_j));
     let (k, unit) = energy_unit(hi);
     // One step-shaped polygon per component over all trials: seamless, and 3 shapes instead of
     // one rectangle per trial and component.
@@ -39,8 +39,8 @@ pub(super) fn energy_split(study: &Study) -> Figure {
     let mut base = vec![0.0; order.len()];
     for (c, (_, colour)) in COMPONENTS.iter().enumerate() {
         let part = |r: &MetricsRow| match c {
-            0 => r.gpu_j,
-            1 => r.cpu_j,
+            0 => r.gpu_j.unwrap_or(0.0),
+            1 => r.cpu_j.unwrap_or(0.0),
             _ => r.dram_j.unwrap_or(0.0),
         };
         if order.iter().all(|r| part(r) <= 0.0) {

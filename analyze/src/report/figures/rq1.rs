@@ -10,7 +10,7 @@ use crate::report::study::Colours;
 
 /// The RQ1.1 and RQ1.2 figures, in the report's order.
 pub(super) fn figures(study: &Study, out: &mut Vec<Figure>) {
-    let (max_lo, max_hi) = bounds(study.metrics.iter().map(|r| r.energy_j));
+    let (max_lo, max_hi) = bounds(study.metrics.iter().filter_map(|r| r.energy_j));
     let (k, unit) = energy_unit(max_hi.max(max_lo));
     let runs: Vec<(String, String, Vec<f64>)> = study
         .generations

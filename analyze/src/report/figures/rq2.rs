@@ -10,7 +10,7 @@ use crate::stats::descriptive::quantile_sorted;
 
 /// The RQ2 figures, in the report's order.
 pub(super) fn figures(study: &Study, out: &mut Vec<Figure>) {
-    let (lo, hi) = bounds(study.metrics.iter().map(|r| r.energy_j));
+    let (lo, hi) = bounds(study.metrics.iter().filter_map(|r| r.energy_j));
     let (k, unit) = energy_unit(hi);
     let names: Vec<String> = study.generations.clone();
     let mut panels = Vec::new();
@@ -20,7 +20,8 @@ pub(super) fn figures(study: &Study, out: &mut Vec<Figure>) {
             let values: Vec<f64> = study
                 .trials_of(g)
                 .filter(|r| &r.key.task == task)
-                .map(|r| r.energy_j * k)
+                .filter_map(|r| r.energy_j)
+                .map(|j| j * k)
                 .collect();
             violin_marks(i as f64, &values, study.colour(g), lo * k, hi * k, &mut marks);
         }
@@ -64,8 +65,9 @@ pub(super) fn figures(study: &Study, out: &mut Vec<Figure>) {
             .filter_map(|(i, g)| {
                 let mut v: Vec<f64> = study
                     .trials_of(g)
-                    .filter(|r| &r.key.task == task && r.energy_j.is_finite())
-                    .map(|r| r.energy_j * k)
+                    .filter(|r| &r.key.task == task)
+                    .filter_map(|r| r.energy_j.filter(|j| j.is_finite()))
+                    .map(|j| j * k)
                     .collect();
                 if v.is_empty() {
                     return None;

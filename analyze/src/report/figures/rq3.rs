@@ -30,7 +30,7 @@ fn by_generation(study: &Study, f: impl Fn(&MetricsRow) -> Option<f64>) -> Vec<(
 
 /// The RQ3.1–RQ3.3 figures, in the report's order; RQ3.3 only when trials carry a score.
 pub(super) fn figures(study: &Study, out: &mut Vec<Figure>) {
-    let (_, hi) = bounds(study.metrics.iter().map(|r| r.energy_j));
+    let (_, hi) = bounds(study.metrics.iter().filter_map(|r| r.energy_j));
     let (k, unit) = energy_unit(hi);
     let rows = |f: fn(&MetricsRow) -> Option<f64>| by_generation(study, f);
     out.push(box_figure(
@@ -100,7 +100,7 @@ pub(super) fn figures(study: &Study, out: &mut Vec<Figure>) {
         let points: Vec<(String, f64, f64)> = study
             .metrics
             .iter()
-            .filter_map(|r| Some((r.key.generation.clone(), r.accuracy?, r.energy_j * k)))
+            .filter_map(|r| Some((r.key.generation.clone(), r.accuracy?, r.energy_j? * k)))
             .collect();
         out.push(scatter_figure(
             study,
