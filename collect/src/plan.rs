@@ -287,7 +287,8 @@ fn describe_changes(changes: &[Change]) -> String {
 }
 
 /// True when a folder without manifest holds nothing but what an interrupted creation leaves:
-/// an empty `trials/`, the staging folder, server logs, temporary files of atomic writes.
+/// an empty `trials/`, the staging folder, server logs, temporary files of atomic writes, the
+/// lock file.
 fn only_creation_leftovers(dir: &Path) -> bool {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return false;
@@ -296,7 +297,7 @@ fn only_creation_leftovers(dir: &Path) -> bool {
         let name = e.file_name().to_string_lossy().into_owned();
         match name.as_str() {
             dataset::store::TRIALS_DIR => std::fs::read_dir(e.path()).is_ok_and(|mut d| d.next().is_none()),
-            dataset::store::STAGING_DIR | "logs" => true,
+            dataset::store::STAGING_DIR | dataset::lock::COLLECT_LOCK | "logs" => true,
             _ => name.contains(".tmp-"),
         }
     })
@@ -316,16 +317,28 @@ fn create(out: &Path, design: &Design, created_by: &str, force: bool) -> Result<
     })
 }
 
+/// Refuses an `out` collect must not write into: a file, or a folder that holds something
+/// other than a dataset (unless `force`). Checked before the lock is taken, so that not even
+/// the lock file is written there, and again under the lock.
+pub fn check_out(out: &Path, force: bool) -> Result<()> {
+    if out.exists() && !out.is_dir() {
+        bail!("--out {}: exists and is not a folder", out.display());
+    }
+    if !Dataset::exists(out) && out.is_dir() && !only_creation_leftovers(out) && !force {
+        bail!(
+            "{} exists, is not empty and holds no dataset; choose another --out or pass --force",
+            out.display()
+        );
+    }
+    Ok(())
+}
+
 /// Creates the dataset at `out`, or reopens it to resume the same design. A changed design is
-/// refused unless `force` (which starts over); more repetitions only append trials.
+/// refused unless `force` (which starts over); more repetitions only append trials. The caller
+/// holds the dataset's lock ([`dataset::lock::lock_collect`]).
 pub fn prepare(out: &Path, design: &Design, force: bool, created_by: &str) -> Result<Prepared> {
+    check_out(out, force)?;
     if !Dataset::exists(out) {
-        if out.is_dir() && !only_creation_leftovers(out) && !force {
-            bail!(
-                "{} exists, is not empty and holds no dataset; choose another --out or pass --force",
-                out.display()
-            );
-        }
         return create(out, design, created_by, false);
     }
     let dataset = Dataset::open(out)?;

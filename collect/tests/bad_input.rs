@@ -150,6 +150,10 @@ fn an_unreachable_endpoint_is_a_clear_error_before_any_trial() {
                 .and(predicate::str::contains("--endpoint"))
                 .and(no_panic()),
         );
+    assert!(
+        !tmp.path().join("data").exists(),
+        "a run that fails before its first trial leaves no folder (nor its lock file) behind"
+    );
 }
 
 #[test]
@@ -295,4 +299,9 @@ fn a_folder_that_is_not_a_dataset_is_not_written_into() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("holds no dataset"));
+    let names: Vec<_> = std::fs::read_dir(tmp.path().join("data"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["notes.txt"], "not even a lock file is written there");
 }

@@ -43,6 +43,19 @@ pub enum DatasetError {
     /// The path is not a dataset (no `dataset.json`).
     #[error("{} is not a dataset (no dataset.json); create one with `analyze import` or `collect`", path.display())]
     NotADataset { path: PathBuf },
+    /// Another process holds the lock of a dataset folder or of one of its outputs (see
+    /// [`crate::lock`]).
+    #[error("{target} is in use: {holder}; lock file {}; {advice}", lock.display())]
+    Locked {
+        /// What the lock protects (`dataset data/x`).
+        target: String,
+        /// Who holds it (pid, host, start time, command), as its lock file records.
+        holder: String,
+        /// The lock file.
+        lock: PathBuf,
+        /// What to do about it.
+        advice: String,
+    },
 }
 
 /// The contract's result type.

@@ -1,8 +1,9 @@
 //! The dataset contract shared by `collect`, `judge` and `analyze`: the tables, each declared
 //! once under [`tables`] (row struct, Arrow schema, reader, writer, CSV export and the rows of
 //! `docs/dataset.md`), the wide sample tables ([`samples`]), the physical layout of a dataset
-//! folder ([`store`]), atomic file writes and Parquet I/O ([`io`]), the EnergiBridge reader
-//! ([`energibridge`]) and the energy accounting ([`accounting`]).
+//! folder ([`store`]), the one-writer-per-dataset locks ([`lock`]), atomic file writes and
+//! Parquet I/O ([`io`]), the EnergiBridge reader ([`energibridge`]) and the energy accounting
+//! ([`accounting`]).
 //!
 //! Parquet files are the only interface between the three binaries; this crate is the only
 //! code that reads or writes them.
@@ -11,6 +12,7 @@ pub mod accounting;
 pub mod energibridge;
 pub mod error;
 pub mod io;
+pub mod lock;
 pub mod prompts;
 pub mod samples;
 pub mod store;

@@ -10,6 +10,8 @@
 //!   trials/<part>/baseline.parquet   idle samples before the trial (optional)
 //!   judgments/<scorer>.parquet       scores, one file per scorer
 //!   derived/metrics_<accounting>.parquet
+//!   .collect.lock                    collect's lock (see crate::lock)
+//!   judgments/.<scorer>.lock         judge's lock of one scorer file
 //! ```
 //!
 //! A *part* holds one or more complete trials and every row carries `run_id`. `collect`
@@ -520,17 +522,15 @@ impl Dataset {
 
     /// File name for a scorer (characters unsafe in file names become `_`).
     pub fn judgments_path(&self, scorer: &str) -> PathBuf {
-        let safe: String = scorer
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.') {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        self.judgments_dir().join(format!("{safe}.parquet"))
+        self.judgments_dir()
+            .join(format!("{}.parquet", safe_file_stem(scorer)))
+    }
+
+    /// The lock file of a scorer's judgments, `judgments/.<scorer>.lock`, next to its file (see
+    /// [`crate::lock`]); two scorers share a lock exactly when they share a file.
+    pub fn judgments_lock_path(&self, scorer: &str) -> PathBuf {
+        self.judgments_dir()
+            .join(format!(".{}.lock", safe_file_stem(scorer)))
     }
 
     /// Writes (replaces) the judgments of one scorer atomically.
@@ -637,6 +637,20 @@ fn read_requests(path: &Path, text: bool) -> Result<Vec<Request>> {
 
 fn sync_dir(dir: &Path) -> Result<()> {
     std::fs::File::open(dir).and_then(|f| f.sync_all()).at(dir)
+}
+
+/// A scorer's name as a file name stem: characters unsafe in file names become `_`.
+fn safe_file_stem(scorer: &str) -> String {
+    scorer
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// Removes a dataset folder's known content (never foreign files next to it). Used by `--force`.

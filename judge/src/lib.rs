@@ -9,6 +9,13 @@
 //!
 //! Architecture invariant: judgments are written only through the `dataset` crate, one file
 //! per scorer, merged with what the scorer stored before.
+//!
+//! One writer per scorer file ([`dataset::lock`]): the LLM judge's scorer is locked in every
+//! dataset before any of them is read and stays locked to the end, so a second judge of the
+//! same scorer fails at once, naming the first; the gold scorer, which every run with gold
+//! labels writes, is locked only around its merge and write, waiting up to
+//! [`dataset::lock::GOLD_WAIT`] for another judge's. Judges of different LLM scorers run side
+//! by side.
 
 pub mod cli;
 pub mod datasets;
@@ -45,14 +52,26 @@ pub fn run(opts: &Options) -> Result<()> {
         ..Default::default()
     };
     let several = datasets.len() > 1;
+    let opened = datasets
+        .iter()
+        .map(|path| {
+            Dataset::open(path).with_context(|| format!("{}: cannot open the dataset", path.display()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    // Held until the end of the run; dropping them releases the locks.
+    let _llm_locks = match &llm {
+        Some(l) => opened
+            .iter()
+            .map(|ds| dataset::lock::lock_judgments(ds, &l.scorer(), std::time::Duration::ZERO))
+            .collect::<Result<Vec<_>, _>>()?,
+        None => Vec::new(),
+    };
     let mut judged_any = false;
-    for path in &datasets {
-        let ds =
-            Dataset::open(path).with_context(|| format!("{}: cannot open the dataset", path.display()))?;
+    for (path, ds) in datasets.iter().zip(&opened) {
         if several {
             say(&format!("== {}\n", path.display()))?;
         }
-        let done = judge_dataset(&ds, opts, labels.as_ref(), llm.as_ref(), &mut summary)?;
+        let done = judge_dataset(ds, opts, labels.as_ref(), llm.as_ref(), &mut summary)?;
         judged_any |= done;
         if llm.as_ref().is_some_and(LlmJudge::interrupted) {
             break;
@@ -149,7 +168,9 @@ fn judge_dataset(
     let mut judged = false;
     if tally.labelled() > 0 {
         let n = gold_rows.len();
+        let lock = dataset::lock::lock_judgments(ds, GOLD_SCORER, dataset::lock::GOLD_WAIT)?;
         judgments::merge_and_write(ds, GOLD_SCORER, gold_rows)?;
+        drop(lock);
         summary.gold_scored += n;
         summary.gold_extracted += tally.tasks.values().map(|t| t.extracted).sum::<usize>();
         say(&tally.render())?;

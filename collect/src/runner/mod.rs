@@ -110,8 +110,25 @@ pub fn client_settings(config: &Config) -> Result<ClientSettings> {
     })
 }
 
-/// Runs a study until every selected trial is committed or `interrupt` resolves.
+/// Runs a study until every selected trial is committed or `interrupt` resolves, holding the
+/// dataset folder's lock ([`dataset::lock::lock_collect`]) from before anything is written
+/// (server logs included) to the end: a second collect on the same folder fails at once,
+/// naming this one. A run that fails before it created the dataset in a folder it created
+/// itself removes the lock file and the folder again, so bad input leaves nothing behind.
 pub async fn run(study: &Study, interrupt: impl Future<Output = ()>) -> Result<Summary> {
+    plan::check_out(&study.out, study.force)?;
+    let fresh = !study.out.exists();
+    let lock = dataset::lock::lock_collect(&study.out)?;
+    let result = run_locked(study, interrupt).await;
+    if result.is_err() && fresh && !Dataset::exists(&study.out) {
+        // Best effort: a folder holding anything else (server logs) stays.
+        let _ = lock.remove();
+        let _ = std::fs::remove_dir(&study.out);
+    }
+    result
+}
+
+async fn run_locked(study: &Study, interrupt: impl Future<Output = ()>) -> Result<Summary> {
     let started = Instant::now();
     let config = &study.config;
     let client = ChatClient::new(client_settings(config)?)?;
