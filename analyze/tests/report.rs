@@ -110,6 +110,11 @@ fn trial(
 
 /// Builds the fixture dataset (18 trials) in `dir`.
 fn fixture(dir: &Path, simulated: bool) -> PathBuf {
+    fixture_edited(dir, simulated, |_| {})
+}
+
+/// The fixture with every trial passed through `edit` before it is written.
+fn fixture_edited(dir: &Path, simulated: bool, edit: impl Fn(&mut TrialFiles)) -> PathBuf {
     let data = dir.join("data");
     let ds = Dataset::create(
         &data,
@@ -125,7 +130,8 @@ fn fixture(dir: &Path, simulated: bool) -> PathBuf {
     for config in CONFIGS {
         for task in TASKS {
             for rep in 0..REPETITIONS {
-                let files = trial(run, rep, order, config, task, simulated);
+                let mut files = trial(run, rep, order, config, task, simulated);
+                edit(&mut files);
                 runs.push(RunRow {
                     key: files.trial.key.clone(),
                     order,
@@ -377,4 +383,34 @@ fn a_dataset_without_trials_is_a_clear_error() {
         .failure()
         .stderr(predicates::str::contains("holds no trials"));
     assert!(!tmp.path().join("report/index.html").exists());
+}
+
+#[test]
+fn treatments_measured_with_different_components_are_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    // The first configuration's trials lose their DRAM counter: cpu+gpu against cpu+gpu+dram.
+    let data = fixture_edited(dir.path(), false, |f| {
+        if f.trial.key.generation == CONFIGS[0].0 {
+            f.samples.columns.retain(|c| !c.name.starts_with("DRAM"));
+        }
+    });
+    let out = dir.path().join("report");
+    report(&data, &out, &[]).success();
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(md.contains("MIXED ENERGY COMPONENTS"), "{md}");
+    assert!(md.contains("cpu+gpu: "), "{md}");
+    assert!(md.contains("cpu+gpu+dram: "), "{md}");
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(html.contains("id=\"mixed-components\""));
+    // The uniform fixture states its components and raises no flag.
+    let dir = tempfile::tempdir().unwrap();
+    let data = fixture(dir.path(), false);
+    let out = dir.path().join("report");
+    report(&data, &out, &[]).success();
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(
+        md.contains("**Energy components**: cpu+gpu+dram (18 trials)"),
+        "{md}"
+    );
+    assert!(!md.contains("MIXED ENERGY COMPONENTS"));
 }

@@ -272,3 +272,44 @@ fn concurrent_requests_are_all_recorded_and_the_window_spans_them() {
         assert_eq!(t.trial.end_ms, t.requests.iter().map(|r| r.end_ms).max().unwrap());
     }
 }
+
+#[test]
+fn energy_no_source_measured_is_null_in_the_metrics_and_their_csv() {
+    // procfs samples CPU usage, frequency and memory: no energy component at all.
+    let (tmp, _server) = run(FakeScript::default(), &["--energy", "procfs"], 0);
+    let trials = read_all(&tmp.path().join("data"));
+    assert_eq!(trials.len(), 8);
+    let rows: Vec<dataset::MetricsRow> = trials.iter().map(|t| t.metrics()).collect();
+    for m in &rows {
+        assert_eq!(
+            (m.cpu_j, m.gpu_j, m.dram_j, m.energy_j),
+            (None, None, None, None),
+            "{m:?}"
+        );
+        assert_eq!(m.energy_components, None);
+        assert_eq!((m.power_w, m.energy_per_token), (None, None));
+        assert_eq!(m.gpu_source, dataset::GpuSource::None);
+        assert!(m.tokens > 0);
+    }
+    // In the CSV every unmeasured figure is an empty cell, not 0.
+    let mut csv = Vec::new();
+    dataset::tables::write_csv(&rows, &mut csv).unwrap();
+    let text = String::from_utf8(csv).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    for line in lines {
+        let cells: Vec<&str> = line.split(',').collect();
+        for name in [
+            "cpu_j",
+            "gpu_j",
+            "dram_j",
+            "energy_j",
+            "energy_components",
+            "power_w",
+            "energy_per_token",
+        ] {
+            assert_eq!(cells[col(name)], "", "{name} in {line}");
+        }
+    }
+}

@@ -366,6 +366,13 @@ impl Output for Html {
                  scripted energy source; no number in this report is a measurement.</div>",
             );
         }
+        if let Some(w) = &report.overview.mixed_components {
+            let _ = write!(
+                out,
+                "<div class=\"banner\" id=\"mixed-components\">{}</div>",
+                esc(w)
+            );
+        }
         out.push_str("</header>\n<nav><b>Contents</b><ol><li><a href=\"#glance\">The experiment at a glance</a></li><li><a href=\"#unit\">The unit of evidence</a></li>");
         for s in &report.sections {
             let _ = write!(

@@ -67,6 +67,9 @@ impl Output for Markdown {
         if report.overview.simulated {
             out.push_str("> **SIMULATED DATA**: these trials come from a fake endpoint or a scripted energy source; no number here is a measurement.\n\n");
         }
+        if let Some(w) = &report.overview.mixed_components {
+            let _ = writeln!(out, "> **MIXED ENERGY COMPONENTS**: {w}\n");
+        }
         out.push_str("## At a glance\n\n");
         for (k, v) in &report.overview.facts {
             let _ = writeln!(out, "- **{k}**: {v}");

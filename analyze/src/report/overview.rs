@@ -21,6 +21,54 @@ pub struct Overview {
     pub design: Table,
     /// Provenance as (key, value) pairs.
     pub provenance: Vec<(String, String)>,
+    /// The energy components measured (`cpu+gpu`, or `not measured`) with their trial counts.
+    pub components: Vec<(String, usize)>,
+    /// Set when treatments were measured with different components: what the energy figures
+    /// of different treatments then compare.
+    pub mixed_components: Option<String>,
+}
+
+/// The components each trial's energy sums, with their trial counts, most frequent first, and
+/// a warning when treatments differ in them.
+fn components(study: &Study) -> (Vec<(String, usize)>, Option<String>) {
+    let label = |r: &dataset::MetricsRow| {
+        r.energy_components
+            .clone()
+            .unwrap_or_else(|| "not measured".into())
+    };
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for r in &study.metrics {
+        *counts.entry(label(r)).or_default() += 1;
+    }
+    let mut list: Vec<(String, usize)> = counts.into_iter().collect();
+    list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    if list.len() < 2 {
+        return (list, None);
+    }
+    // Which treatments (model × task) and generations each set covers.
+    let mut by_set: BTreeMap<String, (BTreeSet<i64>, BTreeSet<String>)> = BTreeMap::new();
+    for r in &study.metrics {
+        let e = by_set.entry(label(r)).or_default();
+        e.0.insert(r.key.run);
+        e.1.insert(study.label(&r.key.generation));
+    }
+    let parts: Vec<String> = by_set
+        .iter()
+        .map(|(set, (runs, gens))| {
+            format!(
+                "{set}: {} treatments ({})",
+                runs.len(),
+                gens.iter().cloned().collect::<Vec<_>>().join(", ")
+            )
+        })
+        .collect();
+    let warning = format!(
+        "The trials were measured with different energy components — {}. Energy, power and J/token of \
+         treatments measured with different components sum different things: compare them only within one \
+         component set.",
+        parts.join("; ")
+    );
+    (list, Some(warning))
 }
 
 /// A UTC date and time from ms since the Unix epoch (`2025-03-14 09:26 UTC`).
@@ -87,6 +135,12 @@ impl Overview {
             }
         };
         let generations: Vec<String> = study.generations.iter().map(|g| study.label(g)).collect();
+        let (components, mixed_components) = components(study);
+        let component_text = components
+            .iter()
+            .map(|(c, n)| format!("{c} ({n} trials)"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let mut facts = vec![
             ("Generations".to_string(), generations.join(", ")),
             (
@@ -118,6 +172,7 @@ impl Overview {
                     )
                 ),
             ),
+            ("Energy components".to_string(), component_text),
             (
                 format!("Total energy ({} accounting)", inputs.accounting.as_str()),
                 format!("{} ({} kWh)", joules(energy), fixed(energy / 3.6e6, 2)),
@@ -233,6 +288,8 @@ impl Overview {
             facts,
             design,
             provenance,
+            components,
+            mixed_components,
         }
     }
 }
