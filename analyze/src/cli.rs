@@ -41,7 +41,31 @@ pub enum Command {
     Metrics(MetricsArgs),
     /// Data-quality audit: accounting differences, RAPL wraps, gaps, repeated responses
     Audit(AuditArgs),
+    /// Write a simulated study of any size whose energy is known in closed form (benchmarks)
+    #[command(long_about = SYNTH_ABOUT)]
+    Synth(SynthArgs),
 }
+
+const SYNTH_ABOUT: &str = "Write a simulated study of any size, shaped as collect writes one, whose \
+corrected energy is known in closed form: to benchmark (and check) the analysis at scale without \
+the published data.\n\n\
+Design: the published study's 5 model configurations (Llama 2 7B, 3 8B, 3.1 8B, 3.2 1B, 3.2 3B) \
+x 6 tasks = 30 treatments, each repeated ceil(N / 30) times, so a --trials N that is not a \
+multiple of 30 is rounded up to whole repetitions (N = 1000 writes 34 x 30 = 1020 trials). The \
+trials run in one shuffled order on one simulated machine; each is its own part \
+trials/<run_id>/ (as collect commits them), written and dropped in turn, so memory does not grow \
+with the samples. The dataset is staged next to DIR and renamed into place when complete.\n\n\
+Each trial: an idle baseline, then M samples (GPU0_POWER, the GPU0_ENERGY counter about once a \
+second, RAPL PACKAGE_ENERGY and DRAM_ENERGY counters that wrap, and channels the accounting \
+ignores) and R requests sent one after another inside them. During the samples the powers are \
+constant (per model and task, +-4 % per trial) and every counter is their exact integral, so with \
+D = last request end - first request start the corrected accounting must give \
+gpu_j = P_gpu * D, cpu_j = P_cpu * D, dram_j = P_dram * D and baseline_power_w = the idle powers' \
+sum. The totals are printed; --expected FILE writes them per trial.\n\n\
+Everything is marked simulated (manifest and every trial; the report shows a banner), and the \
+same options write the same bytes.\n\n\
+Example:\n  analyze synth --trials 1000 --samples-per-trial 1000 --out /tmp/synth-1k\n  \
+analyze metrics /tmp/synth-1k --csv -";
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
@@ -136,4 +160,43 @@ pub struct AuditArgs {
     /// Write the per-trial audit as CSV to FILE
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SynthArgs {
+    /// Trials to write, at least: rounded up to whole repetitions of the 30 treatments
+    #[arg(long, value_name = "N")]
+    pub trials: usize,
+
+    /// Energy samples in each trial's window (the idle baseline comes on top)
+    #[arg(long, value_name = "M", default_value_t = 1000)]
+    pub samples_per_trial: usize,
+
+    /// Dataset folder to create
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Seed of the execution order and of every trial's powers, speeds and timings
+    #[arg(long, value_name = "S", default_value_t = 2025)]
+    pub seed: u64,
+
+    /// Requests sent (one after another) in each trial
+    #[arg(long, value_name = "R", default_value_t = 10)]
+    pub requests_per_trial: usize,
+
+    /// Sampling interval, ms
+    #[arg(long, value_name = "MS", default_value_t = 200)]
+    pub interval_ms: i64,
+
+    /// Idle baseline samples before each trial (0 = no baseline)
+    #[arg(long, value_name = "B", default_value_t = 10)]
+    pub baseline_samples: usize,
+
+    /// Also write every trial's known totals as CSV to FILE
+    #[arg(long, value_name = "FILE")]
+    pub expected: Option<PathBuf>,
+
+    /// Replace an existing dataset at --out
+    #[arg(long)]
+    pub force: bool,
 }

@@ -2,11 +2,12 @@
 //! needs, runs its stage and prints what it did.
 
 use crate::audit;
-use crate::cli::{AuditArgs, ImportArgs, MetricsArgs, ReportArgs};
+use crate::cli::{AuditArgs, ImportArgs, MetricsArgs, ReportArgs, SynthArgs};
 use crate::import::{self, ImportOptions};
 use crate::model::{BuildOptions, Study};
 use crate::questions;
 use crate::report;
+use crate::synth::{self, SynthOptions};
 use anyhow::{Context, Result};
 use dataset::tables::{write_csv, write_csv_file};
 use dataset::{Accounting, MetricsRow, RequestMetricsRow};
@@ -133,6 +134,64 @@ pub fn audit(args: AuditArgs, quiet: bool) -> Result<()> {
     if let Some(path) = args.csv {
         write_csv_file(&path, &result.records())?;
         eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// `analyze synth`.
+pub fn synth(args: SynthArgs, quiet: bool) -> Result<()> {
+    let started = Instant::now();
+    let opts = SynthOptions {
+        out: args.out,
+        trials: args.trials,
+        samples_per_trial: args.samples_per_trial,
+        requests_per_trial: args.requests_per_trial,
+        interval_ms: args.interval_ms,
+        baseline_samples: args.baseline_samples,
+        seed: args.seed,
+        force: args.force,
+        progress: show_progress(quiet),
+    };
+    let summary = synth::run(&opts)?;
+    let n = summary.trials();
+    if n != summary.requested {
+        println!(
+            "note: {} trials asked for is not a multiple of the {} treatments: rounded up to {} repetitions each, {n} trials",
+            summary.requested, summary.treatments, summary.repetitions
+        );
+    }
+    println!(
+        "wrote a SIMULATED study into {} in {:.2} s: {} treatments (5 models x 6 tasks) x {} repetitions = {n} trials, \
+         {} samples ({} per trial, plus {} baseline samples), {} requests",
+        opts.out.display(),
+        started.elapsed().as_secs_f64(),
+        summary.treatments,
+        summary.repetitions,
+        summary.samples,
+        opts.samples_per_trial,
+        summary.baseline_samples,
+        summary.requests,
+    );
+    let t = summary.total();
+    println!(
+        "known corrected totals (constant powers, linear counters; D = last request end - first request start):\n  \
+         per trial: gpu_j = P_gpu * D, cpu_j = P_cpu * D, dram_j = P_dram * D, energy_j = their sum{}\n  \
+         all trials: gpu {:.3} J, cpu {:.3} J, dram {:.3} J, energy {:.3} J over {:.3} s, {} tokens",
+        t.baseline_power_w
+            .map_or(String::new(), |w| format!(", baseline_power_w = {w} W")),
+        t.gpu_j,
+        t.cpu_j,
+        t.dram_j,
+        t.energy_j,
+        t.duration_s,
+        t.tokens,
+    );
+    match args.expected {
+        Some(path) => {
+            write_csv_file(&path, &summary.known)?;
+            println!("  every trial's totals: {}", path.display());
+        }
+        None => println!("  (--expected FILE writes every trial's totals)"),
     }
     Ok(())
 }

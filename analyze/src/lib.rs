@@ -12,6 +12,7 @@ pub mod published;
 pub mod questions;
 pub mod report;
 pub mod stats;
+pub mod synth;
 pub mod tables;
 
 /// Prints an error chain to stderr and picks the exit code (a closed pipe is not an error).

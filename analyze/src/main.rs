@@ -1,5 +1,5 @@
-//! `analyze`: import, metrics, audit and the statistics report. This file is the whole pipeline
-//! at a glance; each stage lives in its own module.
+//! `analyze`: import, metrics, audit, synth and the statistics report. This file is the whole
+//! pipeline at a glance; each stage lives in its own module.
 
 use analyze::cli::{Cli, Command};
 use analyze::{commands, exit_code_for};
@@ -11,6 +11,7 @@ fn main() {
         Some(Command::Import(args)) => commands::import(args, cli.quiet),
         Some(Command::Metrics(args)) => commands::metrics(args, cli.quiet),
         Some(Command::Audit(args)) => commands::audit(args, cli.quiet),
+        Some(Command::Synth(args)) => commands::synth(args, cli.quiet),
         None => commands::analyze(cli.report, cli.quiet),
     };
     if let Err(err) = result {
