@@ -6,7 +6,7 @@
 
 use crate::published::PublishedTables;
 use dataset::accounting::{self, Energy, Window, metrics_row};
-use dataset::{Accounting, Channel, MetricsRow, TrialFiles, TrialKey};
+use dataset::{Accounting, Channel, Damage, MetricsRow, TrialFiles, TrialKey};
 use std::collections::{BTreeMap, HashMap};
 
 /// A gap is a time step above this multiple of the trial's median sampling interval.
@@ -97,6 +97,9 @@ pub struct Audit {
     pub treatments: Vec<TreatmentAudit>,
     /// The published tables compared against, if any.
     pub tables: Option<PublishedTables>,
+    /// The damaged files left out under `--skip-damaged`, with the trials they held (none of
+    /// them is in [`Audit::trials`]); paths relative to the dataset folder.
+    pub damage: Damage,
 }
 
 fn hash_responses(t: &TrialFiles) -> Option<u128> {
@@ -234,6 +237,7 @@ impl Audit {
             trials,
             treatments,
             tables,
+            damage: Damage::default(),
         }
     }
 }
@@ -507,6 +511,29 @@ pub fn render_text(audit: &Audit) -> String {
         "Data-quality audit of {} trials ({} treatments)\n",
         x.trials, x.treatments
     );
+    let d = &audit.damage;
+    if !d.is_empty() {
+        let _ = writeln!(
+            out,
+            "Damaged files (paths inside the dataset folder): {}, left out of this audit:",
+            d.headline()
+        );
+        for line in d.skipped_lines() {
+            let _ = writeln!(out, "  {line}");
+        }
+        let balance: Vec<String> = d
+            .balance(audit.trials.iter().map(|a| &a.key))
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        if !balance.is_empty() {
+            let _ = writeln!(
+                out,
+                "Repetitions per treatment after skipping the damaged trials: {}.",
+                balance.join("; ")
+            );
+        }
+    }
     let _ = writeln!(
         out,
         "Energy: published {:.1} kJ vs corrected {:.1} kJ ({:+.1} %): the published gpu_joules adds the CPU energy again ({:.1} kJ counted twice).",

@@ -98,6 +98,12 @@ pub struct ReportArgs {
     /// Write only the SVG figures, not their PNG copies
     #[arg(long)]
     pub no_png: bool,
+    /// Go on without the trials whose files cannot be read (a truncated or missing Parquet
+    /// file) instead of failing; they are named on stderr and in a banner of the report, with
+    /// the repetitions each treatment has left. Without it, every damaged file is listed and
+    /// nothing is written
+    #[arg(long)]
+    pub skip_damaged: bool,
 }
 
 #[derive(Debug, Args)]
@@ -144,6 +150,11 @@ pub struct MetricsArgs {
     /// needs millisecond request timestamps)
     #[arg(long, value_name = "FILE")]
     pub requests_csv: Option<PathBuf>,
+    /// Go on without the trials whose files cannot be read (a truncated or missing Parquet
+    /// file) instead of failing; they are named on stderr, with the repetitions each
+    /// treatment has left. Without it, every damaged file is listed and nothing is written
+    #[arg(long)]
+    pub skip_damaged: bool,
 }
 
 #[derive(Debug, Args)]
@@ -160,6 +171,11 @@ pub struct AuditArgs {
     /// Write the per-trial audit as CSV to FILE
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
+    /// Go on without the trials whose files cannot be read (a truncated or missing Parquet
+    /// file) instead of failing; the audit names them, with the repetitions each treatment has
+    /// left. Without it, every damaged file is listed and nothing is written
+    #[arg(long)]
+    pub skip_damaged: bool,
 }
 
 #[derive(Debug, Args)]

@@ -24,6 +24,23 @@ fn show_progress(quiet: bool) -> bool {
     !quiet && std::io::stderr().is_terminal()
 }
 
+/// Names on stderr the trials left out under `--skip-damaged` (as `analyze import
+/// --keep-going` names its skipped trials) and the repetitions each treatment has left.
+fn warn_damage(study: &Study) {
+    for line in study.damage_lines() {
+        eprintln!("{line}");
+    }
+}
+
+/// `; 2 damaged trials skipped` for a summary line, empty when nothing was skipped.
+fn skipped_note(study: &Study) -> String {
+    if study.damage.is_empty() {
+        return String::new();
+    }
+    let n = study.damage.trials().len();
+    format!("; {n} damaged trial{} skipped", if n == 1 { "" } else { "s" })
+}
+
 /// `analyze import`.
 pub fn import(args: ImportArgs, quiet: bool) -> Result<()> {
     let started = Instant::now();
@@ -67,9 +84,11 @@ pub fn metrics(args: MetricsArgs, quiet: bool) -> Result<()> {
         &BuildOptions {
             accounting,
             progress: show_progress(quiet),
+            skip_damaged: args.skip_damaged,
             ..Default::default()
         },
     )?;
+    warn_damage(&study);
     let ds = dataset::Dataset::open(&args.data)?;
     ds.write_metrics(accounting, &study.metrics)?;
     if !study.requests.is_empty() {
@@ -92,17 +111,18 @@ pub fn metrics(args: MetricsArgs, quiet: bool) -> Result<()> {
         Some(p) => {
             write_csv_file::<MetricsRow>(p, rows)?;
             eprintln!(
-                "wrote {} ({} trials, {} accounting)",
+                "wrote {} ({} trials, {} accounting{})",
                 p.display(),
                 rows.len(),
-                accounting.as_str()
+                accounting.as_str(),
+                skipped_note(&study)
             );
         }
         None => {
             let total: f64 = rows.iter().filter_map(|r| r.energy_j).sum();
             let tokens: i64 = rows.iter().map(|r| r.tokens).sum();
             println!(
-                "{} trials, {} accounting: {:.1} kJ in all, {:.3} J per generated token; table in {}",
+                "{} trials, {} accounting: {:.1} kJ in all, {:.3} J per generated token; table in {}{}",
                 rows.len(),
                 accounting.as_str(),
                 total / 1e3,
@@ -111,7 +131,8 @@ pub fn metrics(args: MetricsArgs, quiet: bool) -> Result<()> {
                 } else {
                     f64::NAN
                 },
-                ds.metrics_path(accounting).display()
+                ds.metrics_path(accounting).display(),
+                skipped_note(&study)
             );
         }
     }
@@ -126,6 +147,7 @@ pub fn audit(args: AuditArgs, quiet: bool) -> Result<()> {
             audit: true,
             published_tables: args.published_tables,
             progress: show_progress(quiet),
+            skip_damaged: args.skip_damaged,
             ..Default::default()
         },
     )?;
@@ -214,14 +236,17 @@ pub fn analyze(args: ReportArgs, quiet: bool) -> Result<()> {
             audit: args.report.is_some(),
             published_tables: args.published_tables,
             progress: show_progress(quiet),
+            skip_damaged: args.skip_damaged,
         },
     )
     .with_context(|| format!("reading {}", args.data.display()))?;
+    warn_damage(&study);
     step(format!(
-        "loaded {} trials from {} and computed the {} accounting",
+        "loaded {} trials from {} and computed the {} accounting{}",
         study.metrics.len(),
         args.data.display(),
-        accounting.as_str()
+        accounting.as_str(),
+        skipped_note(&study)
     ));
     let stats_started = Instant::now();
     let tables = questions::compute(&study, args.seed);

@@ -304,6 +304,7 @@ fn the_values_as_read_are_derived_from_the_replay_the_way_the_edited_table_was_m
             audit: true,
             published_tables: Some(src.join("run_tables")),
             progress: false,
+            skip_damaged: false,
         },
     )
     .unwrap();

@@ -307,6 +307,29 @@ fn print_summary(s: &Summary, out: &mut dyn Write) -> Result<()> {
             )?,
         }
     }
+    if !s.remeasured.is_empty() {
+        let list: Vec<String> = s
+            .remeasured
+            .iter()
+            .map(|(id, kept)| match kept {
+                Some(dir) => format!("{id} (damaged files kept in {})", dir.display()),
+                None => id.clone(),
+            })
+            .collect();
+        writeln!(
+            out,
+            "measured again {} damaged trial(s): {}",
+            s.remeasured.len(),
+            list.join(", ")
+        )?;
+    }
+    if s.damaged > s.remeasured.len() {
+        writeln!(
+            out,
+            "{} damaged trial(s) not measured again in this run (left out by --only, or the run stopped); a run that selects them measures them again",
+            s.damaged - s.remeasured.len()
+        )?;
+    }
     if s.interrupted {
         writeln!(out, "interrupted: run the same command again to resume")?;
     } else if s.failed > 0 {

@@ -22,7 +22,9 @@ Try it without a GPU or a server:\n  collect --demo\n\n\
 Plan the published study, then run it against a vLLM endpoint:\n  \
 collect --dry-run\n  \
 collect --endpoint http://127.0.0.1:8000 --prompts ../shared/datasets/greenlab-angels-2025/prompts\n\n\
-A stopped run resumes where it left off when started again with the same options.",
+A stopped run resumes where it left off when started again with the same options; a committed \
+trial whose files are damaged (a truncated or missing Parquet file) is measured again, its damaged \
+files moved to DATA/damaged/.",
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {

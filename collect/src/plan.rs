@@ -10,8 +10,8 @@
 
 use crate::config::{Config, GenerationConfig};
 use crate::prompts::TaskPrompts;
-use anyhow::{Context, Result, bail};
-use dataset::{Dataset, Manifest, RunRow, TrialKey, TrialStatus};
+use anyhow::{Result, bail};
+use dataset::{DamagedPart, Dataset, Manifest, ReadOptions, RunRow, TrialKey, TrialStatus};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -269,6 +269,9 @@ pub struct Prepared {
     pub done: HashSet<String>,
     /// Half-written trials discarded from the staging folder.
     pub discarded: usize,
+    /// Committed trials whose files cannot be read, by run id: they are measured again, and
+    /// their commit keeps the damaged files ([`Dataset::replace_damaged_part`]).
+    pub damaged: HashSet<String>,
     /// What happened, for the console.
     pub notes: Vec<String>,
 }
@@ -313,6 +316,7 @@ fn create(out: &Path, design: &Design, created_by: &str, force: bool) -> Result<
         runs,
         done: HashSet::new(),
         discarded: 0,
+        damaged: HashSet::new(),
         notes: Vec::new(),
     })
 }
@@ -407,28 +411,36 @@ pub fn prepare(out: &Path, design: &Design, force: bool, created_by: &str) -> Re
     }
     let mut done = HashSet::new();
     let mut failed = 0;
-    for part in dataset.parts()? {
-        let trials = dataset
-            .read_part_trials(&part)
-            .with_context(|| format!("cannot read committed trial {part}; move it away to redo it"))?;
-        for trial in trials {
-            if trial.status == TrialStatus::Done {
-                done.insert(trial.key.run_id);
-            } else {
-                failed += 1;
-            }
-        }
+    let (damaged_parts, damaged) = check_committed(&dataset, &runs, &mut done, &mut failed)?;
+    for p in &damaged_parts {
+        let files: Vec<String> = p.files.iter().map(ToString::to_string).collect();
+        notes.push(format!(
+            "trial {} is committed but damaged ({}): it is measured again; the damaged files are kept in {}",
+            p.part,
+            files.join("; "),
+            dataset.root().join(dataset::store::DAMAGED_DIR).display()
+        ));
     }
-    if !done.is_empty() || failed > 0 {
+    if !done.is_empty() || failed > 0 || !damaged.is_empty() {
+        let mut redo = Vec::new();
+        if failed > 0 {
+            redo.push(format!("{failed} failed or unfinished trial(s) will be redone"));
+        }
+        if !damaged.is_empty() {
+            redo.push(format!(
+                "{} damaged trial(s) will be measured again",
+                damaged.len()
+            ));
+        }
         notes.push(format!(
             "resuming {}: {} of {} trials done{}",
             out.display(),
             done.len(),
             runs.len(),
-            if failed > 0 {
-                format!(", {failed} failed or unfinished trial(s) will be redone")
-            } else {
+            if redo.is_empty() {
                 String::new()
+            } else {
+                format!(", {}", redo.join(", "))
             }
         ));
     }
@@ -437,8 +449,68 @@ pub fn prepare(out: &Path, design: &Design, force: bool, created_by: &str) -> Re
         runs,
         done,
         discarded,
+        damaged,
         notes,
     })
+}
+
+/// Sorts the committed trials into done (`done`), failed (counted in `failed`) and damaged:
+/// a trial counts as done only when every file of its part reads back in full (a truncated or
+/// missing file makes it damaged, to be measured again). A part whose `trial.parquet` cannot be
+/// read is the damaged trial of its name when the run table lists it, else an error.
+fn check_committed(
+    dataset: &Dataset,
+    runs: &[RunRow],
+    done: &mut HashSet<String>,
+    failed: &mut usize,
+) -> Result<(Vec<DamagedPart>, HashSet<String>)> {
+    let planned: std::collections::HashMap<&str, &TrialKey> =
+        runs.iter().map(|r| (r.key.run_id.as_str(), &r.key)).collect();
+    let everything = ReadOptions {
+        text: true,
+        ..ReadOptions::default()
+    };
+    let mut damaged_parts = Vec::new();
+    for part in dataset.parts()? {
+        let trials = match dataset.read_part_trials(&part) {
+            Ok(trials) => trials,
+            Err(e) if !e.is_damage() => return Err(e.into()),
+            Err(e) => match planned.get(part.as_str()) {
+                Some(key) => {
+                    damaged_parts.push(DamagedPart::new(&part, vec![(*key).clone()], &e));
+                    continue;
+                }
+                None => {
+                    return Err(anyhow::Error::new(e).context(format!(
+                        "cannot read committed part {part}, which is no trial of the run table; move it away"
+                    )));
+                }
+            },
+        };
+        if trials.iter().all(|t| t.status != TrialStatus::Done) {
+            *failed += trials.len();
+            continue;
+        }
+        let keys: Vec<TrialKey> = trials.iter().map(|t| t.key.clone()).collect();
+        match dataset.read_part_with_trials(&part, trials.clone(), everything) {
+            Ok(_) => {
+                for trial in trials {
+                    if trial.status == TrialStatus::Done {
+                        done.insert(trial.key.run_id);
+                    } else {
+                        *failed += 1;
+                    }
+                }
+            }
+            Err(e) if e.is_damage() => damaged_parts.push(DamagedPart::new(&part, keys, &e)),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let damaged = damaged_parts
+        .iter()
+        .flat_map(|p| p.trials.iter().map(|k| k.run_id.clone()))
+        .collect();
+    Ok((damaged_parts, damaged))
 }
 
 #[cfg(test)]

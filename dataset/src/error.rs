@@ -56,6 +56,17 @@ pub enum DatasetError {
         /// What to do about it.
         advice: String,
     },
+    /// Several files could not be read (the files of one part, say); every one is listed.
+    #[error("{}", list(errors))]
+    Files { errors: Vec<DatasetError> },
+}
+
+fn list(errors: &[DatasetError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The contract's result type.
@@ -100,6 +111,91 @@ impl DatasetError {
         Self::Parquet {
             path: path.as_ref().to_path_buf(),
             message: err.to_string(),
+        }
+    }
+
+    /// One error for several: the error itself when there is one, [`DatasetError::Files`] when
+    /// there are more (nested lists are flattened); None for none.
+    pub fn combine(errors: Vec<DatasetError>) -> Option<Self> {
+        let mut flat = Vec::with_capacity(errors.len());
+        for e in errors {
+            match e {
+                Self::Files { errors } => flat.extend(errors),
+                e => flat.push(e),
+            }
+        }
+        match flat.len() {
+            0 => None,
+            1 => flat.pop(),
+            _ => Some(Self::Files { errors: flat }),
+        }
+    }
+
+    /// True when the error is about the files themselves (truncated, missing, malformed),
+    /// which a reader may skip with `--skip-damaged`; false for a file of a newer schema
+    /// version (the tools need an upgrade, the file is fine), a read the system refused
+    /// (permissions) and errors about the dataset as a whole (a lock, no manifest). [`DatasetError::Files`] is damage when every
+    /// error in it is.
+    pub fn is_damage(&self) -> bool {
+        match self {
+            // A missing or short file is damage; a refused or failing read (permissions, too
+            // many open files) is a problem of the machine, not of the file.
+            Self::Io { source, .. } => matches!(
+                source.kind(),
+                std::io::ErrorKind::NotFound
+                    | std::io::ErrorKind::UnexpectedEof
+                    | std::io::ErrorKind::InvalidData
+            ),
+            Self::Parse { .. } | Self::Invalid { .. } | Self::MissingColumn { .. } | Self::Parquet { .. } => {
+                true
+            }
+            Self::NewerSchema { .. }
+            | Self::AlreadyExists { .. }
+            | Self::NotADataset { .. }
+            | Self::Locked { .. } => false,
+            Self::Files { errors } => errors.iter().all(Self::is_damage),
+        }
+    }
+
+    /// The file the error concerns (None for [`DatasetError::Files`], which names several).
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Self::Io { path, .. }
+            | Self::Parse { path, .. }
+            | Self::Invalid { path, .. }
+            | Self::MissingColumn { path, .. }
+            | Self::Parquet { path, .. }
+            | Self::NewerSchema { path, .. }
+            | Self::AlreadyExists { path }
+            | Self::NotADataset { path } => Some(path),
+            Self::Locked { lock, .. } => Some(lock),
+            Self::Files { .. } => None,
+        }
+    }
+
+    /// Why the file could not be used: the message without the path in front.
+    pub fn reason(&self) -> String {
+        match self {
+            Self::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+                "file missing".to_string()
+            }
+            Self::Io { source, .. } => source.to_string(),
+            Self::Parse { line, message, .. } => format!("line {line}: {message}"),
+            Self::Invalid { message, .. } | Self::Parquet { message, .. } => message.clone(),
+            Self::MissingColumn { column, .. } => format!("missing required column `{column}`"),
+            Self::NewerSchema { found, supported, .. } => format!(
+                "written with dataset schema version {found}, this build reads up to {supported}; upgrade the tools"
+            ),
+            other => other.to_string(),
+        }
+    }
+
+    /// Every file of the error with its reason: the files of [`DatasetError::Files`], else the
+    /// error's own file (an error naming none gives an empty path).
+    pub fn files(&self) -> Vec<(PathBuf, String)> {
+        match self {
+            Self::Files { errors } => errors.iter().flat_map(Self::files).collect(),
+            e => vec![(e.path().map(Path::to_path_buf).unwrap_or_default(), e.reason())],
         }
     }
 }

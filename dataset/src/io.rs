@@ -143,8 +143,7 @@ pub fn write_batch_as(
 /// its schema version.
 pub fn read_batch(path: &Path, columns: Option<&[&str]>) -> Result<(RecordBatch, u32)> {
     let file = File::open(path).at(path)?;
-    let builder =
-        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| DatasetError::parquet(path, e))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| footer_error(path, &e))?;
     let version = file_version(path, builder.metadata().file_metadata().key_value_metadata())?;
     let builder = match columns {
         Some(names) => {
@@ -180,6 +179,43 @@ pub fn read_batch(path: &Path, columns: Option<&[&str]>) -> Result<(RecordBatch,
     let batch =
         arrow::compute::concat_batches(&schema, &batches).map_err(|e| DatasetError::parquet(path, e))?;
     Ok((batch, version))
+}
+
+/// The Parquet footer's closing marker: every complete Parquet file ends with it.
+const PARQUET_MAGIC: &[u8; 4] = b"PAR1";
+
+/// The error of a Parquet file whose footer (its metadata, at the end) cannot be read, saying
+/// what is wrong with the file when it can tell: empty or too short, starting like a Parquet
+/// file but not ending like one (truncated: a copy or a write cut short), not a Parquet file at
+/// all, else a damaged footer.
+pub fn footer_error(path: &Path, err: &dyn std::fmt::Display) -> DatasetError {
+    use std::io::{Read as _, Seek as _, SeekFrom};
+    let ends = (|| -> std::io::Result<(u64, [u8; 4], [u8; 4])> {
+        let mut f = File::open(path)?;
+        let len = f.metadata()?.len();
+        let (mut head, mut tail) = ([0u8; 4], [0u8; 4]);
+        if len >= 4 {
+            f.read_exact(&mut head)?;
+            f.seek(SeekFrom::End(-4))?;
+            f.read_exact(&mut tail)?;
+        }
+        Ok((len, head, tail))
+    })();
+    let message = match ends {
+        Ok((0, ..)) => "truncated Parquet file: empty (0 bytes)".to_string(),
+        Ok((len, ..)) if len < 12 => {
+            format!("truncated Parquet file: {len} bytes, too short to hold a Parquet footer")
+        }
+        Ok((len, head, _)) if &head != PARQUET_MAGIC => {
+            format!("not a Parquet file ({len} bytes): it does not start with the Parquet marker")
+        }
+        Ok((len, _, tail)) if &tail != PARQUET_MAGIC => {
+            format!("truncated Parquet file ({len} bytes): it does not end with a Parquet footer")
+        }
+        Ok((len, ..)) => format!("damaged Parquet footer ({len} bytes): {err}"),
+        Err(_) => format!("unreadable Parquet footer: {err}"),
+    };
+    DatasetError::parquet(path, message)
 }
 
 fn file_version(path: &Path, kv: Option<&Vec<KeyValue>>) -> Result<u32> {

@@ -3,12 +3,13 @@
 //! `docs/dataset.md`), the wide sample tables ([`samples`]), the physical layout of a dataset
 //! folder ([`store`]), the one-writer-per-dataset locks ([`lock`]), atomic file writes and
 //! Parquet I/O ([`io`]), the EnergiBridge reader ([`energibridge`]) and the energy accounting
-//! ([`accounting`]).
+//! ([`accounting`]); readers of a whole dataset report every damaged file at once ([`damage`]).
 //!
 //! Parquet files are the only interface between the three binaries; this crate is the only
 //! code that reads or writes them.
 
 pub mod accounting;
+pub mod damage;
 pub mod energibridge;
 pub mod error;
 pub mod io;
@@ -19,6 +20,7 @@ pub mod store;
 pub mod tables;
 
 pub use accounting::{Accounting, Energy, GpuSource, Window};
+pub use damage::{Balance, Damage, DamagedFile, DamagedPart};
 pub use error::{DatasetError, Result, is_broken_pipe};
 pub use samples::{Channel, SampleColumn, SampleTable};
 pub use store::{Dataset, Manifest, ReadOptions, StagedDataset, TrialFiles};

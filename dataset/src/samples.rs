@@ -331,7 +331,7 @@ impl SampleTable {
         }
         let file = std::fs::File::open(path).map_err(|e| DatasetError::io(path, e))?;
         let meta = parquet::arrow::arrow_reader::ArrowReaderMetadata::load(&file, Default::default())
-            .map_err(|e| DatasetError::parquet(path, e))?;
+            .map_err(|e| crate::io::footer_error(path, &e))?;
         let names: Vec<String> = meta
             .schema()
             .fields()

@@ -21,6 +21,7 @@
 //! file-system time as decoding it. The fixed file names let DuckDB, polars or pandas read a
 //! whole table with one glob (`trials/*/samples.parquet`; no Hive parsing needed).
 
+use crate::damage::{Damage, DamagedFile, DamagedPart};
 use crate::error::{DatasetError, IoContext, Result};
 use crate::io::{self, WriteMode};
 use crate::samples::SampleTable;
@@ -37,6 +38,9 @@ pub const MANIFEST: &str = "dataset.json";
 pub const TRIALS_DIR: &str = "trials";
 /// Folder where trials are assembled before their commit; its content is garbage after a crash.
 pub const STAGING_DIR: &str = ".staging";
+/// Folder where `collect` keeps the damaged files of a trial it measured again
+/// (`damaged/<part>.<ms>/`, see [`Dataset::replace_damaged_part`]); no reader looks into it.
+pub const DAMAGED_DIR: &str = "damaged";
 
 /// The manifest (`dataset.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -242,12 +246,40 @@ impl Dataset {
     }
 
     /// Every committed trial row with the part holding it, sorted by run id. A run id found
-    /// in two parts is an error naming both.
+    /// in two parts is an error naming both, and so is a `trial.parquet` that cannot be read
+    /// (every such file is named; [`Dataset::trial_rows_checked`] goes on without them).
     pub fn trial_rows(&self) -> Result<Vec<(String, Trial)>> {
+        let (rows, damage) = self.trial_rows_checked()?;
+        let errors = damage
+            .files()
+            .map(|f| DatasetError::invalid(&f.path, &f.reason))
+            .collect();
+        match DatasetError::combine(errors) {
+            Some(e) => Err(e),
+            None => Ok(rows),
+        }
+    }
+
+    /// [`Dataset::trial_rows`] for a reader that goes on past damaged files: the rows of every
+    /// part whose `trial.parquet` can be read, and the parts whose file cannot, each with the
+    /// trial of its name when the run table lists one (collect's one-trial parts; the run
+    /// table is then read, and reported among the damaged files when it cannot be). A run id
+    /// found in two parts is still an error.
+    pub fn trial_rows_checked(&self) -> Result<(Vec<(String, Trial)>, Damage)> {
         let mut rows = Vec::new();
+        let mut damage = Damage::default();
         for part in self.parts()? {
-            for t in self.read_part_trials(&part)? {
-                rows.push((part.clone(), t));
+            match self.read_part_trials(&part) {
+                Ok(trials) => rows.extend(trials.into_iter().map(|t| (part.clone(), t))),
+                Err(e) if e.is_damage() => damage.parts.push(DamagedPart::new(part, Vec::new(), &e)),
+                Err(e) => return Err(e),
+            }
+        }
+        if !damage.parts.is_empty() && self.runs_path().exists() {
+            match self.read_runs() {
+                Ok(runs) => name_damaged_trials(&mut damage, &rows, &runs),
+                Err(e) if e.is_damage() => damage.other.extend(DamagedFile::from_error(&e)),
+                Err(e) => return Err(e),
             }
         }
         rows.sort_by(|a, b| a.1.key.run_id.cmp(&b.1.key.run_id));
@@ -260,7 +292,7 @@ impl Dataset {
                 ),
             ));
         }
-        Ok(rows)
+        Ok((rows, damage))
     }
 
     /// Run ids of all committed trials, sorted.
@@ -286,13 +318,25 @@ impl Dataset {
                 return Ok(Some((run_id.to_string(), rows)));
             }
         }
-        let all = self.trial_rows()?;
+        // Damaged parts do not hide the trials of the others; the trial is reported damaged
+        // when its part is, or may be.
+        let (all, damage) = self.trial_rows_checked()?;
         let Some(part) = all
             .iter()
             .find(|(_, t)| t.key.run_id == run_id)
             .map(|(p, _)| p.clone())
         else {
-            return Ok(None);
+            let suspects: Vec<DatasetError> = damage
+                .parts
+                .iter()
+                .filter(|p| p.trials.is_empty() || p.trials.iter().any(|k| k.run_id == run_id))
+                .flat_map(|p| &p.files)
+                .map(|f| DatasetError::invalid(&f.path, &f.reason))
+                .collect();
+            return match DatasetError::combine(suspects) {
+                Some(e) => Err(e),
+                None => Ok(None),
+            };
         };
         let rows = all
             .into_iter()
@@ -346,6 +390,29 @@ impl Dataset {
     /// trials of a part must share their sample channels. In a staged dataset the files are
     /// written in place, since the whole dataset is renamed into place at the end.
     pub fn write_part(&self, part: &str, trials: &[TrialFiles], sync: bool) -> Result<()> {
+        self.commit_part(part, trials, sync, false).map(|_| ())
+    }
+
+    /// [`Dataset::write_part`] over a damaged part: the new files are committed the same way
+    /// (staged, then one rename), but the part they replace is kept, moved to
+    /// `DATA/damaged/<part>.<ms>/` (no reader looks there), instead of deleted. Returns where
+    /// the old part went (None when there was none).
+    pub fn replace_damaged_part(
+        &self,
+        part: &str,
+        trials: &[TrialFiles],
+        sync: bool,
+    ) -> Result<Option<PathBuf>> {
+        self.commit_part(part, trials, sync, true)
+    }
+
+    fn commit_part(
+        &self,
+        part: &str,
+        trials: &[TrialFiles],
+        sync: bool,
+        keep_old: bool,
+    ) -> Result<Option<PathBuf>> {
         validate_run_id(part).map_err(|m| DatasetError::invalid(&self.root, format!("part name: {m}")))?;
         let mut seen = std::collections::HashSet::new();
         for t in trials {
@@ -366,7 +433,7 @@ impl Dataset {
         if self.staged {
             let dir = self.part_dir(part);
             std::fs::create_dir(&dir).at(&dir)?;
-            return write_part_files(&dir, trials, WriteMode::Direct);
+            return write_part_files(&dir, trials, WriteMode::Direct).map(|()| None);
         }
         let staging = self
             .root
@@ -383,7 +450,24 @@ impl Dataset {
             }
             let target = self.part_dir(part);
             std::fs::create_dir_all(self.root.join(TRIALS_DIR)).at(&self.root)?;
-            if target.exists() {
+            let mut kept = None;
+            if target.exists() && keep_old {
+                let dir = self.root.join(DAMAGED_DIR);
+                std::fs::create_dir_all(&dir).at(&dir)?;
+                let mut keep = dir.join(format!("{part}.{}", now_ms()));
+                let mut n = 1;
+                while keep.exists() {
+                    keep = dir.join(format!("{part}.{}.{n}", now_ms()));
+                    n += 1;
+                }
+                // Moved, never copied or deleted: the damaged files stay as they were.
+                std::fs::rename(&target, &keep).at(&target)?;
+                std::fs::rename(&staging, &target).at(&target)?;
+                if sync {
+                    sync_dir(&dir)?;
+                }
+                kept = Some(keep);
+            } else if target.exists() {
                 let trash = self
                     .root
                     .join(STAGING_DIR)
@@ -397,7 +481,7 @@ impl Dataset {
             if sync {
                 sync_dir(&self.root.join(TRIALS_DIR))?;
             }
-            Ok(())
+            Ok(kept)
         })();
         if result.is_err() {
             let _ = std::fs::remove_dir_all(&staging);
@@ -423,34 +507,56 @@ impl Dataset {
         let dir = self.part_dir(part);
         let ids: Vec<&str> = trials.iter().map(|t| t.key.run_id.as_str()).collect();
         let slot: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+        // Every file is read even after one failed, so that the error names each damaged one.
+        let mut errors = Vec::new();
         let path = dir.join("requests.parquet");
         let mut requests: Vec<Vec<Request>> = vec![Vec::new(); ids.len()];
-        for r in read_requests(&path, opts.text)? {
-            let Some(&i) = slot.get(r.run_id.as_str()) else {
-                return Err(DatasetError::invalid(
-                    &path,
-                    format!(
-                        "a request of trial `{}`, which trial.parquet does not list",
-                        r.run_id
-                    ),
-                ));
-            };
-            requests[i].push(r);
+        match read_requests(&path, opts.text) {
+            Ok(rows) => {
+                for r in rows {
+                    let Some(&i) = slot.get(r.run_id.as_str()) else {
+                        errors.push(DatasetError::invalid(
+                            &path,
+                            format!(
+                                "a request of trial `{}`, which trial.parquet does not list",
+                                r.run_id
+                            ),
+                        ));
+                        break;
+                    };
+                    requests[i].push(r);
+                }
+            }
+            Err(e) => errors.push(e),
         }
         let samples = if opts.skip_samples {
             vec![(SampleTable::default(), false); ids.len()]
         } else {
-            SampleTable::read_many(&dir.join("samples.parquet"), opts.accounting_only, &ids)?
+            SampleTable::read_many(&dir.join("samples.parquet"), opts.accounting_only, &ids).unwrap_or_else(
+                |e| {
+                    errors.push(e);
+                    Vec::new()
+                },
+            )
         };
         let path = dir.join("baseline.parquet");
         let baselines = if path.is_file() && !opts.skip_samples {
-            SampleTable::read_many(&path, opts.accounting_only, &ids)?
-                .into_iter()
-                .map(|(table, present)| (present || ids.len() == 1).then_some(table))
-                .collect()
+            match SampleTable::read_many(&path, opts.accounting_only, &ids) {
+                Ok(tables) => tables
+                    .into_iter()
+                    .map(|(table, present)| (present || ids.len() == 1).then_some(table))
+                    .collect(),
+                Err(e) => {
+                    errors.push(e);
+                    Vec::new()
+                }
+            }
         } else {
             vec![None; ids.len()]
         };
+        if let Some(e) = DatasetError::combine(errors) {
+            return Err(e);
+        }
         Ok(trials
             .into_iter()
             .zip(requests)
@@ -544,11 +650,25 @@ impl Dataset {
         )
     }
 
-    /// Reads every judgment file.
+    /// Reads every judgment file (an error names every file that cannot be read).
     pub fn read_judgments(&self) -> Result<Vec<Judgment>> {
+        let (rows, damaged) = self.read_judgments_checked()?;
+        let errors = damaged
+            .iter()
+            .map(|f| DatasetError::invalid(&f.path, &f.reason))
+            .collect();
+        match DatasetError::combine(errors) {
+            Some(e) => Err(e),
+            None => Ok(rows),
+        }
+    }
+
+    /// [`Dataset::read_judgments`] for a reader that goes on past damaged files: the rows of
+    /// every judgment file that can be read, and the files that cannot.
+    pub fn read_judgments_checked(&self) -> Result<(Vec<Judgment>, Vec<DamagedFile>)> {
         let dir = self.judgments_dir();
         if !dir.exists() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), Vec::new()));
         }
         let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
             .at(&dir)?
@@ -557,10 +677,15 @@ impl Dataset {
             .collect();
         paths.sort();
         let mut all = Vec::new();
+        let mut damaged = Vec::new();
         for p in paths {
-            all.extend(tables::read::<Judgment>(&p)?);
+            match tables::read::<Judgment>(&p) {
+                Ok(rows) => all.extend(rows),
+                Err(e) if e.is_damage() => damaged.extend(DamagedFile::from_error(&e)),
+                Err(e) => return Err(e),
+            }
         }
-        Ok(all)
+        Ok((all, damaged))
     }
 
     /// Path of a derived metrics table.
@@ -591,6 +716,39 @@ impl Dataset {
             rows,
             WriteMode::Atomic { sync: false },
         )
+    }
+}
+
+/// Names the trials of damaged parts whose `trial.parquet` could not be read, from the run
+/// table: a part named after a run id holds that trial (collect's parts); a part named after a
+/// treatment (`run_<R>`, `run_<R>.<k>`: an import's parts) holds, as far as one can tell, the run
+/// table's trials of that treatment that no readable part holds, when it is the only damaged
+/// part of that treatment (marked [`DamagedPart::inferred`]).
+fn name_damaged_trials(damage: &mut Damage, rows: &[(String, Trial)], runs: &[RunRow]) {
+    let read: std::collections::HashSet<&str> = rows.iter().map(|(_, t)| t.key.run_id.as_str()).collect();
+    for p in &mut damage.parts {
+        if let Some(r) = runs.iter().find(|r| r.key.run_id == p.part)
+            && !read.contains(p.part.as_str())
+        {
+            p.trials.push(r.key.clone());
+        }
+    }
+    let unknown: Vec<Option<i64>> = damage
+        .parts
+        .iter()
+        .map(|p| if p.trials.is_empty() { p.treatment() } else { None })
+        .collect();
+    for (i, p) in damage.parts.iter_mut().enumerate() {
+        let Some(run) = unknown[i] else { continue };
+        if unknown.iter().filter(|u| **u == Some(run)).count() > 1 {
+            continue;
+        }
+        p.trials = runs
+            .iter()
+            .filter(|r| r.key.run == run && !read.contains(r.key.run_id.as_str()))
+            .map(|r| r.key.clone())
+            .collect();
+        p.inferred = !p.trials.is_empty();
     }
 }
 
@@ -655,7 +813,7 @@ fn safe_file_stem(scorer: &str) -> String {
 
 /// Removes a dataset folder's known content (never foreign files next to it). Used by `--force`.
 fn remove_dataset(root: &Path) -> Result<()> {
-    for name in [TRIALS_DIR, STAGING_DIR, "judgments", "derived"] {
+    for name in [TRIALS_DIR, STAGING_DIR, DAMAGED_DIR, "judgments", "derived"] {
         let p = root.join(name);
         if p.exists() {
             std::fs::remove_dir_all(&p).at(&p)?;

@@ -475,6 +475,12 @@ fn a_file_of_a_newer_schema_version_is_refused() {
         err.contains("schema version 99") && err.contains("upgrade"),
         "{err}"
     );
+    // A newer file is no damage a reader may skip: the pass over the dataset stops.
+    let err = ds.trial_rows_checked().unwrap_err();
+    assert!(
+        !err.is_damage() && err.to_string().contains("schema version 99"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -93,6 +93,13 @@ pub struct Cli {
     #[arg(long)]
     pub retry_failed: bool,
 
+    /// Go on without the trials whose files cannot be read (a truncated or missing
+    /// `trial.parquet` or `requests.parquet`) instead of failing; they are named on stderr with
+    /// the repetitions each treatment has left, and their stored judgments are kept. Without
+    /// it, every damaged file is listed and nothing is judged.
+    #[arg(long)]
+    pub skip_damaged: bool,
+
     /// First backoff delay in milliseconds (doubles per retry); for tests.
     #[arg(long, value_name = "MS", default_value = "500", hide = true)]
     pub backoff_ms: String,

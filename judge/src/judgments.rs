@@ -23,7 +23,13 @@ pub fn read(ds: &Dataset, scorer: &str) -> Result<Vec<Judgment>> {
         return Ok(Vec::new());
     }
     let rows = dataset::tables::read::<Judgment>(&path)
-        .with_context(|| format!("{}: cannot read the judgments of `{scorer}`", path.display()))?;
+        .with_context(|| {
+            format!(
+                "cannot read the judgments of `{scorer}`; judge merges into that file and does not replace \
+                 a damaged one (its rows would be lost), with or without --skip-damaged: restore it from a copy, \
+                 or move it away to start `{scorer}` afresh"
+            )
+        })?;
     Ok(rows.into_iter().filter(|j| j.scorer == scorer).collect())
 }
 

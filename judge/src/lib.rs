@@ -127,7 +127,7 @@ fn judge_dataset(
     } else {
         ProgressBar::hidden()
     };
-    let per_trial = workload::map_trials(ds, labels, &bar, |t| {
+    let mapped = workload::map_trials(ds, labels, &bar, |t| {
         let (gold_rows, tally) = tally::score_trial(&t);
         let (items, skipped) = llm.map(|l| l.select(&t)).unwrap_or_default();
         let missing_task = t.task_file_missing.then(|| t.trial.key.task.clone());
@@ -135,6 +135,24 @@ fn judge_dataset(
     })
     .with_context(|| format!("{root}: cannot read the trials"))?;
     bar.finish_and_clear();
+    let damage = &mapped.damage;
+    if !damage.is_empty() {
+        if !opts.skip_damaged {
+            bail!(
+                "{}\nnothing was judged in {root}",
+                damage.error_message(ds.root(), "--skip-damaged")
+            );
+        }
+        // As `analyze import --keep-going` names the trials it skips.
+        for line in damage.skipped_lines() {
+            eprintln!("judge: {line}");
+        }
+        for line in damage.summary_lines(&mapped.trials) {
+            eprintln!("judge: {line}");
+        }
+        summary.damaged_skipped += damage.trials().len();
+    }
+    let per_trial = mapped.results;
 
     let mut gold_rows = Vec::new();
     let mut tally = GoldTally::default();

@@ -21,6 +21,8 @@ pub struct Options {
     pub llm: Option<LlmOptions>,
     /// Draw a progress bar (on a terminal).
     pub progress: bool,
+    /// Go on without the trials whose files cannot be read instead of failing.
+    pub skip_damaged: bool,
 }
 
 /// How to run the LLM judge.
@@ -299,6 +301,7 @@ impl Options {
             require_gold: cli.gold,
             llm,
             progress: !cli.quiet,
+            skip_damaged: cli.skip_damaged,
         })
     }
 }

@@ -17,6 +17,8 @@ pub struct Summary {
     pub llm: Option<(String, LlmStats)>,
     /// Wall time of the run, s.
     pub elapsed_s: f64,
+    /// Damaged trials left out (`--skip-damaged`).
+    pub damaged_skipped: usize,
 }
 
 impl Summary {
@@ -30,6 +32,14 @@ impl Summary {
             if self.datasets == 1 { "" } else { "s" },
             self.elapsed_s
         );
+        if self.damaged_skipped > 0 {
+            let _ = writeln!(
+                s,
+                "  {} damaged trial{} skipped (--skip-damaged): not judged, their stored judgments kept",
+                self.damaged_skipped,
+                if self.damaged_skipped == 1 { "" } else { "s" }
+            );
+        }
         if self.gold_scored > 0 {
             let _ = writeln!(
                 s,

@@ -5,7 +5,7 @@
 use crate::labels::TaskFiles;
 use anyhow::{Context, Result};
 use dataset::prompts::same_text;
-use dataset::{Dataset, ReadOptions, Request, Trial};
+use dataset::{Damage, DamagedPart, Dataset, ReadOptions, Request, Trial};
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -25,16 +25,28 @@ pub struct TrialRequests {
     pub task_file_missing: bool,
 }
 
+/// The trials of a dataset mapped through a closure, and the damaged files left out.
+#[derive(Debug)]
+pub struct Mapped<R> {
+    /// One result per readable trial, sorted by run id.
+    pub results: Vec<R>,
+    /// The keys of those trials, in the same order.
+    pub trials: Vec<dataset::TrialKey>,
+    /// The parts that could not be read (a damaged `trial.parquet` or `requests.parquet`).
+    pub damage: Damage,
+}
+
 /// Reads every committed trial of `ds` and maps it through `f`, in parallel (part by part);
-/// results come back sorted by run id. `bar` advances once per trial.
+/// results come back sorted by run id. `bar` advances once per trial. A part whose files
+/// cannot be read does not stop the others: it comes back in [`Mapped::damage`].
 pub fn map_trials<R: Send>(
     ds: &Dataset,
     labels: Option<&TaskFiles>,
     bar: &ProgressBar,
     f: impl Fn(TrialRequests) -> R + Sync,
-) -> Result<Vec<R>> {
-    let rows = ds
-        .trial_rows()
+) -> Result<Mapped<R>> {
+    let (rows, mut damage) = ds
+        .trial_rows_checked()
         .with_context(|| format!("{}: cannot list trials", ds.root().display()))?;
     bar.set_length(rows.len() as u64);
     // Each part is read once, with the trial rows already in hand.
@@ -47,26 +59,45 @@ pub fn map_trials<R: Send>(
         skip_samples: true,
         ..ReadOptions::default()
     };
-    let mut out: Vec<(String, R)> = parts
+    // Every part is read whatever fails; a `--prompts` error, or a file of a newer schema
+    // version, still stops the run.
+    type PartResult<R> = Result<Vec<(dataset::TrialKey, R)>, DamagedPart>;
+    let parts: Vec<PartResult<R>> = parts
         .into_par_iter()
         .map(|(part, trials)| {
-            let files = ds.read_part_with_trials(&part, trials, read)?;
+            let keys = trials.iter().map(|t| t.key.clone()).collect();
+            let files = match ds.read_part_with_trials(&part, trials, read) {
+                Ok(files) => files,
+                Err(e) if e.is_damage() => return Ok(Err(DamagedPart::new(part, keys, &e))),
+                Err(e) => return Err(anyhow::Error::new(e)),
+            };
             files
                 .into_iter()
                 .map(|t| {
-                    let id = t.trial.key.run_id.clone();
+                    let key = t.trial.key.clone();
                     let t = apply_labels(t.trial, t.requests, labels)?;
                     bar.inc(1);
-                    Ok((id, f(t)))
+                    Ok((key, f(t)))
                 })
                 .collect::<Result<Vec<_>>>()
+                .map(Ok)
         })
-        .collect::<Result<Vec<_>>>()?
-        .into_iter()
-        .flatten()
-        .collect();
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(out.into_iter().map(|(_, r)| r).collect())
+        .collect::<Result<Vec<_>>>()?;
+    let mut out = Vec::new();
+    for p in parts {
+        match p {
+            Ok(rows) => out.extend(rows),
+            Err(d) => damage.parts.push(d),
+        }
+    }
+    damage.sort();
+    out.sort_by(|a, b| a.0.run_id.cmp(&b.0.run_id));
+    let (trials, results) = out.into_iter().unzip();
+    Ok(Mapped {
+        results,
+        trials,
+        damage,
+    })
 }
 
 fn apply_labels(

@@ -2,13 +2,21 @@
 //! part (its trial rows are read once up front), turns every trial into its small rows —
 //! metrics, per-request energies and, when asked, the audit's facts — and drops the samples
 //! before it takes the next part, so at most one part per worker is in memory.
+//!
+//! A file that cannot be read (a truncated Parquet file, a missing one) does not stop the pass:
+//! every part is read, and then the build fails naming every damaged file, or, with
+//! [`BuildOptions::skip_damaged`], goes on without the trials those files hold and records
+//! them in [`Study::damage`] for the audit and the report.
 
 use super::{GOLD_SCORER, JUDGE_SCORER_PREFIX, PUBLISHED_SCORER, Source, Study};
 use crate::audit::{self, Audit, TrialAudit};
 use crate::published::{self, PublishedTables};
 use anyhow::{Context, Result, bail};
 use dataset::accounting::{apply_baseline, baseline_power_w, metrics_row, request_metrics};
-use dataset::{Accounting, Dataset, Judgment, MetricsRow, ReadOptions, RequestMetricsRow, Trial, TrialFiles};
+use dataset::{
+    Accounting, Damage, DamagedPart, Dataset, Judgment, MetricsRow, ReadOptions, RequestMetricsRow, Trial,
+    TrialFiles,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap};
@@ -27,7 +35,13 @@ pub struct BuildOptions {
     pub published_tables: Option<PathBuf>,
     /// Show a progress bar.
     pub progress: bool,
+    /// Go on without the trials whose files cannot be read (and without a judgments file that
+    /// cannot be read) instead of failing; they are listed in [`Study::damage`].
+    pub skip_damaged: bool,
 }
+
+/// The option that goes on without damaged files, as the error names it.
+pub const SKIP_DAMAGED_FLAG: &str = "--skip-damaged";
 
 /// A progress bar over `n` items named `unit` (`trials`, `parts`), hidden when `show` is
 /// false: the one style of analyze's long steps.
@@ -168,10 +182,10 @@ impl Study {
     pub fn build(path: &Path, opts: &BuildOptions) -> Result<Self> {
         let ds = Dataset::open(path)?;
         let manifest = ds.manifest()?;
-        let rows = ds
-            .trial_rows()
+        let (rows, mut damage) = ds
+            .trial_rows_checked()
             .with_context(|| format!("loading {}", path.display()))?;
-        if rows.is_empty() {
+        if rows.is_empty() && damage.is_empty() {
             bail!(
                 "{}: the dataset holds no trials (run `collect` or `analyze import` first)",
                 path.display()
@@ -193,7 +207,8 @@ impl Study {
             parts[i].1.push(trial);
         }
         parts.sort_by(|a, b| a.0.cmp(&b.0));
-        let judgments = ds.read_judgments()?;
+        let (judgments, damaged_judgments) = ds.read_judgments_checked()?;
+        damage.other.extend(damaged_judgments);
         let scores = Scores::new(&judgments);
         let read = ReadOptions {
             text: opts.audit,
@@ -201,22 +216,38 @@ impl Study {
             skip_samples: false,
         };
         let bar = progress_bar(parts.len(), "loading", "parts", opts.progress);
-        let mut all: Vec<TrialRows> = parts
+        // Every part is read, whatever fails: a damaged one comes back as such (a file of a
+        // newer schema version is no damage: it stops the build).
+        let read_parts: Vec<Result<Vec<TrialRows>, DamagedPart>> = parts
             .into_par_iter()
             .map(|(part, trials)| {
-                let files = ds.read_part_with_trials(&part, trials, read)?;
+                let keys = trials.iter().map(|t| t.key.clone()).collect();
+                let files = ds.read_part_with_trials(&part, trials, read);
                 bar.inc(1);
-                Ok(files
-                    .into_iter()
-                    .map(|t| trial_rows(t, &scores, opts, tables.as_ref()))
-                    .collect::<Vec<_>>())
+                match files {
+                    Ok(files) => Ok(Ok(files
+                        .into_iter()
+                        .map(|t| trial_rows(t, &scores, opts, tables.as_ref()))
+                        .collect())),
+                    Err(e) if e.is_damage() => Ok(Err(DamagedPart::new(part, keys, &e))),
+                    Err(e) => Err(e),
+                }
             })
             .collect::<Result<Vec<_>, dataset::DatasetError>>()
-            .with_context(|| format!("loading {}", path.display()))?
-            .into_iter()
-            .flatten()
-            .collect();
+            .with_context(|| format!("loading {}", path.display()))?;
         bar.finish_and_clear();
+        let mut all: Vec<TrialRows> = Vec::new();
+        for r in read_parts {
+            match r {
+                Ok(rows) => all.extend(rows),
+                Err(p) => damage.parts.push(p),
+            }
+        }
+        damage.sort();
+        check_damage(path, &damage, opts.skip_damaged)?;
+        if all.is_empty() {
+            bail!("{}: every trial is damaged; nothing to analyse", path.display());
+        }
         all.sort_by(|a, b| {
             let (a, b) = (&a.trial.key, &b.trial.key);
             (a.run, a.repetition, &a.run_id).cmp(&(b.run, b.repetition, &b.run_id))
@@ -233,7 +264,12 @@ impl Study {
             channels.extend(t.channels);
             audits.extend(t.audit);
         }
-        let audit = opts.audit.then(|| Audit::new(audits, tables));
+        let audit = opts.audit.then(|| Audit {
+            // Paths inside the dataset folder: the report shows the audit, and names no
+            // machine folder.
+            damage: damage.relative_to(path),
+            ..Audit::new(audits, tables)
+        });
         let source = Source {
             path: path.to_path_buf(),
             simulated: manifest.simulated,
@@ -241,7 +277,7 @@ impl Study {
             created_by: manifest.created_by,
             schema_version: manifest.schema_version,
         };
-        Ok(Study::new(
+        let mut study = Study::new(
             source,
             opts.accounting,
             super::Trials {
@@ -252,6 +288,16 @@ impl Study {
             },
             judgments,
             audit,
-        ))
+        );
+        study.damage = damage;
+        Ok(study)
     }
+}
+
+/// Fails naming every damaged file, unless `skip`.
+fn check_damage(path: &Path, damage: &Damage, skip: bool) -> Result<()> {
+    if damage.is_empty() || skip {
+        return Ok(());
+    }
+    bail!("{}", damage.error_message(path, SKIP_DAMAGED_FLAG))
 }

@@ -19,7 +19,7 @@ pub use metric::{Level, Metric, configuration_key, configuration_label, generati
 pub use runs::RunMean;
 
 use crate::audit::Audit;
-use dataset::{Accounting, Judgment, MetricsRow, RequestMetricsRow, Trial};
+use dataset::{Accounting, Damage, Judgment, MetricsRow, RequestMetricsRow, Trial};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -87,6 +87,9 @@ pub struct Study {
     pub tasks: Vec<String>,
     /// Common model family of all trials (`Llama`), empty when they differ.
     pub family: String,
+    /// The damaged files left out under `--skip-damaged` and the trials they held (empty
+    /// otherwise: a damaged file fails the build).
+    pub damage: Damage,
 }
 
 impl Study {
@@ -144,6 +147,7 @@ impl Study {
             configurations,
             tasks,
             family,
+            damage: Damage::default(),
         }
     }
 
@@ -176,7 +180,7 @@ impl Study {
                 })
             })
             .collect();
-        Some(Study::new(
+        let mut other = Study::new(
             self.source.clone(),
             accounting,
             Trials {
@@ -187,7 +191,22 @@ impl Study {
             },
             self.judgments.clone(),
             self.audit.clone(),
-        ))
+        );
+        other.damage = self.damage.clone();
+        Some(other)
+    }
+
+    /// What skipping the damaged trials left out, one line each (`skipped: <run_id> (<model> ×
+    /// <task>): <file>: <reason>`), then the summary and the repetitions left of each treatment
+    /// that lost some (`run 7 (Llama-3-8B × CB): 29 of 30 repetitions`); empty when nothing
+    /// was damaged.
+    pub fn damage_lines(&self) -> Vec<String> {
+        if self.damage.is_empty() {
+            return Vec::new();
+        }
+        let mut lines = self.damage.skipped_lines();
+        lines.extend(self.damage.summary_lines(self.trials.iter().map(|t| &t.key)));
+        lines
     }
 
     /// True when the data are simulated (the manifest or any trial says so).

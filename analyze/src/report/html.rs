@@ -373,6 +373,25 @@ impl Output for Html {
                 esc(w)
             );
         }
+        if let Some(d) = &report.overview.damaged {
+            let _ = write!(
+                out,
+                "<div class=\"banner\" id=\"damaged\">DAMAGED FILES SKIPPED — {}<ul>",
+                esc(&d.text)
+            );
+            for line in &d.skipped {
+                let _ = write!(out, "<li>{}</li>", esc(line));
+            }
+            out.push_str("</ul>");
+            if !d.balance.is_empty() {
+                out.push_str("Repetitions per treatment after skipping them:<ul>");
+                for line in &d.balance {
+                    let _ = write!(out, "<li>{}</li>", esc(line));
+                }
+                out.push_str("</ul>");
+            }
+            out.push_str("</div>");
+        }
         out.push_str("</header>\n<nav><b>Contents</b><ol><li><a href=\"#glance\">The experiment at a glance</a></li><li><a href=\"#unit\">The unit of evidence</a></li>");
         for s in &report.sections {
             let _ = write!(

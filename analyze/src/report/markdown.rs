@@ -70,6 +70,19 @@ impl Output for Markdown {
         if let Some(w) = &report.overview.mixed_components {
             let _ = writeln!(out, "> **MIXED ENERGY COMPONENTS**: {w}\n");
         }
+        if let Some(d) = &report.overview.damaged {
+            let _ = writeln!(out, "> **DAMAGED FILES SKIPPED**: {}\n>", d.text);
+            for line in &d.skipped {
+                let _ = writeln!(out, "> - {}", cell(line));
+            }
+            if !d.balance.is_empty() {
+                out.push_str(">\n> Repetitions per treatment after skipping them:\n>\n");
+                for line in &d.balance {
+                    let _ = writeln!(out, "> - {line}");
+                }
+            }
+            out.push('\n');
+        }
         out.push_str("## At a glance\n\n");
         for (k, v) in &report.overview.facts {
             let _ = writeln!(out, "- **{k}**: {v}");

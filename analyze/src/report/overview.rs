@@ -26,6 +26,43 @@ pub struct Overview {
     /// Set when treatments were measured with different components: what the energy figures
     /// of different treatments then compare.
     pub mixed_components: Option<String>,
+    /// Set when damaged trials were left out (`--skip-damaged`).
+    pub damaged: Option<Damaged>,
+}
+
+/// The damaged trials a report leaves out, for its banner.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Damaged {
+    /// What was left out, in one sentence.
+    pub text: String,
+    /// One line per skipped trial (`skipped: run_3_repetition_1 (… × CB): <file>: <reason>`).
+    pub skipped: Vec<String>,
+    /// The repetitions left of each treatment that lost some (`run 7 (Llama-3-8B × CB): 29 of
+    /// 30 repetitions`).
+    pub balance: Vec<String>,
+}
+
+impl Damaged {
+    /// The banner of a study that skipped damaged trials; None when it skipped none.
+    pub fn of(study: &Study) -> Option<Self> {
+        if study.damage.is_empty() {
+            return None;
+        }
+        // Paths inside the dataset: summary.md names no machine folder.
+        let d = &study.damage.relative_to(&study.source.path);
+        Some(Self {
+            text: format!(
+                "{}: this report leaves them out, and every number in it is computed without them.",
+                d.headline()
+            ),
+            skipped: d.skipped_lines(),
+            balance: d
+                .balance(study.trials.iter().map(|t| &t.key))
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+        })
+    }
 }
 
 /// The components each trial's energy sums, with their trial counts, most frequent first, and
@@ -290,6 +327,7 @@ impl Overview {
             provenance,
             components,
             mixed_components,
+            damaged: Damaged::of(study),
         }
     }
 }

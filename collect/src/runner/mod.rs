@@ -79,6 +79,10 @@ pub struct Summary {
     pub simulated: bool,
     /// Notes shown before the run (resume, sources).
     pub notes: Vec<String>,
+    /// Committed trials found damaged on resume (files that cannot be read).
+    pub damaged: usize,
+    /// Damaged trials measured again now, with the folder their damaged files were moved to.
+    pub remeasured: Vec<(String, Option<PathBuf>)>,
 }
 
 /// What every trial of a run shares.
@@ -91,6 +95,10 @@ struct Ctx<'a> {
     provenance: RunProvenance,
     prompts: HashMap<&'a str, &'a TaskPrompts>,
     progress: &'a Progress,
+    /// Damaged committed trials to measure again (their commit keeps the damaged files).
+    damaged: std::collections::HashSet<String>,
+    /// Those measured again so far, with where their damaged files went.
+    remeasured: Vec<(String, Option<PathBuf>)>,
 }
 
 /// The client settings of a config.
@@ -144,6 +152,7 @@ async fn run_locked(study: &Study, interrupt: impl Future<Output = ()>) -> Resul
         skipped: prepared.done.len(),
         simulated: study.design.simulated,
         notes: prepared.notes.clone(),
+        damaged: prepared.damaged.len(),
         ..Default::default()
     };
     let todo: Vec<&RunRow> = prepared
@@ -206,6 +215,8 @@ async fn run_locked(study: &Study, interrupt: impl Future<Output = ()>) -> Resul
         provenance,
         prompts: study.prompts.iter().map(|p| (p.task.as_str(), p)).collect(),
         progress: &progress,
+        damaged: prepared.damaged,
+        remeasured: Vec::new(),
     };
     tokio::pin!(interrupt);
     let n = todo.len();
@@ -252,6 +263,7 @@ async fn run_locked(study: &Study, interrupt: impl Future<Output = ()>) -> Resul
         }
     }
     ctx.lifecycle.shutdown().await;
+    summary.remeasured = std::mem::take(&mut ctx.remeasured);
     progress.finish();
     summary.elapsed_s = started.elapsed().as_secs_f64();
     Ok(summary)

@@ -99,7 +99,7 @@ impl<'r, 'a> TrialRun<'r, 'a> {
     }
 
     /// Commits the trial as failed, without samples, because its model's server is unreachable.
-    fn commit_unreachable(&self, e: &anyhow::Error) -> Result<TrialLine> {
+    fn commit_unreachable(&mut self, e: &anyhow::Error) -> Result<TrialLine> {
         let now = clock().now_ms();
         let no_requests = serde_json::json!({});
         let provenance = self.ctx.provenance.trial(None, self.model_json(), no_requests);
@@ -110,7 +110,7 @@ impl<'r, 'a> TrialRun<'r, 'a> {
             samples: SampleTable::default(),
             baseline: None,
         };
-        commit(&self.ctx.dataset, &files)?;
+        self.commit(&files)?;
         Ok(self.line(&files))
     }
 
@@ -227,10 +227,29 @@ impl<'r, 'a> TrialRun<'r, 'a> {
         }
     }
 
-    /// Commits the assembled trial atomically.
-    fn commit(&self, files: &TrialFiles) -> Result<()> {
-        commit(&self.ctx.dataset, files)
-            .with_context(|| format!("cannot commit trial {}", self.row.key.run_id))
+    /// Commits the assembled trial atomically. A trial found damaged on resume replaces its
+    /// damaged part the same way, but the damaged files are moved to `DATA/damaged/`, not
+    /// deleted.
+    fn commit(&mut self, files: &TrialFiles) -> Result<()> {
+        let id = &self.row.key.run_id;
+        if !self.ctx.damaged.contains(id) {
+            return commit(&self.ctx.dataset, files).with_context(|| format!("cannot commit trial {id}"));
+        }
+        let kept = self
+            .ctx
+            .dataset
+            .replace_damaged_part(id, std::slice::from_ref(files), true)
+            .with_context(|| format!("cannot commit trial {id}"))?;
+        self.ctx.progress.note(&match &kept {
+            Some(dir) => format!(
+                "{id}: measured again; its damaged files were moved to {}",
+                dir.display()
+            ),
+            None => format!("{id}: measured again"),
+        });
+        self.ctx.damaged.remove(id);
+        self.ctx.remeasured.push((id.clone(), kept));
+        Ok(())
     }
 
     /// The trial's line for the display: its energy and tokens when done, the reason when failed.
