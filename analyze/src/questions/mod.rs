@@ -252,6 +252,30 @@ pub struct TestRow {
 }
 
 impl TestRow {
+    /// A row of `test` with nothing computed yet: NaN statistic and p, no df, no subset.
+    pub fn empty(rq: Rq, accounting: Accounting, level: Level, metric: Metric, test: Test, n: usize) -> Self {
+        Self {
+            rq,
+            accounting,
+            level,
+            metric,
+            with: None,
+            test,
+            comparison: String::new(),
+            statistic: f64::NAN,
+            estimate: None,
+            se: None,
+            df: None,
+            df2: None,
+            p_value: f64::NAN,
+            p_adjusted: None,
+            effect: None,
+            n,
+            subset: None,
+            note: String::new(),
+        }
+    }
+
     /// The metric column of the tables: `energy_j`, or `energy_j~tokens` for a correlation.
     pub fn metric_name(&self) -> String {
         match self.with {
@@ -543,24 +567,15 @@ fn run_question(q: &Question, obs: &[&Obs<'_>], level: Level, accounting: Accoun
         }
     }
     let base = TestRow {
-        rq: q.rq,
-        accounting,
-        level,
-        metric: q.metric,
-        with: None,
-        test: Test::KruskalWallis,
-        comparison: String::new(),
-        statistic: f64::NAN,
-        estimate: None,
-        se: None,
-        df: None,
-        df2: None,
-        p_value: f64::NAN,
-        p_adjusted: None,
-        effect: None,
-        n: grouped.iter().map(|g| g.1.len()).sum(),
         subset: q.subset.clone(),
-        note: String::new(),
+        ..TestRow::empty(
+            q.rq,
+            accounting,
+            level,
+            q.metric,
+            Test::KruskalWallis,
+            grouped.iter().map(|g| g.1.len()).sum(),
+        )
     };
     let labels: Vec<String> = grouped.iter().map(|g| g.0.clone()).collect();
     let slices: Vec<&[f64]> = grouped.iter().map(|g| g.1.as_slice()).collect();

@@ -22,7 +22,6 @@ use super::{Rq, Test, TestRow, nan_row};
 use crate::model::as_read::AsRead;
 use crate::model::{Level, Metric, Study, size_in_billions};
 use crate::stats::{self, StatsError, art};
-use dataset::Accounting;
 
 /// The levels of the design in R's order: generations numerically, tasks as R's `factor()`
 /// sorts them (case-insensitively: BoolQ, CB, COPA, RTE, WiC, WSC).
@@ -56,29 +55,6 @@ fn trial_values(study: &Study, reads: Option<&[AsRead]>, metric: Metric) -> Vec<
         })
         .map(|v| v.filter(|x| x.is_finite()))
         .collect()
-}
-
-fn base(rq: Rq, accounting: Accounting, level: Level, metric: Metric, test: Test, n: usize) -> TestRow {
-    TestRow {
-        rq,
-        accounting,
-        level,
-        metric,
-        with: None,
-        test,
-        comparison: String::new(),
-        statistic: f64::NAN,
-        estimate: None,
-        se: None,
-        df: None,
-        df2: None,
-        p_value: f64::NAN,
-        p_adjusted: None,
-        effect: None,
-        n,
-        subset: None,
-        note: String::new(),
-    }
 }
 
 /// The ART rows of one question: `two_factor` adds task to generation.
@@ -121,7 +97,7 @@ fn art_rows(
             run,
         }
     };
-    let omnibus = base(
+    let omnibus = TestRow::empty(
         rq,
         study.accounting,
         Level::Trial,
@@ -129,7 +105,7 @@ fn art_rows(
         Test::ArtAnova,
         y.len(),
     );
-    let pair = base(
+    let pair = TestRow::empty(
         rq,
         study.accounting,
         Level::Trial,
@@ -210,7 +186,7 @@ fn assumption_rows(
     let row = |test: Test, r: Result<stats::TestOutcome, StatsError>| {
         let b = TestRow {
             comparison: model.to_string(),
-            ..base(rq, study.accounting, level, metric, test, n)
+            ..TestRow::empty(rq, study.accounting, level, metric, test, n)
         };
         match r {
             Ok(o) => TestRow {
