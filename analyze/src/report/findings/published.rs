@@ -31,17 +31,9 @@ struct Line {
 }
 
 fn find(t: &Tables, rq: Rq, level: Level, metric: Metric, test: Test, comparison: &str) -> Option<TestRow> {
-    t.tests
-        .iter()
-        .find(|r| {
-            r.rq == rq
-                && r.level == level
-                && r.metric == metric
-                && r.with.is_none()
-                && r.test == test
-                && r.comparison == comparison
-                && r.subset.is_none()
-        })
+    t.tests(rq, level, metric, test, None)
+        .into_iter()
+        .find(|r| r.comparison == comparison)
         .cloned()
 }
 
