@@ -9,7 +9,7 @@ use crate::questions;
 use crate::report;
 use crate::synth::{self, SynthOptions};
 use anyhow::{Context, Result};
-use dataset::tables::{write_csv, write_csv_file};
+use dataset::tables::{CsvStream, TableStream, write_csv, write_csv_file};
 use dataset::{Accounting, MetricsRow, RequestMetricsRow};
 use std::io::IsTerminal;
 use std::path::Path;
@@ -79,29 +79,55 @@ pub fn import(args: ImportArgs, quiet: bool) -> Result<()> {
 /// `analyze metrics`.
 pub fn metrics(args: MetricsArgs, quiet: bool) -> Result<()> {
     let accounting = parse_accounting(&args.accounting)?;
-    let study = Study::build(
+    let ds = dataset::Dataset::open(&args.data)?;
+    // The per-request energies stream to their files part by part as the study is read (a
+    // study of 100,000 trials has a million of them); nothing is written when no trial has
+    // millisecond request timestamps.
+    let mut parquet: Option<TableStream<RequestMetricsRow>> = None;
+    let mut csv: Option<CsvStream<RequestMetricsRow>> = None;
+    let study = Study::build_with_requests(
         &args.data,
         &BuildOptions {
             accounting,
             progress: show_progress(quiet),
             skip_damaged: args.skip_damaged,
+            requests: true,
             ..Default::default()
+        },
+        &mut |rows| {
+            if parquet.is_none() {
+                parquet = Some(TableStream::create(&ds.request_metrics_path())?);
+                if let Some(path) = &args.requests_csv {
+                    csv = Some(CsvStream::create(path)?);
+                }
+            }
+            if let Some(p) = parquet.as_mut() {
+                p.write(&rows)?;
+            }
+            if let Some(c) = csv.as_mut() {
+                c.write(&rows)?;
+            }
+            Ok(())
         },
     )?;
     warn_damage(&study);
-    let ds = dataset::Dataset::open(&args.data)?;
     ds.write_metrics(accounting, &study.metrics)?;
-    if !study.requests.is_empty() {
-        ds.write_request_metrics(&study.requests)?;
-        if let Some(path) = &args.requests_csv {
-            write_csv_file::<RequestMetricsRow>(path, &study.requests)?;
-            eprintln!("wrote {} ({} requests)", path.display(), study.requests.len());
+    match parquet {
+        Some(p) => {
+            let n = p.finish()?;
+            if let (Some(c), Some(path)) = (csv, &args.requests_csv) {
+                c.finish()?;
+                eprintln!("wrote {} ({n} requests)", path.display());
+            }
         }
-    } else if let Some(path) = &args.requests_csv {
-        eprintln!(
-            "note: {} not written: per-request energy needs millisecond request timestamps (collect's data), the requests here are timed in whole seconds",
-            path.display()
-        );
+        None => {
+            if let Some(path) = &args.requests_csv {
+                eprintln!(
+                    "note: {} not written: per-request energy needs millisecond request timestamps (collect's data), the requests here are timed in whole seconds",
+                    path.display()
+                );
+            }
+        }
     }
     let rows = &study.metrics;
     match args.csv.as_deref() {
@@ -237,6 +263,7 @@ pub fn analyze(args: ReportArgs, quiet: bool) -> Result<()> {
             published_tables: args.published_tables,
             progress: show_progress(quiet),
             skip_damaged: args.skip_damaged,
+            requests: false,
         },
     )
     .with_context(|| format!("reading {}", args.data.display()))?;

@@ -4,7 +4,7 @@
 //! machine wrote the file.
 
 use crate::error::{DatasetError, Result};
-use crate::io::{WriteMode, read_batch, sample_writer_properties, write_batch_as, write_batches_as};
+use crate::io::{WriteMode, read_batch, read_batch_where, sample_writer_properties, write_batch_as, write_batches_as};
 use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow::buffer::NullBuffer;
 use arrow::datatypes::{DataType, Field, Float64Type, Int64Type};
@@ -329,18 +329,7 @@ impl SampleTable {
         if !accounting_only {
             return Ok(read_batch(path, None)?.0);
         }
-        let file = std::fs::File::open(path).map_err(|e| DatasetError::io(path, e))?;
-        let meta = parquet::arrow::arrow_reader::ArrowReaderMetadata::load(&file, Default::default())
-            .map_err(|e| crate::io::footer_error(path, &e))?;
-        let names: Vec<String> = meta
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .filter(|n| n == "Time" || n == "run_id" || Self::is_accounting_column(n))
-            .collect();
-        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-        Ok(read_batch(path, Some(&refs))?.0)
+        Ok(read_batch_where(path, |n| n == "Time" || n == "run_id" || Self::is_accounting_column(n))?.0)
     }
 
     /// Reads a samples file; with `accounting_only`, only `Time` and the channels the

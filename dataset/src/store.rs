@@ -30,6 +30,7 @@ use crate::tables::{self, SCHEMA_VERSION};
 use crate::{Accounting, Judgment, MetricsRow, Request, RequestMetricsRow, RunRow, Trial};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
 /// Name of the manifest file that marks a folder as a dataset.
@@ -266,10 +267,34 @@ impl Dataset {
     /// table is then read, and reported among the damaged files when it cannot be). A run id
     /// found in two parts is still an error.
     pub fn trial_rows_checked(&self) -> Result<(Vec<(String, Trial)>, Damage)> {
+        self.trial_rows_checked_with(&|_| {})
+    }
+
+    /// [`Dataset::trial_rows_checked`] that hands every trial row to `visit` as soon as its
+    /// file is read (in parallel, in no particular order), before the rows are gathered: a
+    /// reader of a large study summarises and drops what it does not keep (the provenance
+    /// JSON) there, so the rows of every trial are never in memory in full at once.
+    pub fn trial_rows_checked_with(
+        &self,
+        visit: &(dyn Fn(&mut Trial) + Sync),
+    ) -> Result<(Vec<(String, Trial)>, Damage)> {
         let mut rows = Vec::new();
         let mut damage = Damage::default();
-        for part in self.parts()? {
-            match self.read_part_trials(&part) {
+        // Read in parallel (a study of collect's one-trial parts has one file per trial), then
+        // gathered in part order.
+        let read: Vec<(String, Result<Vec<Trial>>)> = self
+            .parts()?
+            .into_par_iter()
+            .map(|part| {
+                let mut trials = self.read_part_trials(&part);
+                if let Ok(trials) = trials.as_mut() {
+                    trials.iter_mut().for_each(visit);
+                }
+                (part, trials)
+            })
+            .collect();
+        for (part, trials) in read {
+            match trials {
                 Ok(trials) => rows.extend(trials.into_iter().map(|t| (part.clone(), t))),
                 Err(e) if e.is_damage() => damage.parts.push(DamagedPart::new(part, Vec::new(), &e)),
                 Err(e) => return Err(e),

@@ -192,7 +192,7 @@ fn one(row: &MetricsRow, scores: Option<&Vec<(i64, f64)>>) -> AsRead {
 /// same reading to corrected energies.
 pub fn as_read(study: &Study) -> Vec<AsRead> {
     let mut scores: HashMap<&str, Vec<(i64, f64)>> = HashMap::new();
-    for j in &study.judgments {
+    for j in study.judgments.iter() {
         if j.scorer == PUBLISHED_SCORER
             && let Some(v) = j.score
             && j.request_index >= 0

@@ -8,14 +8,14 @@
 //! [`BuildOptions::skip_damaged`], goes on without the trials those files hold and records
 //! them in [`Study::damage`] for the audit and the report.
 
-use super::{GOLD_SCORER, JUDGE_SCORER_PREFIX, PUBLISHED_SCORER, Source, Study};
+use super::{GOLD_SCORER, JUDGE_SCORER_PREFIX, PUBLISHED_SCORER, Provenance, Source, Study};
 use crate::audit::{self, Audit, TrialAudit};
 use crate::published::{self, PublishedTables};
 use anyhow::{Context, Result, bail};
 use dataset::accounting::{apply_baseline, baseline_power_w, metrics_row, request_metrics};
 use dataset::{
     Accounting, Damage, DamagedPart, Dataset, Judgment, MetricsRow, ReadOptions, RequestMetricsRow, Trial,
-    TrialFiles,
+    TrialFiles, TrialKey,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -38,7 +38,15 @@ pub struct BuildOptions {
     /// Go on without the trials whose files cannot be read (and without a judgments file that
     /// cannot be read) instead of failing; they are listed in [`Study::damage`].
     pub skip_damaged: bool,
+    /// Also compute the energy of every request, handed to the sink of
+    /// [`Study::build_with_requests`] part by part (the model does not keep them).
+    pub requests: bool,
 }
+
+/// Parts read in parallel at a time: the rows of one chunk are gathered (and their requests
+/// handed on) before the next is read, so the per-request rows in memory are bounded by the
+/// chunk, not the study.
+const CHUNK_PARTS: usize = 256;
 
 /// The option that goes on without damaged files, as the error names it.
 pub const SKIP_DAMAGED_FLAG: &str = "--skip-damaged";
@@ -124,8 +132,18 @@ struct TrialRows {
     trial: Trial,
     metrics: MetricsRow,
     requests: Vec<RequestMetricsRow>,
-    channels: Vec<String>,
     audit: Option<TrialAudit>,
+}
+
+/// What one part contributes: its trials' rows, sorted, and the channels its samples have.
+struct PartRows {
+    trials: Vec<TrialRows>,
+    channels: BTreeSet<String>,
+}
+
+/// The order of the model's rows: run, repetition, run id.
+fn order_key(k: &TrialKey) -> (i64, i64, &str) {
+    (k.run, k.repetition, k.run_id.as_str())
 }
 
 fn trial_rows(
@@ -148,26 +166,44 @@ fn trial_rows(
         audit::audit_trial(&t, published, judged, tables)
     });
     TrialRows {
-        requests: request_metrics(&t.trial, &t.requests, &t.samples),
-        channels: t.samples.columns.iter().map(|c| c.name.clone()).collect(),
+        requests: if opts.requests {
+            request_metrics(&t.trial, &t.requests, &t.samples)
+        } else {
+            Vec::new()
+        },
         metrics,
         audit,
         trial: t.trial,
     }
 }
 
-/// The published tables: the flag, else next to the folder the data were imported from.
-fn published_tables(flag: Option<&Path>, trials: &[(String, Trial)]) -> Result<Option<PublishedTables>> {
+/// The rows of one part's trials, in the model's order.
+fn part_rows(files: Vec<TrialFiles>, s: &Scores<'_>, opts: &BuildOptions, tables: Option<&PublishedTables>) -> PartRows {
+    let mut channels = BTreeSet::new();
+    let mut trials: Vec<TrialRows> = files
+        .into_iter()
+        .map(|t| {
+            channels.extend(t.samples.columns.iter().map(|c| c.name.clone()));
+            trial_rows(t, s, opts, tables)
+        })
+        .collect();
+    trials.sort_by(|a, b| order_key(&a.trial.key).cmp(&order_key(&b.trial.key)));
+    PartRows { trials, channels }
+}
+
+/// `v` reordered: element `order[i]` comes `i`-th.
+fn permute<T>(v: Vec<T>, order: &[usize]) -> Vec<T> {
+    let mut slots: Vec<Option<T>> = v.into_iter().map(Some).collect();
+    order.iter().filter_map(|&i| slots[i].take()).collect()
+}
+
+/// The published tables: the flag, else next to the folder the data were imported from (the
+/// trials' `source_dir`).
+fn published_tables(flag: Option<&Path>, provenance: &Provenance) -> Result<Option<PublishedTables>> {
     if let Some(dir) = flag {
         return published::read_dir(dir).map(Some);
     }
-    let source = trials.first().and_then(|(_, t)| {
-        serde_json::from_str::<serde_json::Value>(&t.provenance)
-            .ok()?
-            .get("source_dir")?
-            .as_str()
-            .map(PathBuf::from)
-    });
+    let source = provenance.first_value("source_dir").map(PathBuf::from);
     match source.and_then(|s| published::find_near(&s)) {
         Some(dir) => {
             eprintln!("note: comparing with the published tables in {}", dir.display());
@@ -180,11 +216,30 @@ fn published_tables(flag: Option<&Path>, trials: &[(String, Trial)]) -> Result<O
 impl Study {
     /// Reads a dataset into the model (see the module documentation).
     pub fn build(path: &Path, opts: &BuildOptions) -> Result<Self> {
+        Self::build_with_requests(path, opts, &mut |_| Ok(()))
+    }
+
+    /// [`Study::build`] that, with [`BuildOptions::requests`], hands the energy of every
+    /// request to `on_requests`, one trial at a time in the order of the parts (the model's
+    /// order when parts hold disjoint runs), instead of keeping them.
+    pub fn build_with_requests(
+        path: &Path,
+        opts: &BuildOptions,
+        on_requests: &mut dyn FnMut(Vec<RequestMetricsRow>) -> Result<()>,
+    ) -> Result<Self> {
         let ds = Dataset::open(path)?;
         let manifest = ds.manifest()?;
+        // Each trial's provenance JSON is summarised as its file is read, and dropped.
+        let summary = std::sync::Mutex::new(Provenance::default());
         let (rows, mut damage) = ds
-            .trial_rows_checked()
+            .trial_rows_checked_with(&|t| {
+                let mut one = Provenance::default();
+                one.add(t);
+                t.provenance = String::new();
+                summary.lock().unwrap_or_else(|e| e.into_inner()).merge(one);
+            })
             .with_context(|| format!("loading {}", path.display()))?;
+        let provenance = summary.into_inner().unwrap_or_else(|e| e.into_inner());
         if rows.is_empty() && damage.is_empty() {
             bail!(
                 "{}: the dataset holds no trials (run `collect` or `analyze import` first)",
@@ -192,11 +247,13 @@ impl Study {
             );
         }
         let tables = if opts.audit {
-            published_tables(opts.published_tables.as_deref(), &rows)?
+            published_tables(opts.published_tables.as_deref(), &provenance)?
         } else {
             None
         };
-        // The trial rows grouped by part, parts in name order (rows come sorted by run id).
+        // The trial rows grouped by part, parts in the order of their first trial (rows come
+        // sorted by run id), so that the rows come out in the model's order when the parts
+        // hold disjoint runs (collect's and the importer's do).
         let mut parts: Vec<(String, Vec<Trial>)> = Vec::new();
         let mut slot: HashMap<String, usize> = HashMap::new();
         for (part, trial) in rows {
@@ -206,7 +263,12 @@ impl Study {
             });
             parts[i].1.push(trial);
         }
-        parts.sort_by(|a, b| a.0.cmp(&b.0));
+        drop(slot);
+        parts.sort_by(|a, b| {
+            let first_a = a.1.iter().map(|t| order_key(&t.key)).min();
+            let first_b = b.1.iter().map(|t| order_key(&t.key)).min();
+            first_a.cmp(&first_b).then_with(|| a.0.cmp(&b.0))
+        });
         let (judgments, damaged_judgments) = ds.read_judgments_checked()?;
         damage.other.extend(damaged_judgments);
         let scores = Scores::new(&judgments);
@@ -216,53 +278,68 @@ impl Study {
             skip_samples: false,
         };
         let bar = progress_bar(parts.len(), "loading", "parts", opts.progress);
-        // Every part is read, whatever fails: a damaged one comes back as such (a file of a
-        // newer schema version is no damage: it stops the build).
-        let read_parts: Vec<Result<Vec<TrialRows>, DamagedPart>> = parts
-            .into_par_iter()
-            .map(|(part, trials)| {
-                let keys = trials.iter().map(|t| t.key.clone()).collect();
-                let files = ds.read_part_with_trials(&part, trials, read);
-                bar.inc(1);
-                match files {
-                    Ok(files) => Ok(Ok(files
-                        .into_iter()
-                        .map(|t| trial_rows(t, &scores, opts, tables.as_ref()))
-                        .collect())),
-                    Err(e) if e.is_damage() => Ok(Err(DamagedPart::new(part, keys, &e))),
-                    Err(e) => Err(e),
+        // Sized once: growing by doubling would hold up to twice the rows (and copy them).
+        let n: usize = parts.iter().map(|p| p.1.len()).sum();
+        let mut trials = Vec::with_capacity(n);
+        let mut metrics = Vec::with_capacity(n);
+        let mut audits = Vec::with_capacity(if opts.audit { n } else { 0 });
+        let mut channels = BTreeSet::new();
+        let mut parts = parts.into_iter();
+        loop {
+            let chunk: Vec<(String, Vec<Trial>)> = parts.by_ref().take(CHUNK_PARTS).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            // Every part is read, whatever fails: a damaged one comes back as such (a file of
+            // a newer schema version is no damage: it stops the build).
+            let read_parts: Vec<Result<PartRows, DamagedPart>> = chunk
+                .into_par_iter()
+                .map(|(part, trials)| {
+                    let keys = trials.iter().map(|t| t.key.clone()).collect();
+                    let files = ds.read_part_with_trials(&part, trials, read);
+                    bar.inc(1);
+                    match files {
+                        Ok(files) => Ok(Ok(part_rows(files, &scores, opts, tables.as_ref()))),
+                        Err(e) if e.is_damage() => Ok(Err(DamagedPart::new(part, keys, &e))),
+                        Err(e) => Err(e),
+                    }
+                })
+                .collect::<Result<Vec<_>, dataset::DatasetError>>()
+                .with_context(|| format!("loading {}", path.display()))?;
+            for r in read_parts {
+                let part = match r {
+                    Ok(part) => part,
+                    Err(p) => {
+                        damage.parts.push(p);
+                        continue;
+                    }
+                };
+                channels.extend(part.channels);
+                for t in part.trials {
+                    if !t.requests.is_empty() {
+                        on_requests(t.requests)?;
+                    }
+                    trials.push(t.trial);
+                    metrics.push(t.metrics);
+                    audits.extend(t.audit);
                 }
-            })
-            .collect::<Result<Vec<_>, dataset::DatasetError>>()
-            .with_context(|| format!("loading {}", path.display()))?;
-        bar.finish_and_clear();
-        let mut all: Vec<TrialRows> = Vec::new();
-        for r in read_parts {
-            match r {
-                Ok(rows) => all.extend(rows),
-                Err(p) => damage.parts.push(p),
             }
         }
+        bar.finish_and_clear();
         damage.sort();
         check_damage(path, &damage, opts.skip_damaged)?;
-        if all.is_empty() {
+        if trials.is_empty() {
             bail!("{}: every trial is damaged; nothing to analyse", path.display());
         }
-        all.sort_by(|a, b| {
-            let (a, b) = (&a.trial.key, &b.trial.key);
-            (a.run, a.repetition, &a.run_id).cmp(&(b.run, b.repetition, &b.run_id))
-        });
-        let mut trials = Vec::with_capacity(all.len());
-        let mut metrics = Vec::with_capacity(all.len());
-        let mut requests = Vec::new();
-        let mut channels = BTreeSet::new();
-        let mut audits = Vec::new();
-        for t in all {
-            trials.push(t.trial);
-            metrics.push(t.metrics);
-            requests.extend(t.requests);
-            channels.extend(t.channels);
-            audits.extend(t.audit);
+        // Parts whose runs interleave: sort the rows (their requests went out in part order).
+        if !trials.windows(2).all(|w| order_key(&w[0].key) <= order_key(&w[1].key)) {
+            let mut order: Vec<usize> = (0..trials.len()).collect();
+            order.sort_by(|&a, &b| order_key(&trials[a].key).cmp(&order_key(&trials[b].key)));
+            trials = permute(trials, &order);
+            metrics = permute(metrics, &order);
+            if !audits.is_empty() {
+                audits = permute(audits, &order);
+            }
         }
         let audit = opts.audit.then(|| Audit {
             // Paths inside the dataset folder: the report shows the audit, and names no
@@ -283,8 +360,8 @@ impl Study {
             super::Trials {
                 trials,
                 metrics,
-                requests,
                 channels,
+                provenance,
             },
             judgments,
             audit,

@@ -12,16 +12,19 @@
 pub mod as_read;
 pub mod build;
 pub mod metric;
+pub mod provenance;
 pub mod runs;
 
 pub use build::BuildOptions;
+pub use provenance::Provenance;
 pub use metric::{Level, Metric, configuration_key, configuration_label, generation_key, size_in_billions};
 pub use runs::RunMean;
 
 use crate::audit::Audit;
-use dataset::{Accounting, Damage, Judgment, MetricsRow, RequestMetricsRow, Trial};
+use dataset::{Accounting, Damage, Judgment, MetricsRow, Trial};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Scorer name of the study's own LLM-judge scores, as `analyze import` stores them.
 pub const PUBLISHED_SCORER: &str = "published_relevancy";
@@ -52,10 +55,10 @@ pub struct Trials {
     pub trials: Vec<Trial>,
     /// The metrics of each trial, in the same order.
     pub metrics: Vec<MetricsRow>,
-    /// The energy of every request of trials with millisecond timestamps.
-    pub requests: Vec<RequestMetricsRow>,
     /// Names of the sample channels read, over all trials.
     pub channels: BTreeSet<String>,
+    /// The trials' provenance, summarised.
+    pub provenance: Provenance,
 }
 
 /// A dataset as the analysis sees it.
@@ -65,18 +68,19 @@ pub struct Study {
     pub source: Source,
     /// The accounting of [`Study::metrics`].
     pub accounting: Accounting,
-    /// Every trial row, sorted by (run, repetition, run id).
-    pub trials: Vec<Trial>,
+    /// Every trial row, sorted by (run, repetition, run id), without its provenance JSON
+    /// (summarised in [`Study::provenance`]). Shared with [`Study::with_accounting`]'s copy.
+    pub trials: Arc<Vec<Trial>>,
     /// The metrics of each trial, in the order of [`Study::trials`].
     pub metrics: Vec<MetricsRow>,
-    /// The energy of every request of trials with millisecond timestamps.
-    pub requests: Vec<RequestMetricsRow>,
     /// Every judgment of every scorer.
-    pub judgments: Vec<Judgment>,
+    pub judgments: Arc<Vec<Judgment>>,
     /// Names of the sample channels the accounting read, over all trials.
     pub channels: BTreeSet<String>,
+    /// The trials' provenance JSON, summarised key by key.
+    pub provenance: Provenance,
     /// The data-quality audit, when it was asked for.
-    pub audit: Option<Audit>,
+    pub audit: Option<Arc<Audit>>,
     /// The run level: one mean per treatment, by treatment index.
     pub runs: Vec<RunMean>,
     /// Generation labels in numeric order.
@@ -105,8 +109,8 @@ impl Study {
         let Trials {
             trials,
             metrics,
-            requests,
             channels,
+            provenance,
         } = rows;
         let mut generations: Vec<String> = metrics.iter().map(|r| r.key.generation.clone()).collect();
         generations.sort_by_key(|g| generation_key(g));
@@ -136,12 +140,12 @@ impl Study {
         Self {
             source,
             accounting,
-            trials,
+            trials: Arc::new(trials),
             metrics,
-            requests,
-            judgments,
+            judgments: Arc::new(judgments),
             channels,
-            audit,
+            provenance,
+            audit: audit.map(Arc::new),
             runs,
             generations,
             configurations,
@@ -169,7 +173,7 @@ impl Study {
                 (a.key.run_id.as_str(), row)
             })
             .collect();
-        let metrics: Option<Vec<MetricsRow>> = self
+        let metrics: Vec<MetricsRow> = self
             .metrics
             .iter()
             .map(|r| {
@@ -179,21 +183,26 @@ impl Study {
                     ..(*other).clone()
                 })
             })
-            .collect();
-        let mut other = Study::new(
-            self.source.clone(),
+            .collect::<Option<_>>()?;
+        let runs = runs::run_means(&metrics);
+        // Everything but the metrics is shared or small: the trial rows, judgments and audit
+        // are not copied.
+        Some(Study {
+            source: self.source.clone(),
             accounting,
-            Trials {
-                trials: self.trials.clone(),
-                metrics: metrics?,
-                requests: self.requests.clone(),
-                channels: self.channels.clone(),
-            },
-            self.judgments.clone(),
-            self.audit.clone(),
-        );
-        other.damage = self.damage.clone();
-        Some(other)
+            trials: Arc::clone(&self.trials),
+            metrics,
+            judgments: Arc::clone(&self.judgments),
+            channels: self.channels.clone(),
+            provenance: self.provenance.clone(),
+            audit: self.audit.clone(),
+            runs,
+            generations: self.generations.clone(),
+            configurations: self.configurations.clone(),
+            tasks: self.tasks.clone(),
+            family: self.family.clone(),
+            damage: self.damage.clone(),
+        })
     }
 
     /// What skipping the damaged trials left out, one line each (`skipped: <run_id> (<model> ×

@@ -212,7 +212,72 @@ fn comparison(out: &mut String, report: &Report<'_>, counter: &mut usize) {
     figure(out, report, "accounting_breakdown", counter);
     figure(out, report, "energy_split", counter);
     figure(out, report, "power_trace", counter);
-    let mut t = Table::new(
+    let t = per_trial_accounting(report);
+    let _ = write!(
+        out,
+        "<details><summary>Per-trial comparison ({n} trials, J)</summary>"
+    );
+    long_table(out, &t, PER_TRIAL_ACCOUNTING_CSV);
+    out.push_str("</details></section>\n");
+}
+
+/// File (under `tables/`) of the per-trial accounting comparison.
+pub(super) const PER_TRIAL_ACCOUNTING_CSV: &str = "accounting_per_trial.csv";
+/// File (under `tables/`) of the trials the audit flags.
+pub(super) const FLAGGED_TRIALS_CSV: &str = "flagged_trials.csv";
+/// Rows of a per-trial table shown in the page at most: a longer table shows its first
+/// [`SHOWN_ROWS`] and points to its CSV file, so the page stays small at any study size.
+pub(super) const MAX_PAGE_ROWS: usize = 1000;
+/// Rows shown of a table longer than [`MAX_PAGE_ROWS`].
+pub(super) const SHOWN_ROWS: usize = 100;
+
+/// A table of one row per trial (or per flagged trial), its rows made on demand: the page
+/// shows at most [`MAX_PAGE_ROWS`] of them and the CSV file streams them all, so a study of
+/// 100,000 trials never holds the formatted table in memory.
+pub(super) struct LongTable<'r> {
+    /// Caption and header (no rows).
+    pub table: Table,
+    /// Number of rows.
+    pub len: usize,
+    /// Row `i`, formatted.
+    pub row: Box<dyn Fn(usize) -> Vec<String> + 'r>,
+}
+
+impl LongTable<'_> {
+    /// Writes every row as CSV into `path`, atomically.
+    pub fn write_csv(&self, path: &std::path::Path) -> Result<()> {
+        dataset::io::write_with(path, false, |file| {
+            let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
+            let fail = |e: csv::Error| dataset::DatasetError::invalid(path, e.to_string());
+            w.write_record(&self.table.header).map_err(fail)?;
+            for i in 0..self.len {
+                w.write_record((self.row)(i)).map_err(fail)?;
+            }
+            w.flush().map_err(|e| dataset::DatasetError::io(path, e))
+        })?;
+        Ok(())
+    }
+}
+
+/// A per-trial table: whole when it has at most [`MAX_PAGE_ROWS`] rows, else its first
+/// [`SHOWN_ROWS`] with a line naming the CSV file (`tables/<csv>`) that holds every row.
+fn long_table(out: &mut String, t: &LongTable<'_>, csv: &str) {
+    let mut shown = t.table.clone();
+    if t.len > MAX_PAGE_ROWS {
+        shown.caption = format!(
+            "{} — the first {SHOWN_ROWS} of {} rows; every row is in `tables/{csv}`",
+            t.table.caption, t.len
+        );
+    }
+    let n = if t.len > MAX_PAGE_ROWS { SHOWN_ROWS } else { t.len };
+    shown.rows = (0..n).map(|i| (t.row)(i)).collect();
+    table(out, &shown);
+}
+
+/// Every trial's published and corrected energy and the reasons they differ, largest first.
+pub(super) fn per_trial_accounting<'r>(report: &'r Report<'_>) -> LongTable<'r> {
+    let c = &report.comparison;
+    let t = Table::new(
         "Every trial: published and corrected energy and the reasons they differ (largest first)",
         &[
             "trial",
@@ -231,7 +296,8 @@ fn comparison(out: &mut String, report: &Report<'_>, counter: &mut usize) {
         3,
     )
     .text_column(11);
-    for d in &c.trials {
+    let row = move |i: usize| {
+        let d = &c.trials[i];
         let mut row = vec![
             d.run_id.clone(),
             report.study.label(&d.generation),
@@ -248,14 +314,70 @@ fn comparison(out: &mut String, report: &Report<'_>, counter: &mut usize) {
                 .collect::<Vec<_>>()
                 .join("; "),
         );
-        t.push(row);
+        row
+    };
+    LongTable {
+        table: t,
+        len: c.trials.len(),
+        row: Box::new(row),
     }
-    let _ = write!(
-        out,
-        "<details><summary>Per-trial comparison ({n} trials, J)</summary>"
+}
+
+/// The trials the audit flags (a counter wrap, a gap, a thin window, backwards samples), most
+/// gaps first.
+pub(super) fn flagged_trials<'r>(report: &'r Report<'_>) -> LongTable<'r> {
+    let a = report.inputs.audit;
+    let mut flagged: Vec<&audit::TrialAudit> = a
+        .trials
+        .iter()
+        .filter(|t| t.cpu_wraps_file > 0 || t.gaps > 0 || t.thin_window() || t.backwards_timestamps > 0)
+        .collect();
+    flagged.sort_by(|p, q| {
+        (q.gaps, q.cpu_wraps_file)
+            .cmp(&(p.gaps, p.cpu_wraps_file))
+            .then(p.key.run_id.cmp(&q.key.run_id))
+    });
+    let t = Table::new(
+        format!(
+            "Trials with a counter wrap, a gap above {GAP_FACTOR}× the sampling interval, a thin window or backwards samples"
+        ),
+        &[
+            "trial",
+            "generation",
+            "task",
+            "wraps in file",
+            "wraps in window",
+            "EnergiBridge summary",
+            "gaps",
+            "largest step (ms)",
+            "samples in window",
+            "expected",
+            "backwards",
+        ],
+        3,
     );
-    table(out, &t);
-    out.push_str("</details></section>\n");
+    let len = flagged.len();
+    let row = move |i: usize| {
+        let f = flagged[i];
+        vec![
+            f.key.run_id.clone(),
+            report.study.label(&f.key.generation),
+            f.key.task.clone(),
+            f.cpu_wraps_file.to_string(),
+            f.corrected.cpu_wraps.to_string(),
+            f.summary_energy_j.map_or("–".into(), joules),
+            f.gaps.to_string(),
+            f.max_gap_ms.to_string(),
+            f.corrected.samples_in_window.to_string(),
+            num(f.expected_in_window),
+            f.backwards_timestamps.to_string(),
+        ]
+    };
+    LongTable {
+        table: t,
+        len,
+        row: Box::new(row),
+    }
 }
 
 fn audit_section(out: &mut String, report: &Report<'_>) {
@@ -279,57 +401,14 @@ fn audit_section(out: &mut String, report: &Report<'_>) {
         t.push(vec![k.to_string(), v.to_string()]);
     }
     table(out, &t);
-    let mut flagged: Vec<&audit::TrialAudit> = a
-        .trials
-        .iter()
-        .filter(|t| t.cpu_wraps_file > 0 || t.gaps > 0 || t.thin_window() || t.backwards_timestamps > 0)
-        .collect();
-    flagged.sort_by(|p, q| {
-        (q.gaps, q.cpu_wraps_file)
-            .cmp(&(p.gaps, p.cpu_wraps_file))
-            .then(p.key.run_id.cmp(&q.key.run_id))
-    });
-    let mut t = Table::new(
-        format!(
-            "Trials with a counter wrap, a gap above {GAP_FACTOR}× the sampling interval, a thin window or backwards samples"
-        ),
-        &[
-            "trial",
-            "generation",
-            "task",
-            "wraps in file",
-            "wraps in window",
-            "EnergiBridge summary",
-            "gaps",
-            "largest step (ms)",
-            "samples in window",
-            "expected",
-            "backwards",
-        ],
-        3,
-    );
-    for f in &flagged {
-        t.push(vec![
-            f.key.run_id.clone(),
-            report.study.label(&f.key.generation),
-            f.key.task.clone(),
-            f.cpu_wraps_file.to_string(),
-            f.corrected.cpu_wraps.to_string(),
-            f.summary_energy_j.map_or("–".into(), joules),
-            f.gaps.to_string(),
-            f.max_gap_ms.to_string(),
-            f.corrected.samples_in_window.to_string(),
-            num(f.expected_in_window),
-            f.backwards_timestamps.to_string(),
-        ]);
-    }
-    if !flagged.is_empty() {
+    let t = flagged_trials(report);
+    if t.len > 0 {
         let _ = write!(
             out,
             "<details><summary>{} flagged trials</summary>",
-            flagged.len()
+            t.len
         );
-        table(out, &t);
+        long_table(out, &t, FLAGGED_TRIALS_CSV);
         out.push_str("</details>");
     }
     out.push_str("</section>\n");

@@ -203,8 +203,9 @@ pub fn build<'a>(study: &'a Study, tables: &'a Tables, opts: &Options) -> Result
     })
 }
 
-/// Renders the report into `opts.dir`: `index.html`, `summary.md` and `figures/*.svg` (and
-/// `*.png`). Only these files are written; nothing in the folder is deleted.
+/// Renders the report into `opts.dir`: `index.html`, `summary.md`, `figures/*.svg` (and
+/// `*.png`) and the per-trial tables of the page as `tables/accounting_per_trial.csv` and
+/// `tables/flagged_trials.csv`. Only these files are written; nothing in the folder is deleted.
 pub fn write(study: &Study, tables: &Tables, opts: &Options) -> Result<Written> {
     let started = Instant::now();
     let report = build(study, tables, opts)?;
@@ -243,6 +244,15 @@ pub fn write(study: &Study, tables: &Tables, opts: &Options) -> Result<Written> 
         started,
         &format!("wrote {} figure files", files.len()),
     );
+    // The per-trial tables the page may show only the start of, whole.
+    for (name, t) in [
+        (html::PER_TRIAL_ACCOUNTING_CSV, html::per_trial_accounting(&report)),
+        (html::FLAGGED_TRIALS_CSV, html::flagged_trials(&report)),
+    ] {
+        let path = opts.dir.join("tables").join(name);
+        t.write_csv(&path)?;
+        files.push(path);
+    }
     let outputs: [&dyn Output; 2] = [&html::Html, &markdown::Markdown];
     let mut html_bytes = 0;
     for output in outputs {

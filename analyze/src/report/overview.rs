@@ -7,9 +7,6 @@ use crate::report::Inputs;
 use crate::report::table::{Table, fixed, joules, num, seconds};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Keys of the provenance JSON that are per-trial bookkeeping, not provenance worth listing.
-const SKIPPED_KEYS: [&str; 3] = ["files", "run_table", "energibridge_summary"];
-
 /// The experiment at a glance.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Overview {
@@ -131,28 +128,6 @@ pub fn utc(ms: i64) -> String {
 }
 
 /// Flattens a JSON value into `prefix.key = value` lines (objects only; arrays are summarised).
-fn flatten(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, String)>) {
-    match v {
-        serde_json::Value::Object(map) => {
-            for (k, v) in map {
-                if prefix.is_empty() && SKIPPED_KEYS.contains(&k.as_str()) {
-                    continue;
-                }
-                let key = if prefix.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{prefix}.{k}")
-                };
-                flatten(&key, v, out);
-            }
-        }
-        serde_json::Value::Array(items) => out.push((prefix.to_string(), format!("{} entries", items.len()))),
-        serde_json::Value::String(s) => out.push((prefix.to_string(), s.clone())),
-        serde_json::Value::Null => {}
-        other => out.push((prefix.to_string(), other.to_string())),
-    }
-}
-
 impl Overview {
     /// Collects the overview.
     pub fn new(inputs: &Inputs<'_>, study: &Study) -> Self {
@@ -264,32 +239,9 @@ impl Overview {
         }
 
         // Provenance: every key of the trials' JSON with its distinct values.
-        let mut values: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        for t in &study.trials {
-            let json: serde_json::Value = serde_json::from_str(&t.provenance).unwrap_or_default();
-            let mut flat = Vec::new();
-            flatten("", &json, &mut flat);
-            for (k, v) in flat {
-                values.entry(k).or_default().insert(v);
-            }
-            if let Some(src) = &t.energy_sources {
-                values
-                    .entry("energy sources".into())
-                    .or_default()
-                    .insert(src.clone());
-            }
-        }
         let mut provenance: Vec<(String, String)> =
             vec![("dataset".to_string(), study.source.description.clone())];
-        for (k, v) in values {
-            let shown: Vec<&str> = v.iter().take(3).map(String::as_str).collect();
-            let more = if v.len() > 3 {
-                format!(" (and {} more)", v.len() - 3)
-            } else {
-                String::new()
-            };
-            provenance.push((k, format!("{}{more}", shown.join("; "))));
-        }
+        provenance.extend(study.provenance.entries());
         provenance.push((
             "energy channels used".to_string(),
             study

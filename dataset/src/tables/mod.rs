@@ -161,6 +161,127 @@ pub fn write<'a, T: Table + 'a>(
     io::write_batch_as(path, &batch(rows), mode, io::writer_properties())
 }
 
+/// A table's Parquet file written batch by batch over a long pass (the per-request energies of
+/// a whole study), under a temporary name until [`TableStream::finish`] renames it into place:
+/// memory holds the current row group, not the table. Dropped unfinished, nothing is left.
+pub struct TableStream<T: Table> {
+    file: io::AtomicFile,
+    writer: parquet::arrow::ArrowWriter<std::fs::File>,
+    rows: usize,
+    _rows: std::marker::PhantomData<T>,
+}
+
+/// Rows per row group of a [`TableStream`] (parquet-rs buffers a row group's encoded pages).
+const STREAM_ROW_GROUP: usize = 64 * 1024;
+
+impl<T: Table> std::fmt::Debug for TableStream<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TableStream({}, {} rows)", self.file.path().display(), self.rows)
+    }
+}
+
+impl<T: Columns> std::fmt::Debug for CsvStream<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CsvStream({})", self.file.path().display())
+    }
+}
+
+impl<T: Table> TableStream<T> {
+    /// Starts the file at `path`.
+    pub fn create(path: &Path) -> Result<Self> {
+        let mut file = io::AtomicFile::create(path)?;
+        let props = io::writer_properties()
+            .into_builder()
+            .set_max_row_group_row_count(Some(STREAM_ROW_GROUP))
+            .build();
+        let handle = file.file().try_clone().map_err(|e| DatasetError::io(path, e))?;
+        let writer = parquet::arrow::ArrowWriter::try_new(handle, schema::<T>(), Some(props))
+            .map_err(|e| DatasetError::parquet(path, e))?;
+        Ok(Self {
+            file,
+            writer,
+            rows: 0,
+            _rows: std::marker::PhantomData,
+        })
+    }
+
+    /// Appends rows.
+    pub fn write<'a>(&mut self, rows: impl IntoIterator<Item = &'a T>) -> Result<()>
+    where
+        T: 'a,
+    {
+        let batch = batch(rows);
+        self.rows += batch.num_rows();
+        self.writer
+            .write(&batch)
+            .map_err(|e| DatasetError::parquet(self.file.path(), e))
+    }
+
+    /// Rows written so far.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Closes the file and renames it into place; returns the number of rows.
+    pub fn finish(self) -> Result<usize> {
+        let Self { file, writer, rows, .. } = self;
+        writer.close().map_err(|e| DatasetError::parquet(file.path(), e))?;
+        file.commit(false)?;
+        Ok(rows)
+    }
+}
+
+/// A CSV file of a row type written row by row over a long pass, atomically like
+/// [`TableStream`] (header first, as [`write_csv`] writes it).
+pub struct CsvStream<T: Columns> {
+    out: std::io::BufWriter<std::fs::File>,
+    file: io::AtomicFile,
+    line: String,
+    _rows: std::marker::PhantomData<T>,
+}
+
+impl<T: Columns> CsvStream<T> {
+    /// Starts the file at `path` with its header line.
+    pub fn create(path: &Path) -> Result<Self> {
+        let mut file = io::AtomicFile::create(path)?;
+        let handle = file.file().try_clone().map_err(|e| DatasetError::io(path, e))?;
+        let mut out = std::io::BufWriter::new(handle);
+        let mut line = csv_header::<T>();
+        line.push('\n');
+        out.write_all(line.as_bytes()).map_err(|e| DatasetError::io(path, e))?;
+        Ok(Self {
+            out,
+            file,
+            line,
+            _rows: std::marker::PhantomData,
+        })
+    }
+
+    /// Appends rows.
+    pub fn write<'a>(&mut self, rows: impl IntoIterator<Item = &'a T>) -> Result<()>
+    where
+        T: 'a,
+    {
+        for row in rows {
+            self.line.clear();
+            row.csv(&mut self.line);
+            self.line.push('\n');
+            self.out
+                .write_all(self.line.as_bytes())
+                .map_err(|e| DatasetError::io(self.file.path(), e))?;
+        }
+        Ok(())
+    }
+
+    /// Flushes and renames the file into place.
+    pub fn finish(self) -> Result<()> {
+        let Self { out, file, .. } = self;
+        out.into_inner()
+            .map_err(|e| DatasetError::io(file.path(), e.into_error()))?;
+        file.commit(false)
+    }
+}
+
 /// The CSV header line of a row type (column names, comma-separated, no line end).
 pub fn csv_header<T: Columns>() -> String {
     columns::<T>()

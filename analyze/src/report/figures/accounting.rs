@@ -17,6 +17,9 @@ const COMPONENTS: [(&str, Colour); 3] = [
 
 /// One stacked bar per trial (GPU, CPU package, DRAM), ordered by generation, size, task and
 /// repetition.
+/// Trials the energy split draws one by one; beyond, each bar is the mean of consecutive trials.
+const MAX_BARS: usize = 1200;
+
 pub(super) fn energy_split(study: &Study) -> Figure {
     let mut order: Vec<&MetricsRow> = study.metrics.iter().collect();
     order.sort_by(|a, b| {
@@ -31,12 +34,35 @@ pub(super) fn energy_split(study: &Study) -> Figure {
             .then(a.key.task.cmp(&b.key.task))
             .then(a.key.repetition.cmp(&b.key.repetition))
     });
-    let (_, hi) = bounds(order.iter().filter_map(|r| r.energy_j));
+    // Beyond MAX_BARS trials (more than the figure has pixels for), each step is the mean of
+    // `per_bar` consecutive trials of one generation in this order.
+    let per_bar = order.len().div_ceil(MAX_BARS).max(1);
+    let mut bars: Vec<(usize, usize)> = Vec::new();
+    let mut start = 0;
+    while start < order.len() {
+        let g = &order[start].key.generation;
+        let group_end = start + order[start..].iter().take_while(|r| &r.key.generation == g).count();
+        let mut i = start;
+        while i < group_end {
+            let end = (i + per_bar).min(group_end);
+            bars.push((i, end));
+            i = end;
+        }
+        start = group_end;
+    }
+    let mean = |(a, b): (usize, usize), f: &dyn Fn(&MetricsRow) -> f64| {
+        order[a..b].iter().map(|r| f(r)).sum::<f64>() / (b - a) as f64
+    };
+    let (_, hi) = if per_bar == 1 {
+        bounds(order.iter().filter_map(|r| r.energy_j))
+    } else {
+        bounds(bars.iter().map(|&bar| mean(bar, &|r: &MetricsRow| r.energy_j.unwrap_or(f64::NAN))))
+    };
     let (k, unit) = energy_unit(hi);
     // One step-shaped polygon per component over all trials: seamless, and 3 shapes instead of
     // one rectangle per trial and component.
     let mut marks = Vec::new();
-    let mut base = vec![0.0; order.len()];
+    let mut base = vec![0.0; bars.len()];
     for (c, (_, colour)) in COMPONENTS.iter().enumerate() {
         let part = |r: &MetricsRow| match c {
             0 => r.gpu_j.unwrap_or(0.0),
@@ -46,19 +72,19 @@ pub(super) fn energy_split(study: &Study) -> Figure {
         if order.iter().all(|r| part(r) <= 0.0) {
             continue;
         }
-        let top: Vec<f64> = order
+        let top: Vec<f64> = bars
             .iter()
             .zip(&base)
-            .map(|(r, b)| b + part(r).max(0.0) * k)
+            .map(|(&bar, b)| b + mean(bar, &|r: &MetricsRow| part(r).max(0.0)) * k)
             .collect();
-        let mut outline = Vec::with_capacity(4 * order.len());
-        for (i, t) in top.iter().enumerate() {
-            outline.push((i as f64 - 0.5, *t));
-            outline.push((i as f64 + 0.5, *t));
+        let mut outline = Vec::with_capacity(4 * bars.len());
+        for (&(a, b), t) in bars.iter().zip(&top) {
+            outline.push((a as f64 - 0.5, *t));
+            outline.push((b as f64 - 0.5, *t));
         }
-        for (i, b) in base.iter().enumerate().rev() {
-            outline.push((i as f64 + 0.5, *b));
-            outline.push((i as f64 - 0.5, *b));
+        for (&(a, b), low) in bars.iter().zip(&base).rev() {
+            outline.push((b as f64 - 0.5, *low));
+            outline.push((a as f64 - 0.5, *low));
         }
         marks.push(Mark::Polygon {
             points: outline,
@@ -88,9 +114,18 @@ pub(super) fn energy_split(study: &Study) -> Figure {
     Figure {
         name: "energy_split".into(),
         title: format!("Energy split of every trial ({} accounting)", study.accounting.as_str()),
-        caption: "One bar per trial, ordered by generation, size, task and repetition: GPU, CPU package and DRAM energy in the \
-                  inference window, stacked."
-            .into(),
+        caption: if per_bar == 1 {
+            "One bar per trial, ordered by generation, size, task and repetition: GPU, CPU package and DRAM energy in the \
+             inference window, stacked."
+                .into()
+        } else {
+            format!(
+                "Trials ordered by generation, size, task and repetition: GPU, CPU package and DRAM energy in the inference \
+                 window, stacked. {} trials are more than the figure can show one by one: each bar is the mean of {per_bar} \
+                 consecutive trials of one generation in this order (per-trial values are in tables/metrics.csv).",
+                order.len()
+            )
+        },
         size: WIDE,
         panels: vec![Panel {
             title: String::new(),

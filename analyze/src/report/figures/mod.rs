@@ -22,7 +22,7 @@ mod trace;
 
 use crate::model::Study;
 use crate::report::comparison::Comparison;
-use crate::report::plot::{Colour, Figure, Key, LegendItem};
+use crate::report::plot::{Colour, Figure, Key, LegendItem, Mark};
 use crate::report::study::Colours;
 use dataset::TrialFiles;
 
@@ -37,7 +37,39 @@ pub fn all(traced: &TrialFiles, study: &Study, comparison: &Comparison) -> Vec<F
     out.push(accounting::energy_split(study));
     accounting::published_vs_corrected(study, comparison, &mut out);
     out.retain(|f| f.mark_count() > 0);
+    out.iter_mut().for_each(thin_points);
     out
+}
+
+/// Points one series (one mark) draws at most: beyond, the figure would be a blot of ink and
+/// megabytes of SVG.
+const MAX_POINTS: usize = 2000;
+
+/// Thins every point series longer than [`MAX_POINTS`] to an evenly spaced sample (every k-th
+/// point in data order, trials in run order) and says so in the caption; boxes, lines and
+/// densities are computed from every point before this and do not change.
+fn thin_points(figure: &mut Figure) {
+    let mut largest: Option<(usize, usize)> = None;
+    for panel in &mut figure.panels {
+        for mark in &mut panel.marks {
+            if let Mark::Points { points, .. } = mark
+                && points.len() > MAX_POINTS
+            {
+                let every = points.len().div_ceil(MAX_POINTS);
+                let total = points.len();
+                *points = points.iter().step_by(every).copied().collect();
+                if largest.is_none_or(|(n, _)| total > n) {
+                    largest = Some((total, every));
+                }
+            }
+        }
+    }
+    if let Some((total, every)) = largest {
+        figure.caption.push_str(&format!(
+            " Series of more than {MAX_POINTS} points are drawn as an evenly spaced sample, one point in {every} in \
+             run order (the largest series has {total}); boxes, lines and tests use every point."
+        ));
+    }
 }
 
 /// Figure sizes in pixels: one panel, a wide one (a time axis or every trial), a grid of panels.
