@@ -102,6 +102,16 @@ pub struct Audit {
     pub damage: Damage,
 }
 
+/// The part of a trial's provenance JSON the audit reads (EnergiBridge's own summary), as JSON;
+/// empty when it has none.
+pub fn summary_only(provenance: &str) -> String {
+    let json: serde_json::Value = serde_json::from_str(provenance).unwrap_or_default();
+    match json.get("energibridge_summary") {
+        Some(summary) => serde_json::json!({ "energibridge_summary": summary }).to_string(),
+        None => String::new(),
+    }
+}
+
 fn hash_responses(t: &TrialFiles) -> Option<u128> {
     if t.requests.iter().all(|r| r.response.is_empty()) {
         return None;
@@ -170,8 +180,8 @@ pub fn audit_trial(
         .pointer("/energibridge_summary/energy_j")
         .and_then(serde_json::Value::as_f64);
     let window_ms = (t.trial.end_ms + t.trial.time_resolution_ms - t.trial.start_ms) as f64;
-    let raw = tables.and_then(|tb| tb.raw.get(&t.trial.key.run_id));
-    let edited = tables.and_then(|tb| tb.edited.get(&t.trial.key.run_id));
+    let raw = tables.and_then(|tb| tb.raw.get(t.trial.key.run_id.as_str()));
+    let edited = tables.and_then(|tb| tb.edited.get(t.trial.key.run_id.as_str()));
     let replay_max_rel_diff = raw.map(|r| {
         [
             rel_diff(published.cpu_j.unwrap_or(f64::NAN), r.cpu_joules),
@@ -225,9 +235,9 @@ impl Audit {
                 let key = &audits[0].key;
                 TreatmentAudit {
                     run,
-                    generation: key.generation.clone(),
-                    model_size: key.model_size.clone(),
-                    task: key.task.clone(),
+                    generation: key.generation.to_string(),
+                    model_size: key.model_size.to_string(),
+                    task: key.task.to_string(),
                     repetitions: audits.len(),
                     distinct_response_sets: hashes.len(),
                 }

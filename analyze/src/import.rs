@@ -144,13 +144,13 @@ fn read_run_table(path: &Path) -> Result<Vec<RunTableRow>> {
             energy,
             run: RunRow {
                 key: TrialKey {
-                    model: format!("Llama-{generation}-{model_size}"),
-                    run_id: id,
+                    model: format!("Llama-{generation}-{model_size}").into(),
+                    run_id: id.into(),
                     run,
                     repetition,
-                    generation,
-                    model_size,
-                    task: record.text(c_task),
+                    generation: generation.into(),
+                    model_size: model_size.into(),
+                    task: record.text(c_task).into(),
                 },
                 order: rows.len() as i64,
             },
@@ -288,7 +288,7 @@ fn read_trial(
         None
     };
 
-    let task_items = items.get(&row.run.key.task);
+    let task_items = items.get(row.run.key.task.as_str());
     let mut mismatched = 0;
     let run_id = &row.run.key.run_id;
     let requests: Vec<Request> = prompts
@@ -302,7 +302,7 @@ fn read_trial(
                 mismatched += 1;
             }
             Request {
-                run_id: run_id.clone(),
+                run_id: run_id.to_string(),
                 index: i as i64,
                 item_id: item.and_then(|it| it.item_id),
                 gold_label: item.and_then(|it| it.label.clone()),
@@ -343,7 +343,7 @@ fn read_trial(
         .enumerate()
         .filter_map(|(i, p)| {
             p.accuracy.map(|score| Judgment {
-                run_id: run_id.clone(),
+                run_id: run_id.to_string(),
                 request_index: i as i64,
                 scorer: PUBLISHED_SCORER.to_string(),
                 score: Some(score),

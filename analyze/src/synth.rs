@@ -466,7 +466,7 @@ fn plan(shape: &Shape, order: usize, (t, k): (usize, usize), machine: &mut (i64,
     *machine = (last, at_s0.after(last - s0, load));
     Plan {
         key: TrialKey {
-            run_id: run_id(t as i64, k as i64),
+            run_id: run_id(t as i64, k as i64).into(),
             run: t as i64,
             repetition: k as i64,
             generation: model.generation.into(),
@@ -570,7 +570,7 @@ fn requests(shape: &Shape, plan: &Plan) -> Vec<Request> {
             let tokens = ((plan.tokens_per_s * (dur - ttft) / 1000.0).round() as i64).max(1);
             let gap = (dur - ttft) / (tokens - 1).max(1) as f64;
             Request {
-                run_id: plan.key.run_id.clone(),
+                run_id: plan.key.run_id.to_string(),
                 index: i,
                 item_id: Some(i),
                 gold_label: None,
@@ -662,7 +662,7 @@ fn build(shape: &Shape, plan: &Plan) -> (TrialFiles, KnownTotals) {
     let d = (end_ms - start_ms) as f64 / 1000.0;
     let (gpu_w, cpu_w, dram_w) = plan.load;
     let known = KnownTotals {
-        run_id: plan.key.run_id.clone(),
+        run_id: plan.key.run_id.to_string(),
         run: plan.key.run,
         repetition: plan.key.repetition,
         gpu_w,
@@ -758,7 +758,7 @@ pub fn run(opts: &SynthOptions) -> Result<SynthSummary> {
             let m = &MODELS[t / TASKS.len()];
             RunRow {
                 key: TrialKey {
-                    run_id: run_id(t as i64, k as i64),
+                    run_id: run_id(t as i64, k as i64).into(),
                     run: t as i64,
                     repetition: k as i64,
                     generation: m.generation.into(),

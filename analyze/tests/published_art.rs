@@ -305,6 +305,7 @@ fn the_values_as_read_are_derived_from_the_replay_the_way_the_edited_table_was_m
             published_tables: Some(src.join("run_tables")),
             progress: false,
             skip_damaged: false,
+            requests: false,
         },
     )
     .unwrap();

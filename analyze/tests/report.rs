@@ -77,12 +77,12 @@ fn trial(
     TrialFiles {
         trial: Trial {
             key: TrialKey {
-                run_id: run_id.clone(),
+                run_id: run_id.clone().into(),
                 run,
                 repetition: rep,
                 generation: generation.into(),
                 model_size: size.into(),
-                model: format!("Llama-{generation}-{size}"),
+                model: format!("Llama-{generation}-{size}").into(),
                 task: task.into(),
             },
             status: TrialStatus::Done,
@@ -140,7 +140,7 @@ fn fixture_edited(dir: &Path, simulated: bool, edit: impl Fn(&mut TrialFiles)) -
                 // decision), so the accuracy section has something to compare.
                 for i in 0..3 {
                     gold.push(Judgment {
-                        run_id: files.trial.key.run_id.clone(),
+                        run_id: files.trial.key.run_id.to_string(),
                         request_index: i,
                         scorer: "gold".into(),
                         score: (i != 1).then(|| ((run + rep + i) % 2) as f64),
@@ -148,7 +148,7 @@ fn fixture_edited(dir: &Path, simulated: bool, edit: impl Fn(&mut TrialFiles)) -
                         details: None,
                     });
                     judge.push(Judgment {
-                        run_id: files.trial.key.run_id.clone(),
+                        run_id: files.trial.key.run_id.to_string(),
                         request_index: i,
                         scorer: "judge:fake:correctness".into(),
                         score: Some(((run + 2 * rep + i) % 2) as f64),
@@ -158,7 +158,7 @@ fn fixture_edited(dir: &Path, simulated: bool, edit: impl Fn(&mut TrialFiles)) -
                 }
                 for i in [0, 2] {
                     judgments.push(Judgment {
-                        run_id: files.trial.key.run_id.clone(),
+                        run_id: files.trial.key.run_id.to_string(),
                         request_index: i,
                         scorer: "published_relevancy".into(),
                         score: Some(((run * 7 + rep * 3 + i) % 10) as f64 / 10.0),

@@ -134,13 +134,13 @@ fn rows(design: &Design, pairs: Vec<(usize, i64)>, first_order: i64) -> Vec<RunR
             let tr = &design.treatments[t];
             RunRow {
                 key: TrialKey {
-                    run_id: run_id(tr.run, k),
+                    run_id: run_id(tr.run, k).into(),
                     run: tr.run,
                     repetition: k,
-                    generation: tr.generation.clone(),
-                    model_size: tr.size.clone(),
-                    model: tr.model.clone(),
-                    task: tr.task.clone(),
+                    generation: tr.generation.clone().into(),
+                    model_size: tr.size.clone().into(),
+                    model: tr.model.clone().into(),
+                    task: tr.task.clone().into(),
                 },
                 order: first_order + i as i64,
             }
@@ -496,7 +496,7 @@ fn check_committed(
             Ok(_) => {
                 for trial in trials {
                     if trial.status == TrialStatus::Done {
-                        done.insert(trial.key.run_id);
+                        done.insert(trial.key.run_id.to_string());
                     } else {
                         *failed += 1;
                     }
@@ -508,7 +508,7 @@ fn check_committed(
     }
     let damaged = damaged_parts
         .iter()
-        .flat_map(|p| p.trials.iter().map(|k| k.run_id.clone()))
+        .flat_map(|p| p.trials.iter().map(|k| k.run_id.to_string()))
         .collect();
     Ok((damaged_parts, damaged))
 }

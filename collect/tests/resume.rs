@@ -76,7 +76,7 @@ fn a_collection_killed_at_many_points_resumes_to_every_trial_exactly_once() {
     let ds = dataset::Dataset::open(&out).unwrap();
     let runs = ds.read_runs().unwrap();
     assert_eq!(runs.len(), 16);
-    let planned: HashSet<String> = runs.iter().map(|r| r.key.run_id.clone()).collect();
+    let planned: HashSet<String> = runs.iter().map(|r| r.key.run_id.to_string()).collect();
     assert_eq!(planned.len(), 16);
     let ids = ds.trial_ids().unwrap();
     assert_eq!(ids.len(), 16, "{ids:?}");

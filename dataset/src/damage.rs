@@ -178,8 +178,8 @@ impl Damage {
         for k in &damaged {
             by_run.entry(k.run).or_insert_with(|| Balance {
                 run: k.run,
-                model: k.model.clone(),
-                task: k.task.clone(),
+                model: k.model.to_string(),
+                task: k.task.to_string(),
                 after: 0,
                 before: 0,
             });
@@ -331,10 +331,10 @@ mod tests {
 
     fn key(run: i64, rep: i64) -> TrialKey {
         TrialKey {
-            run_id: format!("run_{run}_repetition_{rep}"),
+            run_id: format!("run_{run}_repetition_{rep}").into(),
             run,
             repetition: rep,
-            model: format!("m{run}"),
+            model: format!("m{run}").into(),
             task: "CB".into(),
             ..TrialKey::default()
         }

@@ -76,26 +76,40 @@ pub struct AtomicFile {
     path: PathBuf,
     tmp: PathBuf,
     file: Option<File>,
+    /// The folders `create` made, deepest first: removed again (when empty) if the file is
+    /// never committed, so a failed run leaves the tree as it found it.
+    created: Vec<PathBuf>,
 }
 
 impl AtomicFile {
     /// Creates the temporary sibling of `path` (and the parent folder when missing).
     pub fn create(path: &Path) -> Result<Self> {
+        let mut created = Vec::new();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+            let mut missing = Some(dir);
+            while let Some(d) = missing.filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+                created.push(d.to_path_buf());
+                missing = d.parent();
+            }
             std::fs::create_dir_all(dir).at(dir)?;
         }
         let tmp = temp_path(path);
-        let file = File::create(&tmp).at(&tmp)?;
-        Ok(Self {
+        let file = File::create(&tmp).at(&tmp);
+        let mut this = Self {
             path: path.to_path_buf(),
             tmp,
-            file: Some(file),
-        })
+            file: None,
+            created,
+        };
+        this.file = Some(file?);
+        Ok(this)
     }
 
     /// The file to write to.
     pub fn file(&mut self) -> &mut File {
-        self.file.as_mut().expect("an AtomicFile holds its file until committed")
+        self.file
+            .as_mut()
+            .expect("an AtomicFile holds its file until committed")
     }
 
     /// The final path.
@@ -112,6 +126,7 @@ impl AtomicFile {
         drop(file);
         std::fs::rename(&self.tmp, &self.path).at(&self.path)?;
         self.tmp = PathBuf::new();
+        self.created.clear();
         Ok(())
     }
 }
@@ -121,6 +136,11 @@ impl Drop for AtomicFile {
         if !self.tmp.as_os_str().is_empty() {
             drop(self.file.take());
             let _ = std::fs::remove_file(&self.tmp);
+            for dir in &self.created {
+                if std::fs::remove_dir(dir).is_err() {
+                    break;
+                }
+            }
         }
     }
 }
@@ -217,7 +237,11 @@ pub fn read_batch_where(path: &Path, keep: impl Fn(&str) -> bool) -> Result<(Rec
         .map_err(|e| DatasetError::parquet(path, e))?;
     let schema = match batches.first() {
         Some(b) => b.schema(),
-        None if projected => Arc::new(schema.project(&indices).map_err(|e| DatasetError::parquet(path, e))?),
+        None if projected => Arc::new(
+            schema
+                .project(&indices)
+                .map_err(|e| DatasetError::parquet(path, e))?,
+        ),
         None => schema,
     };
     let batch = match batches.len() {

@@ -20,13 +20,14 @@ pub mod store;
 pub mod tables;
 
 pub use accounting::{Accounting, Energy, GpuSource, Window};
+pub use compact_str::CompactString;
 pub use damage::{Balance, Damage, DamagedFile, DamagedPart};
 pub use error::{DatasetError, Result, is_broken_pipe};
 pub use samples::{Channel, SampleColumn, SampleTable};
 pub use store::{Dataset, Manifest, ReadOptions, StagedDataset, TrialFiles};
 pub use tables::SCHEMA_VERSION;
 pub use tables::judgments::Judgment;
-pub use tables::key::{TrialKey, normalize_generation};
+pub use tables::key::{KeyText, TrialKey, normalize_generation};
 pub use tables::metrics::MetricsRow;
 pub use tables::request_metrics::RequestMetricsRow;
 pub use tables::requests::Request;

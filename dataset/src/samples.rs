@@ -4,7 +4,9 @@
 //! machine wrote the file.
 
 use crate::error::{DatasetError, Result};
-use crate::io::{WriteMode, read_batch, read_batch_where, sample_writer_properties, write_batch_as, write_batches_as};
+use crate::io::{
+    WriteMode, read_batch, read_batch_where, sample_writer_properties, write_batch_as, write_batches_as,
+};
 use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow::buffer::NullBuffer;
 use arrow::datatypes::{DataType, Field, Float64Type, Int64Type};
@@ -329,7 +331,10 @@ impl SampleTable {
         if !accounting_only {
             return Ok(read_batch(path, None)?.0);
         }
-        Ok(read_batch_where(path, |n| n == "Time" || n == "run_id" || Self::is_accounting_column(n))?.0)
+        Ok(read_batch_where(path, |n| {
+            n == "Time" || n == "run_id" || Self::is_accounting_column(n)
+        })?
+        .0)
     }
 
     /// Reads a samples file; with `accounting_only`, only `Time` and the channels the

@@ -28,9 +28,9 @@ use crate::samples::SampleTable;
 use crate::tables::requests::TEXT_COLUMNS;
 use crate::tables::{self, SCHEMA_VERSION};
 use crate::{Accounting, Judgment, MetricsRow, Request, RequestMetricsRow, RunRow, Trial};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
 /// Name of the manifest file that marks a folder as a dataset.
@@ -325,7 +325,7 @@ impl Dataset {
         Ok(self
             .trial_rows()?
             .into_iter()
-            .map(|(_, t)| t.key.run_id)
+            .map(|(_, t)| t.key.run_id.into())
             .collect())
     }
 

@@ -11,7 +11,7 @@ use dataset::*;
 /// Every field of a trial's identity set to a value no other field has.
 fn key(run_id: &str) -> TrialKey {
     TrialKey {
-        run_id: run_id.to_string(),
+        run_id: run_id.to_string().into(),
         run: 3,
         repetition: 7,
         generation: "3.1".into(),

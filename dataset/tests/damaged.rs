@@ -11,7 +11,7 @@ use std::path::Path;
 fn trial(run: i64, rep: i64) -> TrialFiles {
     let run_id = format!("run_{run}_repetition_{rep}");
     let key = TrialKey {
-        run_id: run_id.clone(),
+        run_id: run_id.clone().into(),
         run,
         repetition: rep,
         generation: "3".into(),

@@ -26,7 +26,7 @@ fn main() -> anyhow::Result<()> {
             .collect();
         let trial = Trial {
             key: dataset::TrialKey {
-                run_id: run_id.clone(),
+                run_id: run_id.as_str().into(),
                 generation: "3".into(),
                 task: "BoolQ".into(),
                 ..Default::default()

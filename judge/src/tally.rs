@@ -69,7 +69,7 @@ pub fn score_trial(t: &TrialRequests) -> (Vec<Judgment>, GoldTally) {
         let tt = tally.tasks.entry(task.to_string()).or_default();
         let gt = tally
             .generations
-            .entry(t.trial.key.generation.clone())
+            .entry(t.trial.key.generation.to_string())
             .or_default();
         tt.labelled += 1;
         gt.labelled += 1;
@@ -291,7 +291,7 @@ mod tests {
         TrialRequests {
             trial: Trial {
                 key: dataset::TrialKey {
-                    run_id: format!("run_{generation}_{task}"),
+                    run_id: format!("run_{generation}_{task}").into(),
                     generation: generation.into(),
                     task: task.into(),
                     ..Default::default()

@@ -18,12 +18,12 @@ fn make(root: &Path) {
         for rep in 0..3_i64 {
             let run_id = format!("run_{run}_repetition_{rep}");
             let key = TrialKey {
-                run_id: run_id.clone(),
+                run_id: run_id.clone().into(),
                 run,
                 repetition: rep,
                 generation: "3.2".into(),
                 model_size: "1B".into(),
-                model: format!("model-{run}"),
+                model: format!("model-{run}").into(),
                 task: "RTE".into(),
             };
             runs.push(RunRow {

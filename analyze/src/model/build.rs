@@ -178,7 +178,12 @@ fn trial_rows(
 }
 
 /// The rows of one part's trials, in the model's order.
-fn part_rows(files: Vec<TrialFiles>, s: &Scores<'_>, opts: &BuildOptions, tables: Option<&PublishedTables>) -> PartRows {
+fn part_rows(
+    files: Vec<TrialFiles>,
+    s: &Scores<'_>,
+    opts: &BuildOptions,
+    tables: Option<&PublishedTables>,
+) -> PartRows {
     let mut channels = BTreeSet::new();
     let mut trials: Vec<TrialRows> = files
         .into_iter()
@@ -235,7 +240,12 @@ impl Study {
             .trial_rows_checked_with(&|t| {
                 let mut one = Provenance::default();
                 one.add(t);
-                t.provenance = String::new();
+                // The audit reads EnergiBridge's own summary from it; nothing else is kept.
+                t.provenance = if opts.audit {
+                    audit::summary_only(&t.provenance)
+                } else {
+                    String::new()
+                };
                 summary.lock().unwrap_or_else(|e| e.into_inner()).merge(one);
             })
             .with_context(|| format!("loading {}", path.display()))?;
@@ -332,7 +342,10 @@ impl Study {
             bail!("{}: every trial is damaged; nothing to analyse", path.display());
         }
         // Parts whose runs interleave: sort the rows (their requests went out in part order).
-        if !trials.windows(2).all(|w| order_key(&w[0].key) <= order_key(&w[1].key)) {
+        if !trials
+            .windows(2)
+            .all(|w| order_key(&w[0].key) <= order_key(&w[1].key))
+        {
             let mut order: Vec<usize> = (0..trials.len()).collect();
             order.sort_by(|&a, &b| order_key(&trials[a].key).cmp(&order_key(&trials[b].key)));
             trials = permute(trials, &order);

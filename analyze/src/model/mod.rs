@@ -16,8 +16,8 @@ pub mod provenance;
 pub mod runs;
 
 pub use build::BuildOptions;
-pub use provenance::Provenance;
 pub use metric::{Level, Metric, configuration_key, configuration_label, generation_key, size_in_billions};
+pub use provenance::Provenance;
 pub use runs::RunMean;
 
 use crate::audit::Audit;
@@ -112,12 +112,12 @@ impl Study {
             channels,
             provenance,
         } = rows;
-        let mut generations: Vec<String> = metrics.iter().map(|r| r.key.generation.clone()).collect();
+        let mut generations: Vec<String> = metrics.iter().map(|r| r.key.generation.to_string()).collect();
         generations.sort_by_key(|g| generation_key(g));
         generations.dedup();
         let mut configurations: Vec<(String, String)> = metrics
             .iter()
-            .map(|r| (r.key.generation.clone(), r.key.model_size.clone()))
+            .map(|r| (r.key.generation.to_string(), r.key.model_size.to_string()))
             .collect();
         configurations.sort_by(|a, b| {
             configuration_key(&a.0, &a.1)
@@ -125,7 +125,7 @@ impl Study {
                 .then(a.1.cmp(&b.1))
         });
         configurations.dedup();
-        let mut tasks: Vec<String> = metrics.iter().map(|r| r.key.task.clone()).collect();
+        let mut tasks: Vec<String> = metrics.iter().map(|r| r.key.task.to_string()).collect();
         tasks.sort();
         tasks.dedup();
         let families: Vec<&str> = metrics

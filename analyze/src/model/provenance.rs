@@ -26,7 +26,8 @@ impl Distinct {
         if !self.seen.insert(xxhash_rust::xxh3::xxh3_64(value.as_bytes())) {
             return;
         }
-        let larger_than_all = self.smallest.len() >= SHOWN && self.smallest.last().is_some_and(|l| value >= *l);
+        let larger_than_all =
+            self.smallest.len() >= SHOWN && self.smallest.last().is_some_and(|l| value >= *l);
         if !larger_than_all {
             self.smallest.insert(value);
             if self.smallest.len() > SHOWN {
@@ -136,7 +137,12 @@ mod tests {
     fn keeps_the_three_smallest_values_and_counts_the_rest_in_any_order() {
         let trials: Vec<Trial> = ["e", "b", "d", "a", "c", "b"]
             .iter()
-            .map(|v| trial(serde_json::json!({"tool": "collect", "host": {"name": v}, "files": [1]}), Some("nvml")))
+            .map(|v| {
+                trial(
+                    serde_json::json!({"tool": "collect", "host": {"name": v}, "files": [1]}),
+                    Some("nvml"),
+                )
+            })
             .collect();
         let mut whole = Provenance::default();
         trials.iter().for_each(|t| whole.add(t));

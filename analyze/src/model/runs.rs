@@ -50,9 +50,9 @@ pub fn run_means<'a>(trials: impl IntoIterator<Item = &'a MetricsRow>) -> Vec<Ru
             }
             RunMean {
                 run,
-                generation: first.key.generation.clone(),
-                model_size: first.key.model_size.clone(),
-                task: first.key.task.clone(),
+                generation: first.key.generation.to_string(),
+                model_size: first.key.model_size.to_string(),
+                task: first.key.task.to_string(),
                 repetitions: rows.len(),
                 means,
             }
@@ -68,7 +68,7 @@ mod tests {
     fn row(run: i64, rep: i64, energy_j: f64, accuracy: Option<f64>) -> MetricsRow {
         MetricsRow {
             key: TrialKey {
-                run_id: format!("run_{run}_repetition_{rep}"),
+                run_id: format!("run_{run}_repetition_{rep}").into(),
                 run,
                 repetition: rep,
                 generation: "3".into(),

@@ -118,9 +118,9 @@ fn difference(published: &MetricsRow, corrected: &MetricsRow, cp: &accounting::E
     let gpu_p = z(published.gpu_j) - cpu_p;
     let cp_total = z(cp.total_j());
     TrialDifference {
-        run_id: corrected.key.run_id.clone(),
-        generation: corrected.key.generation.clone(),
-        task: corrected.key.task.clone(),
+        run_id: corrected.key.run_id.to_string(),
+        generation: corrected.key.generation.to_string(),
+        task: corrected.key.task.to_string(),
         published_j: z(published.energy_j),
         corrected_j: z(corrected.energy_j),
         published_cpu_j: cpu_p,

@@ -360,9 +360,9 @@ pub(super) fn flagged_trials<'r>(report: &'r Report<'_>) -> LongTable<'r> {
     let row = move |i: usize| {
         let f = flagged[i];
         vec![
-            f.key.run_id.clone(),
+            f.key.run_id.to_string(),
             report.study.label(&f.key.generation),
-            f.key.task.clone(),
+            f.key.task.to_string(),
             f.cpu_wraps_file.to_string(),
             f.corrected.cpu_wraps.to_string(),
             f.summary_energy_j.map_or("–".into(), joules),
@@ -403,11 +403,7 @@ fn audit_section(out: &mut String, report: &Report<'_>) {
     table(out, &t);
     let t = flagged_trials(report);
     if t.len > 0 {
-        let _ = write!(
-            out,
-            "<details><summary>{} flagged trials</summary>",
-            t.len
-        );
+        let _ = write!(out, "<details><summary>{} flagged trials</summary>", t.len);
         long_table(out, &t, FLAGGED_TRIALS_CSV);
         out.push_str("</details>");
     }

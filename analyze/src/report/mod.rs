@@ -246,7 +246,10 @@ pub fn write(study: &Study, tables: &Tables, opts: &Options) -> Result<Written> 
     );
     // The per-trial tables the page may show only the start of, whole.
     for (name, t) in [
-        (html::PER_TRIAL_ACCOUNTING_CSV, html::per_trial_accounting(&report)),
+        (
+            html::PER_TRIAL_ACCOUNTING_CSV,
+            html::per_trial_accounting(&report),
+        ),
         (html::FLAGGED_TRIALS_CSV, html::flagged_trials(&report)),
     ] {
         let path = opts.dir.join("tables").join(name);

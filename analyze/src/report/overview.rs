@@ -224,7 +224,7 @@ impl Overview {
             let model = rows
                 .iter()
                 .find(|r| &r.key.generation == g && &r.key.model_size == s)
-                .map_or(String::new(), |r| r.key.model.clone());
+                .map_or(String::new(), |r| r.key.model.to_string());
             let mut row = vec![configuration_label(g, s), model];
             for task in &study.tasks {
                 let n: usize = study

@@ -158,7 +158,7 @@ async fn run_locked(study: &Study, interrupt: impl Future<Output = ()>) -> Resul
     let todo: Vec<&RunRow> = prepared
         .runs
         .iter()
-        .filter(|r| !prepared.done.contains(&r.key.run_id))
+        .filter(|r| !prepared.done.contains(r.key.run_id.as_str()))
         .filter(|r| study.only.is_empty() || study.only.iter().any(|f| f.matches(&r.key.model, &r.key.task)))
         .collect();
     summary.filtered = prepared.runs.len() - prepared.done.len() - todo.len();

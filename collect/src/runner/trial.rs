@@ -232,7 +232,7 @@ impl<'r, 'a> TrialRun<'r, 'a> {
     /// deleted.
     fn commit(&mut self, files: &TrialFiles) -> Result<()> {
         let id = &self.row.key.run_id;
-        if !self.ctx.damaged.contains(id) {
+        if !self.ctx.damaged.contains(id.as_str()) {
             return commit(&self.ctx.dataset, files).with_context(|| format!("cannot commit trial {id}"));
         }
         let kept = self
@@ -247,17 +247,17 @@ impl<'r, 'a> TrialRun<'r, 'a> {
             ),
             None => format!("{id}: measured again"),
         });
-        self.ctx.damaged.remove(id);
-        self.ctx.remeasured.push((id.clone(), kept));
+        self.ctx.damaged.remove(id.as_str());
+        self.ctx.remeasured.push((id.to_string(), kept));
         Ok(())
     }
 
     /// The trial's line for the display: its energy and tokens when done, the reason when failed.
     fn line(&self, files: &TrialFiles) -> TrialLine {
         let failed = TrialLine {
-            run_id: self.row.key.run_id.clone(),
-            model: self.row.key.model.clone(),
-            task: self.row.key.task.clone(),
+            run_id: self.row.key.run_id.to_string(),
+            model: self.row.key.model.to_string(),
+            task: self.row.key.task.to_string(),
             status: "failed".into(),
             energy_j: None,
             energy_per_token: None,

@@ -9,6 +9,7 @@ use arrow::array::{
     ListBuilder, StringArray,
 };
 use arrow::datatypes::{DataType, Field, Float64Type, Int64Type};
+use compact_str::CompactString;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Arc;
@@ -245,6 +246,14 @@ fn str_of(v: &String) -> &str {
 scalar!(String, Text, StringArray, as_text, str_of, |v, out| csv_text(
     v, out
 ));
+scalar!(
+    CompactString,
+    Text,
+    StringArray,
+    as_text,
+    CompactString::as_str,
+    |v, out| csv_text(v, out)
+);
 scalar!(i64, Int, Int64Array, as_int, |v: &i64| *v, |v, out| {
     let _ = write!(out, "{v}");
 });

@@ -3,28 +3,35 @@
 //! embedded (`#[flatten]`) by every table that names a trial in full; a new design factor
 //! (load, power limit, testbed) is one more field here, with `#[since(N)]` and an `Option`.
 
+use compact_str::CompactString;
+
 crate::table! {
     /// Which trial of which treatment: the run id, the treatment and repetition indices, and
     /// the design factors of the treatment.
     #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
     pub struct TrialKey {
         /// Trial identifier, `run_<R>_repetition_<K>`; unique in the dataset.
-        pub run_id: String,
+        pub run_id: CompactString,
         /// Treatment index R (one model x task combination).
         pub run: i64,
         /// Repetition index K within the treatment, from 0.
         pub repetition: i64,
         /// Model generation label, normalised (`2`, `3`, `3.1`, `3.2`: `2.0` is written `2`).
-        pub generation: String,
+        pub generation: CompactString,
         /// Model size label as published (`7B`, `6.7B`); parsed to billions of parameters by
         /// analyze.
-        pub model_size: String,
+        pub model_size: CompactString,
         /// Model name (as served, or `Llama-<generation>-<size>` for imported data).
-        pub model: String,
+        pub model: CompactString,
         /// Task name (`BoolQ`, `CB`, `COPA`, `RTE`, `WiC`, `WSC`).
-        pub task: String,
+        pub task: CompactString,
     }
 }
+
+/// The key's text fields are [`CompactString`]s: held inline up to 24 bytes (every run id,
+/// model, size and task name of a study in practice), so the several copies of a key a large
+/// study's model keeps per trial cost no heap allocation.
+pub type KeyText = CompactString;
 
 /// Normalises a generation label: `2.0` → `2`, `3.10` → `3.1`, surrounding space removed.
 pub fn normalize_generation(label: &str) -> String {

@@ -176,7 +176,12 @@ const STREAM_ROW_GROUP: usize = 64 * 1024;
 
 impl<T: Table> std::fmt::Debug for TableStream<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "TableStream({}, {} rows)", self.file.path().display(), self.rows)
+        write!(
+            f,
+            "TableStream({}, {} rows)",
+            self.file.path().display(),
+            self.rows
+        )
     }
 }
 
@@ -224,8 +229,12 @@ impl<T: Table> TableStream<T> {
 
     /// Closes the file and renames it into place; returns the number of rows.
     pub fn finish(self) -> Result<usize> {
-        let Self { file, writer, rows, .. } = self;
-        writer.close().map_err(|e| DatasetError::parquet(file.path(), e))?;
+        let Self {
+            file, writer, rows, ..
+        } = self;
+        writer
+            .close()
+            .map_err(|e| DatasetError::parquet(file.path(), e))?;
         file.commit(false)?;
         Ok(rows)
     }
@@ -248,7 +257,8 @@ impl<T: Columns> CsvStream<T> {
         let mut out = std::io::BufWriter::new(handle);
         let mut line = csv_header::<T>();
         line.push('\n');
-        out.write_all(line.as_bytes()).map_err(|e| DatasetError::io(path, e))?;
+        out.write_all(line.as_bytes())
+            .map_err(|e| DatasetError::io(path, e))?;
         Ok(Self {
             out,
             file,

@@ -48,7 +48,7 @@ crate::table! {
 fn full(i: i64) -> EveryKind {
     EveryKind {
         key: key::TrialKey {
-            run_id: format!("run_{i}_repetition_1"),
+            run_id: format!("run_{i}_repetition_1").into(),
             run: i,
             repetition: 1,
             generation: "3.1".into(),

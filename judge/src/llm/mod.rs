@@ -213,8 +213,8 @@ impl LlmJudge {
                 None => items.push(JudgeItem {
                     run_id: r.run_id.clone(),
                     index: r.index,
-                    task: t.trial.key.task.clone(),
-                    generation: t.trial.key.generation.clone(),
+                    task: t.trial.key.task.to_string(),
+                    generation: t.trial.key.generation.to_string(),
                     prompt: r.prompt.clone(),
                     response: r.response.clone(),
                     gold_label: r.gold_label.clone(),

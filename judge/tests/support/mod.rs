@@ -39,7 +39,7 @@ pub fn make_dataset(root: &Path, trials: &[TestTrial<'_>]) -> Dataset {
                 repetition: 0,
                 generation: t.generation.into(),
                 model_size: "1B".into(),
-                model: format!("Llama-{}-1B", t.generation),
+                model: format!("Llama-{}-1B", t.generation).into(),
                 task: t.task.into(),
             },
             status: TrialStatus::Done,

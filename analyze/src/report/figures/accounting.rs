@@ -41,7 +41,11 @@ pub(super) fn energy_split(study: &Study) -> Figure {
     let mut start = 0;
     while start < order.len() {
         let g = &order[start].key.generation;
-        let group_end = start + order[start..].iter().take_while(|r| &r.key.generation == g).count();
+        let group_end = start
+            + order[start..]
+                .iter()
+                .take_while(|r| &r.key.generation == g)
+                .count();
         let mut i = start;
         while i < group_end {
             let end = (i + per_bar).min(group_end);
@@ -56,7 +60,10 @@ pub(super) fn energy_split(study: &Study) -> Figure {
     let (_, hi) = if per_bar == 1 {
         bounds(order.iter().filter_map(|r| r.energy_j))
     } else {
-        bounds(bars.iter().map(|&bar| mean(bar, &|r: &MetricsRow| r.energy_j.unwrap_or(f64::NAN))))
+        bounds(
+            bars.iter()
+                .map(|&bar| mean(bar, &|r: &MetricsRow| r.energy_j.unwrap_or(f64::NAN))),
+        )
     };
     let (k, unit) = energy_unit(hi);
     // One step-shaped polygon per component over all trials: seamless, and 3 shapes instead of
@@ -113,7 +120,10 @@ pub(super) fn energy_split(study: &Study) -> Figure {
     let has_dram = order.iter().any(|r| r.dram_j.is_some_and(|d| d > 0.0));
     Figure {
         name: "energy_split".into(),
-        title: format!("Energy split of every trial ({} accounting)", study.accounting.as_str()),
+        title: format!(
+            "Energy split of every trial ({} accounting)",
+            study.accounting.as_str()
+        ),
         caption: if per_bar == 1 {
             "One bar per trial, ordered by generation, size, task and repetition: GPU, CPU package and DRAM energy in the \
              inference window, stacked."
@@ -142,7 +152,11 @@ pub(super) fn energy_split(study: &Study) -> Figure {
         legend: COMPONENTS
             .iter()
             .filter(|(name, _)| has_dram || *name != "DRAM")
-            .map(|(name, colour)| LegendItem { label: (*name).into(), colour: *colour, key: Key::Swatch })
+            .map(|(name, colour)| LegendItem {
+                label: (*name).into(),
+                colour: *colour,
+                key: Key::Swatch,
+            })
             .collect(),
     }
 }

@@ -46,7 +46,7 @@ pub(super) fn figures(study: &Study, out: &mut Vec<Figure>) {
     let points: Vec<(String, f64, f64)> = study
         .metrics
         .iter()
-        .filter_map(|r| Some((r.key.generation.clone(), r.tokens as f64, r.energy_per_token?)))
+        .filter_map(|r| Some((r.key.generation.to_string(), r.tokens as f64, r.energy_per_token?)))
         .collect();
     out.push(scatter_figure(
         study,
@@ -72,7 +72,7 @@ pub(super) fn figures(study: &Study, out: &mut Vec<Figure>) {
     let points: Vec<(String, f64, f64)> = study
         .metrics
         .iter()
-        .filter_map(|r| Some((r.key.generation.clone(), r.duration_s, r.power_w?)))
+        .filter_map(|r| Some((r.key.generation.to_string(), r.duration_s, r.power_w?)))
         .collect();
     out.push(scatter_figure(
         study,
@@ -100,7 +100,7 @@ pub(super) fn figures(study: &Study, out: &mut Vec<Figure>) {
         let points: Vec<(String, f64, f64)> = study
             .metrics
             .iter()
-            .filter_map(|r| Some((r.key.generation.clone(), r.accuracy?, r.energy_j? * k)))
+            .filter_map(|r| Some((r.key.generation.to_string(), r.accuracy?, r.energy_j? * k)))
             .collect();
         out.push(scatter_figure(
             study,
