@@ -218,7 +218,7 @@ pub fn print_plan(study: &Study, out: &mut dyn Write) -> Result<()> {
     for r in &runs {
         let n = per_task
             .iter()
-            .find(|(t, _)| t == &r.key.task)
+            .find(|(t, _)| *t == r.key.task)
             .map_or(80, |x| x.1);
         total_s += c.baseline_s + n as f64 * c.estimated_request_s + c.cooldown_s;
     }

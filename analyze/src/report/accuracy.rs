@@ -133,7 +133,7 @@ impl AccuracySection {
                 let v: Vec<f64> = study
                     .metrics
                     .iter()
-                    .filter(|r| &r.key.generation == g)
+                    .filter(|r| r.key.generation == g)
                     .filter_map(f)
                     .collect();
                 row.push(if v.is_empty() {

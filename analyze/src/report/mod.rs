@@ -148,10 +148,10 @@ pub fn build<'a>(study: &'a Study, tables: &'a Tables, opts: &Options) -> Result
     };
     let trace = match &opts.trace {
         Some(id) => {
-            if study.damage.trials().iter().any(|k| &k.run_id == id) {
+            if study.damage.trials().iter().any(|k| k.run_id == id) {
                 bail!("--trace {id}: that trial's files are damaged and it was skipped (--skip-damaged)");
             }
-            if !study.trials.iter().any(|t| &t.key.run_id == id) {
+            if !study.trials.iter().any(|t| t.key.run_id == id) {
                 let some: Vec<&str> = study
                     .trials
                     .iter()

@@ -223,7 +223,7 @@ impl Overview {
         for (g, s) in &study.configurations {
             let model = rows
                 .iter()
-                .find(|r| &r.key.generation == g && &r.key.model_size == s)
+                .find(|r| r.key.generation == g && r.key.model_size == s)
                 .map_or(String::new(), |r| r.key.model.to_string());
             let mut row = vec![configuration_label(g, s), model];
             for task in &study.tasks {

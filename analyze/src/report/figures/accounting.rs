@@ -44,7 +44,7 @@ pub(super) fn energy_split(study: &Study) -> Figure {
         let group_end = start
             + order[start..]
                 .iter()
-                .take_while(|r| &r.key.generation == g)
+                .take_while(|r| r.key.generation == g)
                 .count();
         let mut i = start;
         while i < group_end {
@@ -102,7 +102,7 @@ pub(super) fn energy_split(study: &Study) -> Figure {
     let mut ticks = Vec::new();
     let mut start = 0;
     for g in &study.generations {
-        let n = order.iter().filter(|r| &r.key.generation == g).count();
+        let n = order.iter().filter(|r| r.key.generation == g).count();
         if n == 0 {
             continue;
         }

@@ -19,7 +19,7 @@ pub(super) fn figures(study: &Study, out: &mut Vec<Figure>) {
         for (i, g) in study.generations.iter().enumerate() {
             let values: Vec<f64> = study
                 .trials_of(g)
-                .filter(|r| &r.key.task == task)
+                .filter(|r| r.key.task == task)
                 .filter_map(|r| r.energy_j)
                 .map(|j| j * k)
                 .collect();
@@ -65,7 +65,7 @@ pub(super) fn figures(study: &Study, out: &mut Vec<Figure>) {
             .filter_map(|(i, g)| {
                 let mut v: Vec<f64> = study
                     .trials_of(g)
-                    .filter(|r| &r.key.task == task)
+                    .filter(|r| r.key.task == task)
                     .filter_map(|r| r.energy_j.filter(|j| j.is_finite()))
                     .map(|j| j * k)
                     .collect();
