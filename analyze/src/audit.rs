@@ -102,11 +102,10 @@ pub struct Audit {
     pub damage: Damage,
 }
 
-/// The part of a trial's provenance JSON the audit reads (EnergiBridge's own summary), as JSON;
-/// empty when it has none.
-pub fn summary_only(provenance: &str) -> String {
-    let json: serde_json::Value = serde_json::from_str(provenance).unwrap_or_default();
-    match json.get("energibridge_summary") {
+/// The part of a trial's provenance JSON the audit reads (EnergiBridge's own summary), as JSON
+/// text; empty when it has none.
+pub fn summary_only(provenance: &serde_json::Value) -> String {
+    match provenance.get("energibridge_summary") {
         Some(summary) => serde_json::json!({ "energibridge_summary": summary }).to_string(),
         None => String::new(),
     }

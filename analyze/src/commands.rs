@@ -95,15 +95,16 @@ pub fn metrics(args: MetricsArgs, quiet: bool) -> Result<()> {
             ..Default::default()
         },
         &mut |rows| {
-            if parquet.is_none() {
-                parquet = Some(TableStream::create(&ds.request_metrics_path())?);
-                if let Some(path) = &args.requests_csv {
-                    csv = Some(CsvStream::create(path)?);
+            let p = match parquet.as_mut() {
+                Some(p) => p,
+                None => {
+                    if let Some(path) = &args.requests_csv {
+                        csv = Some(CsvStream::create(path)?);
+                    }
+                    parquet.insert(TableStream::create(&ds.request_metrics_path())?)
                 }
-            }
-            if let Some(p) = parquet.as_mut() {
-                p.write(&rows)?;
-            }
+            };
+            p.write(&rows)?;
             if let Some(c) = csv.as_mut() {
                 c.write(&rows)?;
             }

@@ -27,7 +27,7 @@ pub use samples::{Channel, SampleColumn, SampleTable};
 pub use store::{Dataset, Manifest, ReadOptions, StagedDataset, TrialFiles};
 pub use tables::SCHEMA_VERSION;
 pub use tables::judgments::Judgment;
-pub use tables::key::{KeyText, TrialKey, normalize_generation};
+pub use tables::key::{TrialKey, normalize_generation};
 pub use tables::metrics::MetricsRow;
 pub use tables::request_metrics::RequestMetricsRow;
 pub use tables::requests::Request;

@@ -238,11 +238,12 @@ impl Study {
         let summary = std::sync::Mutex::new(Provenance::default());
         let (rows, mut damage) = ds
             .trial_rows_checked_with(&|t| {
+                let json: serde_json::Value = serde_json::from_str(&t.provenance).unwrap_or_default();
                 let mut one = Provenance::default();
-                one.add(t);
+                one.add_parsed(&json, t.energy_sources.as_deref());
                 // The audit reads EnergiBridge's own summary from it; nothing else is kept.
                 t.provenance = if opts.audit {
-                    audit::summary_only(&t.provenance)
+                    audit::summary_only(&json)
                 } else {
                     String::new()
                 };

@@ -56,16 +56,21 @@ impl Provenance {
     /// per-trial bookkeeping keys left out), and its energy sources.
     pub fn add(&mut self, t: &Trial) {
         let json: serde_json::Value = serde_json::from_str(&t.provenance).unwrap_or_default();
+        self.add_parsed(&json, t.energy_sources.as_deref());
+    }
+
+    /// [`Provenance::add`] of a trial whose provenance JSON is already parsed.
+    pub fn add_parsed(&mut self, json: &serde_json::Value, energy_sources: Option<&str>) {
         let mut flat = Vec::new();
-        flatten("", &json, &mut flat);
+        flatten("", json, &mut flat);
         for (k, v) in flat {
             self.keys.entry(k).or_default().add(v);
         }
-        if let Some(src) = &t.energy_sources {
+        if let Some(src) = energy_sources {
             self.keys
                 .entry("energy sources".into())
                 .or_default()
-                .add(src.clone());
+                .add(src.to_string());
         }
     }
 

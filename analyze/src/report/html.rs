@@ -263,13 +263,15 @@ impl LongTable<'_> {
 /// [`SHOWN_ROWS`] with a line naming the CSV file (`tables/<csv>`) that holds every row.
 fn long_table(out: &mut String, t: &LongTable<'_>, csv: &str) {
     let mut shown = t.table.clone();
-    if t.len > MAX_PAGE_ROWS {
+    let n = if t.len > MAX_PAGE_ROWS {
         shown.caption = format!(
             "{} — the first {SHOWN_ROWS} of {} rows; every row is in `tables/{csv}`",
             t.table.caption, t.len
         );
-    }
-    let n = if t.len > MAX_PAGE_ROWS { SHOWN_ROWS } else { t.len };
+        SHOWN_ROWS
+    } else {
+        t.len
+    };
     shown.rows = (0..n).map(|i| (t.row)(i)).collect();
     table(out, &shown);
 }

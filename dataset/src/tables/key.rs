@@ -7,7 +7,9 @@ use compact_str::CompactString;
 
 crate::table! {
     /// Which trial of which treatment: the run id, the treatment and repetition indices, and
-    /// the design factors of the treatment.
+    /// the design factors of the treatment. The text fields are `CompactString`s, held inline
+    /// up to 24 bytes (every run id, model, size and task name in practice), so the copies of a
+    /// key a large study's model keeps per trial cost no heap allocation.
     #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
     pub struct TrialKey {
         /// Trial identifier, `run_<R>_repetition_<K>`; unique in the dataset.
@@ -27,11 +29,6 @@ crate::table! {
         pub task: CompactString,
     }
 }
-
-/// The key's text fields are [`CompactString`]s: held inline up to 24 bytes (every run id,
-/// model, size and task name of a study in practice), so the several copies of a key a large
-/// study's model keeps per trial cost no heap allocation.
-pub type KeyText = CompactString;
 
 /// Normalises a generation label: `2.0` → `2`, `3.10` → `3.1`, surrounding space removed.
 pub fn normalize_generation(label: &str) -> String {

@@ -222,11 +222,6 @@ impl<T: Table> TableStream<T> {
             .map_err(|e| DatasetError::parquet(self.file.path(), e))
     }
 
-    /// Rows written so far.
-    pub fn rows(&self) -> usize {
-        self.rows
-    }
-
     /// Closes the file and renames it into place; returns the number of rows.
     pub fn finish(self) -> Result<usize> {
         let Self {
