@@ -386,9 +386,17 @@ fn read_trial(
     ))
 }
 
-/// Writes the trials of one treatment as part `run_<R>`, or as parts `run_<R>.<k>` when its
-/// repetitions differ in sample channels (the trials of a part must share them).
-fn write_treatment(ds: &Dataset, run: i64, trials: Vec<TrialFiles>) -> Result<()> {
+/// Most trials in one imported part: a treatment with more repetitions is written as parts
+/// `run_<R>.1`, `run_<R>.2`, … of at most this many (the study's 30 make one part).
+const PART_TRIALS: usize = 30;
+
+/// Parts read and written in parallel before their judgments are appended to the judgments
+/// file: what memory holds beyond the parts being written is these parts' judgments.
+const PARTS_IN_FLIGHT: usize = 32;
+
+/// Writes some trials of one treatment as part `name`, or as parts `<name>.<k>` when they
+/// differ in sample channels (the trials of a part must share them).
+fn write_part(ds: &Dataset, name: &str, trials: Vec<TrialFiles>) -> Result<()> {
     let mut layouts: Vec<(String, Vec<TrialFiles>)> = Vec::new();
     for t in trials {
         let key = t.samples.layout_key();
@@ -398,14 +406,14 @@ fn write_treatment(ds: &Dataset, run: i64, trials: Vec<TrialFiles>) -> Result<()
         }
     }
     let split = layouts.len() > 1;
-    for (k, (_, group)) in layouts.iter().enumerate() {
+    for (k, (_, group)) in layouts.into_iter().enumerate() {
         let part = if split {
-            format!("run_{run}.{}", k + 1)
+            format!("{name}.{}", k + 1)
         } else {
-            format!("run_{run}")
+            name.to_string()
         };
         // Staged files need no fsync: the whole dataset is renamed into place at the end.
-        ds.write_part(&part, group, false)?;
+        ds.write_part_from(&part, group, false)?;
     }
     Ok(())
 }
@@ -423,8 +431,8 @@ fn median_interval(times: &[i64]) -> Option<f64> {
 /// What reading and writing one trial gives: requests, samples, judgments, warnings.
 type TrialOutcome = (usize, usize, Vec<Judgment>, Vec<String>);
 
-/// A trial of a treatment and what importing it gave.
-type TreatmentOutcome<'a> = (&'a RunTableRow, Result<TrialOutcome>);
+/// A trial of a part and what importing it gave.
+type PartOutcome<'a> = (&'a RunTableRow, Result<TrialOutcome>);
 
 /// Runs the import.
 pub fn run(opts: &ImportOptions) -> Result<ImportSummary> {
@@ -470,57 +478,80 @@ pub fn run(opts: &ImportOptions) -> Result<ImportSummary> {
     let ds: &Dataset = staged.dataset();
 
     let bar = crate::model::build::progress_bar(todo.len(), "importing", "trials", opts.progress);
-    // One part per treatment: its repetitions are read, then written together (a file costs
-    // about as much file-system time as decoding it on a small VM's disk; see docs/dataset.md).
+    // One part per treatment (its repetitions are read, then written together: a file costs
+    // about as much file-system time as decoding it on a small VM's disk; see docs/dataset.md),
+    // or per PART_TRIALS of its repetitions where it has more, so memory holds at most a part
+    // per thread however many repetitions a study has.
     let mut treatments: BTreeMap<i64, Vec<&RunTableRow>> = BTreeMap::new();
     for row in &todo {
         treatments.entry(row.run.key.run).or_default().push(row);
     }
-    let treatments: Vec<(i64, Vec<&RunTableRow>)> = treatments.into_iter().collect();
-    let results: Vec<Result<Vec<TreatmentOutcome>>> = treatments
-        .par_iter()
-        .map(|(run, rows)| {
-            let mut outcomes = Vec::with_capacity(rows.len());
-            let mut read: Vec<TrialFiles> = Vec::with_capacity(rows.len());
-            for row in rows {
-                match read_trial(&experiment, row, &items) {
-                    Ok((files, judgments, warnings)) => {
-                        let outcome = (files.requests.len(), files.samples.len(), judgments, warnings);
-                        outcomes.push((*row, Ok(outcome)));
-                        read.push(files);
-                    }
-                    Err(e) => outcomes.push((*row, Err(e))),
-                }
-                bar.inc(1);
-            }
-            write_treatment(ds, *run, read)?;
-            Ok(outcomes)
+    let parts: Vec<(String, &[&RunTableRow])> = treatments
+        .iter()
+        .flat_map(|(run, rows)| {
+            let chunks = rows.len().div_ceil(PART_TRIALS);
+            rows.chunks(PART_TRIALS).enumerate().map(move |(c, rows)| {
+                let name = if chunks == 1 {
+                    format!("run_{run}")
+                } else {
+                    format!("run_{run}.{}", c + 1)
+                };
+                (name, rows)
+            })
         })
         .collect();
-    bar.finish_and_clear();
-
-    let mut judgments = Vec::new();
-    for result in results {
-        for (row, result) in result? {
-            match result {
-                Ok((requests, samples, j, w)) => {
-                    summary.trials += 1;
-                    summary.requests += requests;
-                    summary.samples += samples;
-                    judgments.extend(j);
-                    summary.warnings.extend(w);
+    // Judgments are streamed into their file window by window, in run-table order per part.
+    let judgments_dir = ds.judgments_dir();
+    std::fs::create_dir_all(&judgments_dir)
+        .with_context(|| format!("{}: cannot create", judgments_dir.display()))?;
+    let mut judgments =
+        dataset::tables::TableStream::<Judgment>::create(&ds.judgments_path(PUBLISHED_SCORER))?;
+    for window in parts.chunks(PARTS_IN_FLIGHT) {
+        let results: Vec<Result<Vec<PartOutcome>>> = window
+            .par_iter()
+            .map(|(part, rows)| {
+                let mut outcomes = Vec::with_capacity(rows.len());
+                let mut read: Vec<TrialFiles> = Vec::with_capacity(rows.len());
+                for row in rows.iter() {
+                    match read_trial(&experiment, row, &items) {
+                        Ok((files, judgments, warnings)) => {
+                            let outcome = (files.requests.len(), files.samples.len(), judgments, warnings);
+                            outcomes.push((*row, Ok(outcome)));
+                            read.push(files);
+                        }
+                        Err(e) => outcomes.push((*row, Err(e))),
+                    }
+                    bar.inc(1);
                 }
-                Err(e) if opts.keep_going => summary.skipped.push(format!("{}: {e:#}", row.run.key.run_id)),
-                Err(e) => return Err(e.context(format!("importing trial {}", row.run.key.run_id))),
+                write_part(ds, part, read)?;
+                Ok(outcomes)
+            })
+            .collect();
+        for result in results {
+            for (row, result) in result? {
+                match result {
+                    Ok((requests, samples, j, w)) => {
+                        summary.trials += 1;
+                        summary.requests += requests;
+                        summary.samples += samples;
+                        summary.judgments += j.len();
+                        judgments.write(&j)?;
+                        summary.warnings.extend(w);
+                    }
+                    Err(e) if opts.keep_going => {
+                        summary.skipped.push(format!("{}: {e:#}", row.run.key.run_id))
+                    }
+                    Err(e) => return Err(e.context(format!("importing trial {}", row.run.key.run_id))),
+                }
             }
         }
     }
+    bar.finish_and_clear();
     if summary.trials == 0 {
         bail!("{}: no trial could be imported", experiment.display());
     }
     ds.write_runs(&run_table.iter().map(|r| r.run.clone()).collect::<Vec<_>>())?;
-    summary.judgments = judgments.len();
-    ds.write_judgments(PUBLISHED_SCORER, &judgments)?;
+    judgments.finish()?;
     staged.commit()?;
     Ok(summary)
 }

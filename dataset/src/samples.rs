@@ -9,7 +9,7 @@ use crate::io::{
 };
 use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow::buffer::NullBuffer;
-use arrow::datatypes::{DataType, Field, Float64Type, Int64Type};
+use arrow::datatypes::{DataType, Field, Float64Type, Int64Type, SchemaRef};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -141,28 +141,34 @@ impl SampleTable {
         !matches!(Channel::classify(name), Channel::Other)
     }
 
-    /// Converts to a record batch tagged with the trial's `run_id`.
+    /// Converts to a record batch tagged with the trial's `run_id` (copies the samples; see
+    /// [`SampleTable::into_batch`]).
     pub fn to_batch(&self, run_id: &str) -> RecordBatch {
+        self.clone().into_batch(run_id)
+    }
+
+    /// Converts to a record batch tagged with the trial's `run_id`, moving the samples into
+    /// Arrow buffers without a copy. A channel is nullable exactly when it has a missing value
+    /// ([`unify_batches`] widens that to the trials of one file).
+    pub fn into_batch(self, run_id: &str) -> RecordBatch {
         // The fixed columns of `tables::samples`, then one float column per channel.
+        let rows = self.len();
         let mut fields = vec![
             Field::new("run_id", DataType::Utf8, false),
             Field::new("Time", DataType::Int64, false),
         ];
         let mut arrays: Vec<ArrayRef> = vec![
-            Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
-                run_id,
-                self.len(),
-            ))),
-            Arc::new(Int64Array::from(self.time_ms.clone())),
+            Arc::new(StringArray::from_iter_values(std::iter::repeat_n(run_id, rows))),
+            Arc::new(Int64Array::from(self.time_ms)),
         ];
-        for c in &self.columns {
-            let mut field = Field::new(c.name.as_str(), DataType::Float64, true);
+        for c in self.columns {
+            let nulls = c.valid.map(NullBuffer::from);
+            let mut field = Field::new(c.name, DataType::Float64, nulls.is_some());
             if let Some(range) = c.wrap_range {
                 field = field.with_metadata(HashMap::from([(WRAP_RANGE_KEY.to_string(), range.to_string())]));
             }
-            let nulls = c.valid.as_ref().map(|v| NullBuffer::from(v.clone()));
             fields.push(field);
-            arrays.push(Arc::new(Float64Array::new(c.values.clone().into(), nulls)));
+            arrays.push(Arc::new(Float64Array::new(c.values.into(), nulls)));
         }
         RecordBatch::try_new(Arc::new(arrow::datatypes::Schema::new(fields)), arrays).unwrap_or_else(|e| {
             // Every column has one value per sample by construction.
@@ -245,21 +251,8 @@ impl SampleTable {
     /// Writes the samples of several trials into one file, trial after trial. They must share
     /// a [`SampleTable::layout_key`]; an empty list writes an empty table.
     pub fn write_many(path: &Path, tables: &[(&str, &SampleTable)], mode: WriteMode) -> Result<()> {
-        let batches: Vec<RecordBatch> = tables.iter().map(|(id, t)| t.to_batch(id)).collect();
-        let schema = match batches.first() {
-            Some(b) => b.schema(),
-            None => SampleTable::default().to_batch("").schema(),
-        };
-        if let Some(i) = batches.iter().position(|b| b.schema() != schema) {
-            return Err(DatasetError::invalid(
-                path,
-                format!(
-                    "trial `{}` has other sample channels than trial `{}`; trials of one part must share them",
-                    tables[i].0, tables[0].0
-                ),
-            ));
-        }
-        write_batches_as(path, schema, &batches, mode, sample_writer_properties())
+        let batches = tables.iter().map(|(id, t)| (*id, t.to_batch(id))).collect();
+        write_sample_batches(path, batches, mode)
     }
 
     /// Reads a samples file holding the samples of the trials `run_ids` (one or more) and
@@ -365,4 +358,62 @@ mod tests {
         assert_eq!(Channel::classify("GPUX_POWER (mWatts)"), Channel::Other);
         assert_eq!(Channel::classify("CORE3_ENERGY (J)"), Channel::Other);
     }
+}
+
+/// Writes sample batches (from [`SampleTable::into_batch`], each with its trial's run id) into
+/// one file, trial after trial; an empty list writes an empty table.
+pub fn write_sample_batches(path: &Path, batches: Vec<(&str, RecordBatch)>, mode: WriteMode) -> Result<()> {
+    let (schema, batches) = unify_batches(path, batches)?;
+    write_batches_as(path, schema, &batches, mode, sample_writer_properties())
+}
+
+/// One schema for the sample batches of one file: the same channels in the same order with
+/// the same wrap ranges (an error names the first trial that differs), a channel nullable when
+/// it is in any trial. A channel without a missing value in the whole file is stored as a
+/// required column, which spares writer and readers its definition levels.
+fn unify_batches(path: &Path, batches: Vec<(&str, RecordBatch)>) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+    let Some((first_id, first)) = batches.first() else {
+        return Ok((SampleTable::default().into_batch("").schema(), Vec::new()));
+    };
+    let first_id = first_id.to_string();
+    let mut fields: Vec<Field> = first
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    for (id, batch) in &batches {
+        let schema = batch.schema();
+        let same = schema.fields().len() == fields.len()
+            && schema.fields().iter().zip(&fields).all(|(a, b)| {
+                a.name() == b.name() && a.data_type() == b.data_type() && a.metadata() == b.metadata()
+            });
+        if !same {
+            return Err(DatasetError::invalid(
+                path,
+                format!(
+                    "trial `{id}` has other sample channels than trial `{first_id}`; trials of one part must share them"
+                ),
+            ));
+        }
+        for (f, g) in fields.iter_mut().zip(schema.fields()) {
+            if g.is_nullable() && !f.is_nullable() {
+                *f = f.clone().with_nullable(true);
+            }
+        }
+    }
+    let schema: SchemaRef = Arc::new(arrow::datatypes::Schema::new(fields));
+    let batches = batches
+        .into_iter()
+        .map(|(_, b)| {
+            if b.schema() == schema {
+                Ok(b)
+            } else {
+                // Only nullability differs: the same arrays under the widened schema.
+                RecordBatch::try_new(schema.clone(), b.columns().to_vec())
+                    .map_err(|e| DatasetError::parquet(path, e))
+            }
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((schema, batches))
 }

@@ -24,10 +24,11 @@
 use crate::damage::{Damage, DamagedFile, DamagedPart};
 use crate::error::{DatasetError, IoContext, Result};
 use crate::io::{self, WriteMode};
-use crate::samples::SampleTable;
+use crate::samples::{SampleTable, write_sample_batches};
 use crate::tables::requests::TEXT_COLUMNS;
 use crate::tables::{self, SCHEMA_VERSION};
 use crate::{Accounting, Judgment, MetricsRow, Request, RequestMetricsRow, RunRow, Trial};
+use arrow::array::RecordBatch;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -415,7 +416,16 @@ impl Dataset {
     /// trials of a part must share their sample channels. In a staged dataset the files are
     /// written in place, since the whole dataset is renamed into place at the end.
     pub fn write_part(&self, part: &str, trials: &[TrialFiles], sync: bool) -> Result<()> {
-        self.commit_part(part, trials, sync, false).map(|_| ())
+        self.commit_part(part, PartTrials::Borrowed(trials), sync, false)
+            .map(|_| ())
+    }
+
+    /// [`Dataset::write_part`] taking the trials by value: their samples move into the
+    /// Parquet writer's Arrow buffers instead of being copied (what a bulk writer such as
+    /// `analyze import` wants).
+    pub fn write_part_from(&self, part: &str, trials: Vec<TrialFiles>, sync: bool) -> Result<()> {
+        self.commit_part(part, PartTrials::Owned(trials), sync, false)
+            .map(|_| ())
     }
 
     /// [`Dataset::write_part`] over a damaged part: the new files are committed the same way
@@ -428,16 +438,17 @@ impl Dataset {
         trials: &[TrialFiles],
         sync: bool,
     ) -> Result<Option<PathBuf>> {
-        self.commit_part(part, trials, sync, true)
+        self.commit_part(part, PartTrials::Borrowed(trials), sync, true)
     }
 
     fn commit_part(
         &self,
         part: &str,
-        trials: &[TrialFiles],
+        files: PartTrials<'_>,
         sync: bool,
         keep_old: bool,
     ) -> Result<Option<PathBuf>> {
+        let trials = files.as_slice();
         validate_run_id(part).map_err(|m| DatasetError::invalid(&self.root, format!("part name: {m}")))?;
         let mut seen = std::collections::HashSet::new();
         for t in trials {
@@ -458,7 +469,7 @@ impl Dataset {
         if self.staged {
             let dir = self.part_dir(part);
             std::fs::create_dir(&dir).at(&dir)?;
-            return write_part_files(&dir, trials, WriteMode::Direct).map(|()| None);
+            return write_part_files(&dir, files, WriteMode::Direct).map(|()| None);
         }
         let staging = self
             .root
@@ -469,7 +480,7 @@ impl Dataset {
         }
         std::fs::create_dir_all(&staging).at(&staging)?;
         let result = (|| {
-            write_part_files(&staging, trials, WriteMode::Atomic { sync })?;
+            write_part_files(&staging, files, WriteMode::Atomic { sync })?;
             if sync {
                 sync_dir(&staging)?;
             }
@@ -789,24 +800,57 @@ pub struct ReadOptions {
 }
 
 /// Writes the files of a part into `dir`.
-fn write_part_files(dir: &Path, trials: &[TrialFiles], mode: WriteMode) -> Result<()> {
+/// The trials of a part being written: borrowed (their samples are copied into the writer's
+/// buffers) or owned (moved).
+enum PartTrials<'a> {
+    Borrowed(&'a [TrialFiles]),
+    Owned(Vec<TrialFiles>),
+}
+
+impl PartTrials<'_> {
+    fn as_slice(&self) -> &[TrialFiles] {
+        match self {
+            PartTrials::Borrowed(t) => t,
+            PartTrials::Owned(t) => t,
+        }
+    }
+}
+
+fn write_part_files(dir: &Path, files: PartTrials<'_>, mode: WriteMode) -> Result<()> {
+    let trials = files.as_slice();
     tables::write(&dir.join("trial.parquet"), trials.iter().map(|t| &t.trial), mode)?;
     tables::write(
         &dir.join("requests.parquet"),
         trials.iter().flat_map(|t| &t.requests),
         mode,
     )?;
-    let samples: Vec<(&str, &SampleTable)> = trials
+    let ids: Vec<String> = trials.iter().map(|t| t.trial.key.run_id.to_string()).collect();
+    let (samples, baselines): (Vec<RecordBatch>, Vec<Option<RecordBatch>>) = match files {
+        PartTrials::Borrowed(trials) => trials
+            .iter()
+            .zip(&ids)
+            .map(|(t, id)| {
+                (
+                    t.samples.to_batch(id),
+                    t.baseline.as_ref().map(|b| b.to_batch(id)),
+                )
+            })
+            .unzip(),
+        PartTrials::Owned(trials) => trials
+            .into_iter()
+            .zip(&ids)
+            .map(|(t, id)| (t.samples.into_batch(id), t.baseline.map(|b| b.into_batch(id))))
+            .unzip(),
+    };
+    let samples = ids.iter().map(String::as_str).zip(samples).collect();
+    write_sample_batches(&dir.join("samples.parquet"), samples, mode)?;
+    let baselines: Vec<(&str, RecordBatch)> = ids
         .iter()
-        .map(|t| (t.trial.key.run_id.as_str(), &t.samples))
-        .collect();
-    SampleTable::write_many(&dir.join("samples.parquet"), &samples, mode)?;
-    let baselines: Vec<(&str, &SampleTable)> = trials
-        .iter()
-        .filter_map(|t| t.baseline.as_ref().map(|b| (t.trial.key.run_id.as_str(), b)))
+        .zip(baselines)
+        .filter_map(|(id, b)| b.map(|b| (id.as_str(), b)))
         .collect();
     if !baselines.is_empty() {
-        SampleTable::write_many(&dir.join("baseline.parquet"), &baselines, mode)?;
+        write_sample_batches(&dir.join("baseline.parquet"), baselines, mode)?;
     }
     Ok(())
 }
