@@ -339,3 +339,44 @@ fn a_missing_source_folder_is_a_clear_error() {
         .failure()
         .stderr(predicate::str::contains("is not a dataset"));
 }
+
+#[test]
+fn a_treatment_of_more_than_30_repetitions_is_imported_as_parts_of_at_most_30() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = dir.path().join("exp");
+    std::fs::create_dir_all(&exp).unwrap();
+    let mut table = "__run_id,__done,generation,model_size,task,energy\n".to_string();
+    for rep in 0..61 {
+        let id = format!("run_0_repetition_{rep}");
+        table.push_str(&format!("{id},DONE,2.0,7B,CB,10.0\n"));
+        let t = exp.join(&id);
+        std::fs::create_dir_all(&t).unwrap();
+        let base = 1_700_000_000 + 100 * rep as i64;
+        std::fs::write(t.join("energibridge.csv"), energy_csv(base * 1000 - 1000, 60)).unwrap();
+        std::fs::write(t.join("prompts_out.tsv"), prompts_tsv(base, 4)).unwrap();
+    }
+    std::fs::write(exp.join("run_table.csv"), table).unwrap();
+    let out = dir.path().join("data");
+    import(&exp, &out).success().stdout(predicate::str::contains(
+        "imported 61 trials (244 requests, 3660 samples, 61 published judgments)",
+    ));
+    let mut parts: Vec<String> = std::fs::read_dir(out.join("trials"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    parts.sort();
+    assert_eq!(parts, ["run_0.1", "run_0.2", "run_0.3"]);
+    let ds = dataset::Dataset::open(&out).unwrap();
+    let held: Vec<usize> = parts
+        .iter()
+        .map(|p| ds.read_part_trials(p).unwrap().len())
+        .collect();
+    assert_eq!(held, [30, 30, 1]);
+    assert_eq!(ds.read_judgments().unwrap().len(), 61);
+    common::analyze()
+        .arg("metrics")
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("61 trials, corrected accounting"));
+}

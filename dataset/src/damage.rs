@@ -64,12 +64,14 @@ impl DamagedPart {
         }
     }
 
-    /// The treatment a part's name gives, as `analyze import` names its parts: `run_7` and
-    /// `run_7.2` give 7.
+    /// The treatment a part's name gives, as `analyze import` names its parts: `run_7`,
+    /// `run_7.2` and `run_7.2.1` give 7.
     pub fn treatment(&self) -> Option<i64> {
         let rest = self.part.strip_prefix("run_")?;
         let run = rest.split_once('.').map_or(rest, |(r, k)| {
-            if k.chars().all(|c| c.is_ascii_digit()) && !k.is_empty() {
+            if k.split('.')
+                .all(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+            {
                 r
             } else {
                 ""
@@ -328,6 +330,26 @@ impl Damage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn import_part_names_give_their_treatment() {
+        let part = |name: &str| DamagedPart {
+            part: name.into(),
+            files: Vec::new(),
+            trials: Vec::new(),
+            inferred: false,
+        };
+        for (name, run) in [
+            ("run_7", Some(7)),
+            ("run_7.2", Some(7)),
+            ("run_7.2.1", Some(7)),
+            ("run_7.x", None),
+            ("run_7.", None),
+            ("run_7_repetition_2", None),
+        ] {
+            assert_eq!(part(name).treatment(), run, "{name}");
+        }
+    }
 
     fn key(run: i64, rep: i64) -> TrialKey {
         TrialKey {

@@ -28,7 +28,7 @@ pub fn samples() -> TableDoc {
     TableDoc {
         name: "samples",
         location: "trials/<part>/samples.parquet",
-        doc: "The energy/power samples of one trial, one row per sample. Besides the fixed columns below, every channel the sampler measured is one float64 column named as EnergiBridge names it (see the channel table).".into(),
+        doc: "The energy/power samples of one trial, one row per sample. Besides the fixed columns below, every channel the sampler measured is one float64 column named as EnergiBridge names it (see the channel table), nullable in a file where some trial misses a value of it and required otherwise. Written with snappy compression, plain encoding for the channels (dictionary for `run_id`), and column-chunk statistics for `run_id` and `Time` only.".into(),
         columns: vec![RUN_ID, TIME],
     }
 }
