@@ -38,20 +38,6 @@ with open(os.path.join(out, "run_table.csv"), "w", newline="") as f:
             os.symlink(os.path.abspath(os.path.join(src, r[0])), os.path.join(out, new))
 PY
 }
-# step NAME ARGS...: runs analyze, appends "wall_s rss_kib cpu_s" to $tmp/NAME.
-step() {
-  local name=$1
-  shift
-  /usr/bin/time -f "%e %M %U %S" -a -o "$tmp/$name" "$bin" -q "$@" >"$tmp/out" 2>&1 || {
-    cat "$tmp/out" >&2
-    exit 1
-  }
-}
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-summary() {
-  echo "$(awk '{print $1}' "$tmp/$1" | median) $(awk '{print $2}' "$tmp/$1" | sort -g | tail -1) $(awk '{print $3 + $4}' "$tmp/$1" | median)"
-}
-
 echo "analyze: $bin   ($(nproc) cores, $runs runs per factor, warm cache)"
 printf '%8s %8s | %-28s | %-28s\n' factor trials "import: wall s  cpu s  RSS MB" "metrics: wall s  cpu s  RSS MB"
 prev=""
@@ -65,8 +51,8 @@ for f in "${factors[@]}"; do
   done
   read -r iw ir ic <<<"$(summary "import$f")"
   read -r mw mr mc <<<"$(summary "metrics$f")"
-  printf '%8s %8s | %14.2f %6.2f %6.0f | %15.2f %6.2f %6.0f\n' "$f" "$trials" "$iw" "$ic" "$(awk -v r="$ir" 'BEGIN {print r / 1024}')" \
-    "$mw" "$mc" "$(awk -v r="$mr" 'BEGIN {print r / 1024}')"
+  printf '%8s %8s | %14.2f %6.2f %6.0f | %15.2f %6.2f %6.0f\n' "$f" "$trials" "$iw" "$ic" "$(mb "$ir")" \
+    "$mw" "$mc" "$(mb "$mr")"
   if [ -n "$prev" ]; then
     read -r pt piw pir pic pmw pmr pmc <<<"$prev"
     awk -v n0="$pt" -v n1="$trials" -v a="$piw $pic $pir $pmw $pmc $pmr" -v b="$iw $ic $ir $mw $mc $mr" 'BEGIN {

@@ -24,26 +24,6 @@ runs=${RUNS:-3}
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(1000 10000)
 
-# step NAME ARGS...: runs analyze, appends "wall_s rss_kib cpu_s" to $tmp/NAME.
-step() {
-  local name=$1
-  shift
-  /usr/bin/time -f "%e %M %U %S" -a -o "$tmp/$name" "$bin" -q "$@" >"$tmp/out" 2>&1 || {
-    cat "$tmp/out" >&2
-    exit 1
-  }
-}
-# median: the median of the numbers on standard input.
-median() {
-  sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-# summary NAME: "median_wall_s max_rss_kib median_cpu_s" of the runs in $tmp/NAME.
-summary() {
-  echo "$(awk '{ print $1 }' "$tmp/$1" | median) $(awk '$2 > r { r = $2 } END { print r }' "$tmp/$1")" \
-    "$(awk '{ print $3 + $4 }' "$tmp/$1" | median)"
-}
-mb() { awk "BEGIN { printf \"%.0f\", $1 / 1024 }"; }
-
 rows=()
 for n in "${sizes[@]}"; do
   data=$tmp/synth-$n

@@ -501,11 +501,7 @@ pub fn run(opts: &ImportOptions) -> Result<ImportSummary> {
         })
         .collect();
     // Judgments are streamed into their file window by window, in run-table order per part.
-    let judgments_dir = ds.judgments_dir();
-    std::fs::create_dir_all(&judgments_dir)
-        .with_context(|| format!("{}: cannot create", judgments_dir.display()))?;
-    let mut judgments =
-        dataset::tables::TableStream::<Judgment>::create(&ds.judgments_path(PUBLISHED_SCORER))?;
+    let mut judgments = ds.judgments_stream(PUBLISHED_SCORER)?;
     for window in parts.chunks(PARTS_IN_FLIGHT) {
         let results: Vec<Result<Vec<PartOutcome>>> = window
             .par_iter()

@@ -686,6 +686,15 @@ impl Dataset {
         )
     }
 
+    /// Starts the judgments file of one scorer as a stream (rows appended batch by batch,
+    /// renamed into place by [`tables::TableStream::finish`]): for a writer with more judgments
+    /// than it wants to hold (`analyze import`).
+    pub fn judgments_stream(&self, scorer: &str) -> Result<tables::TableStream<Judgment>> {
+        let dir = self.judgments_dir();
+        std::fs::create_dir_all(&dir).at(&dir)?;
+        tables::TableStream::create(&self.judgments_path(scorer))
+    }
+
     /// Reads every judgment file (an error names every file that cannot be read).
     pub fn read_judgments(&self) -> Result<Vec<Judgment>> {
         let (rows, damaged) = self.read_judgments_checked()?;
