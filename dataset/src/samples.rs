@@ -338,28 +338,6 @@ impl SampleTable {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn channel_names_of_every_energibridge_flavour_are_classified() {
-        assert_eq!(Channel::classify("GPU0_POWER (mWatts)"), Channel::GpuPower(0));
-        assert_eq!(Channel::classify("GPU12_POWER (mWatts)"), Channel::GpuPower(12));
-        assert_eq!(Channel::classify("GPU1_ENERGY (mJ)"), Channel::GpuEnergy(1));
-        assert_eq!(Channel::classify("PACKAGE_ENERGY (J)"), Channel::IntelPackage(0));
-        assert_eq!(Channel::classify("PACKAGE1_ENERGY (J)"), Channel::IntelPackage(1));
-        assert_eq!(Channel::classify("DRAM1_ENERGY (J)"), Channel::Dram(1));
-        assert_eq!(Channel::classify("GPU0_POWER_AVERAGE (mWatts)"), Channel::Other);
-        assert_eq!(Channel::classify("PACAKGE_ENERGY (J)"), Channel::IntelPackage(0));
-        assert_eq!(Channel::classify("CPU_ENERGY (J)"), Channel::AmdPackage);
-        assert_eq!(Channel::classify("DRAM_ENERGY (J)"), Channel::Dram(0));
-        assert_eq!(Channel::classify("GPU0_USAGE"), Channel::Other);
-        assert_eq!(Channel::classify("GPUX_POWER (mWatts)"), Channel::Other);
-        assert_eq!(Channel::classify("CORE3_ENERGY (J)"), Channel::Other);
-    }
-}
-
 /// Writes sample batches (from [`SampleTable::into_batch`], each with its trial's run id) into
 /// one file, trial after trial; an empty list writes an empty table.
 pub fn write_sample_batches(path: &Path, batches: Vec<(&str, RecordBatch)>, mode: WriteMode) -> Result<()> {
@@ -416,4 +394,26 @@ fn unify_batches(path: &Path, batches: Vec<(&str, RecordBatch)>) -> Result<(Sche
         })
         .collect::<Result<Vec<_>>>()?;
     Ok((schema, batches))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn channel_names_of_every_energibridge_flavour_are_classified() {
+        assert_eq!(Channel::classify("GPU0_POWER (mWatts)"), Channel::GpuPower(0));
+        assert_eq!(Channel::classify("GPU12_POWER (mWatts)"), Channel::GpuPower(12));
+        assert_eq!(Channel::classify("GPU1_ENERGY (mJ)"), Channel::GpuEnergy(1));
+        assert_eq!(Channel::classify("PACKAGE_ENERGY (J)"), Channel::IntelPackage(0));
+        assert_eq!(Channel::classify("PACKAGE1_ENERGY (J)"), Channel::IntelPackage(1));
+        assert_eq!(Channel::classify("DRAM1_ENERGY (J)"), Channel::Dram(1));
+        assert_eq!(Channel::classify("GPU0_POWER_AVERAGE (mWatts)"), Channel::Other);
+        assert_eq!(Channel::classify("PACAKGE_ENERGY (J)"), Channel::IntelPackage(0));
+        assert_eq!(Channel::classify("CPU_ENERGY (J)"), Channel::AmdPackage);
+        assert_eq!(Channel::classify("DRAM_ENERGY (J)"), Channel::Dram(0));
+        assert_eq!(Channel::classify("GPU0_USAGE"), Channel::Other);
+        assert_eq!(Channel::classify("GPUX_POWER (mWatts)"), Channel::Other);
+        assert_eq!(Channel::classify("CORE3_ENERGY (J)"), Channel::Other);
+    }
 }
