@@ -15,12 +15,19 @@ pub struct Column {
     pub name: &'static str,
 }
 
-/// A delimited file being read: its header, then its records (an iterator).
+/// A delimited file being read: its header, then its records (an iterator). The file is in
+/// memory, so records are split with SIMD searches over it (simd-csv's `TotalReader`: several
+/// times faster than a byte-at-a-time state machine on the published prompts' 97 MB of text);
+/// a record's line is counted from its byte offset as the reader goes.
 pub struct CsvTable<'a> {
     path: &'a Path,
+    bytes: &'a [u8],
     header: Vec<String>,
-    records: csv::ByteRecordsIntoIter<&'a [u8]>,
-    read: u64,
+    reader: simd_csv::TotalReader<'a>,
+    record: simd_csv::ByteRecord,
+    /// The line of byte `counted`: lines are counted up to each record's start.
+    counted: usize,
+    line: u64,
 }
 
 impl<'a> CsvTable<'a> {
@@ -38,22 +45,34 @@ impl<'a> CsvTable<'a> {
                 format!("empty file: expected a header `{expected_header}`"),
             ));
         }
-        let mut reader = csv::ReaderBuilder::new()
+        let mut reader = simd_csv::TotalReaderBuilder::new()
             .delimiter(delimiter)
-            .flexible(true)
-            .from_reader(bytes);
+            .from_bytes(bytes);
         let header = reader
             .byte_headers()
-            .map_err(|e| DatasetError::parse(path, 1, format!("unreadable header: {e}")))?
             .iter()
             .map(|h| String::from_utf8_lossy(h).trim().to_string())
             .collect();
         Ok(Self {
             path,
+            bytes,
             header,
-            records: reader.into_byte_records(),
-            read: 0,
+            reader,
+            record: simd_csv::ByteRecord::new(),
+            counted: 0,
+            line: 1,
         })
+    }
+
+    /// The line the record starting at or after byte `offset` is on (blank lines before it
+    /// skipped, as the reader skips them).
+    fn line_at(&mut self, offset: usize) -> u64 {
+        let rest = self.bytes.get(offset..).unwrap_or_default();
+        let start = offset + rest.iter().take_while(|&&b| b == b'\n' || b == b'\r').count();
+        let start = start.max(self.counted).min(self.bytes.len());
+        self.line += memchr::memchr_iter(b'\n', &self.bytes[self.counted..start]).count() as u64;
+        self.counted = start;
+        self.line
     }
 
     /// The column called `name`, if the header has it.
@@ -74,7 +93,7 @@ impl std::fmt::Debug for CsvTable<'_> {
         f.debug_struct("CsvTable")
             .field("path", &self.path)
             .field("header", &self.header)
-            .field("read", &self.read)
+            .field("line", &self.line)
             .finish_non_exhaustive()
     }
 }
@@ -85,17 +104,12 @@ impl<'a> Iterator for CsvTable<'a> {
     /// The next non-blank record, which must have as many fields as the header.
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            let result = self.records.next()?;
-            self.read += 1;
-            let fallback_line = self.read + 1;
-            let fields = match result {
-                Ok(fields) => fields,
-                Err(e) => {
-                    let line = e.position().map_or(fallback_line, |p| p.line());
-                    return Some(Err(DatasetError::parse(self.path, line, e.to_string())));
-                }
-            };
-            let line = fields.position().map_or(fallback_line, |p| p.line());
+            let offset = self.reader.position() as usize;
+            if !self.reader.read_byte_record(&mut self.record) {
+                return None;
+            }
+            let line = self.line_at(offset);
+            let fields = &self.record;
             if fields.len() == 1 && fields.get(0).is_some_and(<[u8]>::is_empty) {
                 continue;
             }
@@ -118,7 +132,7 @@ impl<'a> Iterator for CsvTable<'a> {
             return Some(Ok(Record {
                 path: self.path,
                 line,
-                fields,
+                fields: fields.clone(),
             }));
         }
     }
@@ -129,7 +143,7 @@ impl<'a> Iterator for CsvTable<'a> {
 pub struct Record<'a> {
     path: &'a Path,
     line: u64,
-    fields: csv::ByteRecord,
+    fields: simd_csv::ByteRecord,
 }
 
 impl Record<'_> {
@@ -220,6 +234,25 @@ mod tests {
         let second = t.next().expect("a record").expect("readable");
         assert_eq!(second.number(a).expect("number"), 2.0);
         assert_eq!(second.optional_number(b).expect("empty"), None);
+        assert!(t.next().is_none());
+    }
+
+    #[test]
+    fn quoted_fields_are_unescaped_and_lines_count_from_byte_offsets() {
+        let bytes = b"a\tb\r\n\"say \"\"hi\"\"\"\t\"two\nlines\"\n\n\n3\t\"x\ty\"\n4\n";
+        let mut t = CsvTable::new(Path::new("t.tsv"), bytes, b'\t', "a b").expect("header");
+        let (a, b) = (t.require("a").expect("a"), t.require("b").expect("b"));
+        let first = t.next().expect("a record").expect("readable");
+        assert_eq!(
+            (first.line(), first.text(a), first.text(b)),
+            (2, "say \"hi\"".into(), "two\nlines".into())
+        );
+        let second = t.next().expect("a record").expect("readable");
+        assert_eq!((second.line(), second.raw(b)), (6, &b"x\ty"[..]));
+        assert_eq!(
+            t.next().expect("a record").expect_err("short").to_string(),
+            "t.tsv:7: expected 2 fields as in the header, found 1 (truncated file?)"
+        );
         assert!(t.next().is_none());
     }
 

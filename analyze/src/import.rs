@@ -291,53 +291,6 @@ fn read_trial(
     let task_items = items.get(row.run.key.task.as_str());
     let mut mismatched = 0;
     let run_id = &row.run.key.run_id;
-    let requests: Vec<Request> = prompts
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let item = task_items.and_then(|items| items.get(i));
-            if let Some(item) = item
-                && !same_text(&item.prompt, &p.prompt)
-            {
-                mismatched += 1;
-            }
-            Request {
-                run_id: run_id.to_string(),
-                index: i as i64,
-                item_id: item.and_then(|it| it.item_id),
-                gold_label: item.and_then(|it| it.label.clone()),
-                prompt: p.prompt.clone(),
-                response: p.response.clone(),
-                start_ms: p.start_s * 1000,
-                end_ms: p.end_s * 1000,
-                ttft_ms: None,
-                prompt_tokens: None,
-                completion_tokens: Some(p.tokens),
-                finish_reason: None,
-                error: None,
-                ..Default::default()
-            }
-        })
-        .collect();
-    if mismatched > 0 {
-        warnings.push(format!(
-            "{}: {mismatched} of {} prompts differ from {}.jsonl at the same position; gold labels may be misattached",
-            prompts_path.display(),
-            prompts.len(),
-            row.run.key.task
-        ));
-    }
-    if let Some(items) = task_items
-        && items.len() < prompts.len()
-    {
-        warnings.push(format!(
-            "{}: {} prompts but {}.jsonl has only {} items; the rest have no gold label",
-            prompts_path.display(),
-            prompts.len(),
-            row.run.key.task,
-            items.len()
-        ));
-    }
     let judgments: Vec<Judgment> = prompts
         .iter()
         .enumerate()
@@ -353,6 +306,59 @@ fn read_trial(
         })
         .collect();
 
+    let n_prompts = prompts.len();
+    let (first, last) = (
+        prompts.first().map_or(0, |p| p.start_s),
+        prompts.last().map_or(0, |p| p.end_s),
+    );
+    // The prompts' texts move into the requests: no copy of the 97 MB the study holds.
+    let requests: Vec<Request> = prompts
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let item = task_items.and_then(|items| items.get(i));
+            if let Some(item) = item
+                && !same_text(&item.prompt, &p.prompt)
+            {
+                mismatched += 1;
+            }
+            Request {
+                run_id: run_id.to_string(),
+                index: i as i64,
+                item_id: item.and_then(|it| it.item_id),
+                gold_label: item.and_then(|it| it.label.clone()),
+                prompt: p.prompt,
+                response: p.response,
+                start_ms: p.start_s * 1000,
+                end_ms: p.end_s * 1000,
+                ttft_ms: None,
+                prompt_tokens: None,
+                completion_tokens: Some(p.tokens),
+                finish_reason: None,
+                error: None,
+                ..Default::default()
+            }
+        })
+        .collect();
+    if mismatched > 0 {
+        warnings.push(format!(
+            "{}: {mismatched} of {} prompts differ from {}.jsonl at the same position; gold labels may be misattached",
+            prompts_path.display(),
+            n_prompts,
+            row.run.key.task
+        ));
+    }
+    if let Some(items) = task_items
+        && items.len() < n_prompts
+    {
+        warnings.push(format!(
+            "{}: {} prompts but {}.jsonl has only {} items; the rest have no gold label",
+            prompts_path.display(),
+            n_prompts,
+            row.run.key.task,
+            items.len()
+        ));
+    }
     let provenance = json!({
         "importer": format!("analyze {} import", env!("CARGO_PKG_VERSION")),
         "source_dir": experiment.display().to_string(),
@@ -360,8 +366,6 @@ fn read_trial(
         "energibridge_summary": summary.map(|s| json!({"energy_j": s.energy_j, "duration_s": s.duration_s})),
         "run_table": {"line": row.line, "energy": row.energy, "done": row.done},
     });
-    let first = prompts.first().map_or(0, |p| p.start_s);
-    let last = prompts.last().map_or(0, |p| p.end_s);
     let trial = Trial {
         key: row.run.key.clone(),
         status: TrialStatus::Done,

@@ -5,7 +5,7 @@
 
 use crate::error::{DatasetError, Result};
 use crate::io::{
-    WriteMode, read_batch, read_batch_where, sample_writer_properties, write_batch_as, write_batches_as,
+    WriteMode, read_batch, read_batch_where, sample_writer_properties, write_batch_as, write_columns_as,
 };
 use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow::buffer::NullBuffer;
@@ -342,7 +342,7 @@ impl SampleTable {
 /// one file, trial after trial; an empty list writes an empty table.
 pub fn write_sample_batches(path: &Path, batches: Vec<(&str, RecordBatch)>, mode: WriteMode) -> Result<()> {
     let (schema, batches) = unify_batches(path, batches)?;
-    write_batches_as(path, schema, &batches, mode, sample_writer_properties())
+    write_columns_as(path, schema, &batches, mode, sample_writer_properties())
 }
 
 /// One schema for the sample batches of one file: the same channels in the same order with
@@ -415,5 +415,58 @@ mod tests {
         assert_eq!(Channel::classify("GPU0_USAGE"), Channel::Other);
         assert_eq!(Channel::classify("GPUX_POWER (mWatts)"), Channel::Other);
         assert_eq!(Channel::classify("CORE3_ENERGY (J)"), Channel::Other);
+    }
+
+    #[test]
+    fn the_column_writer_writes_what_arrow_writer_writes() {
+        // Two trials, one with a missing value (the column becomes nullable), a wrap range.
+        let table = |t0: i64, hole: bool| SampleTable {
+            time_ms: vec![t0, t0 + 100, t0 + 200],
+            columns: vec![
+                SampleColumn {
+                    name: "PACKAGE_ENERGY (J)".into(),
+                    values: vec![1.5, 0.0, 3.25],
+                    valid: hole.then(|| vec![true, false, true]),
+                    wrap_range: Some(262_143.0),
+                },
+                SampleColumn {
+                    name: "GPU0_POWER (mWatts)".into(),
+                    values: vec![60_000.0, 61_000.5, -0.0],
+                    valid: None,
+                    wrap_range: None,
+                },
+            ],
+        };
+        let batches = vec![
+            (
+                "run_0_repetition_0",
+                table(1_000, false).into_batch("run_0_repetition_0"),
+            ),
+            (
+                "run_0_repetition_1",
+                table(5_000, true).into_batch("run_0_repetition_1"),
+            ),
+        ];
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (ours, arrows) = (dir.path().join("ours.parquet"), dir.path().join("arrow.parquet"));
+        let (schema, unified) = unify_batches(&ours, batches.clone()).expect("one schema");
+        write_sample_batches(&ours, batches, WriteMode::Direct).expect("column writer");
+        crate::io::write_batches_as(
+            &arrows,
+            schema,
+            &unified,
+            WriteMode::Direct,
+            sample_writer_properties(),
+        )
+        .expect("arrow writer");
+        let (a, va) = read_batch(&ours, None).expect("ours read back");
+        let (b, vb) = read_batch(&arrows, None).expect("arrow's read back");
+        assert_eq!(va, vb);
+        assert_eq!(a.schema(), b.schema());
+        assert_eq!(a, b);
+        assert_eq!(a.num_rows(), 6);
+        assert_eq!(a.column(2).null_count(), 1);
+        let back = SampleTable::from_batch(&a.slice(0, 3), &ours).expect("a sample table");
+        assert_eq!(back.columns[0].wrap_range, Some(262_143.0));
     }
 }
