@@ -8,6 +8,7 @@ src=${GREENLAB_DATASET:-../shared/datasets/greenlab-angels-2025}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cargo build --release -q -p analyze -p judge
-target/release/analyze -q import "$src/experiments/llama_profiling" --prompts "$src/prompts" --out "$tmp/data"
-target/release/judge -q "$tmp/data" --gold >/dev/null
-target/release/analyze -q "$tmp/data" --accounting corrected --report reports/greenlab-angels-2025 --no-png
+bin=${CARGO_TARGET_DIR:-target}/release
+"$bin"/analyze -q import "$src/experiments/llama_profiling" --prompts "$src/prompts" --out "$tmp/data"
+"$bin"/judge -q "$tmp/data" --gold >/dev/null
+"$bin"/analyze -q "$tmp/data" --accounting corrected --report reports/greenlab-angels-2025 --no-png
