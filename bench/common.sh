@@ -5,7 +5,8 @@
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 src=${GREENLAB_DATASET:-../shared/datasets/greenlab-angels-2025}
 cargo build --release -q -p analyze >&2
-bin=${CARGO_TARGET_DIR:-target}/release/analyze
+# ANALYZE_BIN: time another build (a baseline) instead of this checkout's.
+bin=${ANALYZE_BIN:-${CARGO_TARGET_DIR:-target}/release/analyze}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

@@ -6,6 +6,7 @@
 mod common;
 
 use common::{collect, read_all};
+use endpoint::fake::{FakeScript, FakeServer};
 use predicates::prelude::*;
 use std::path::Path;
 use std::time::Instant;
@@ -80,10 +81,15 @@ fn the_example_config_plans_the_published_900_trials() {
     let out = tmp.path().join("data");
     let assert = collect(workspace_root())
         .args(["--dry-run", "--out", out.to_str().unwrap()])
-        .args(["--prompts", "../shared/datasets/greenlab-angels-2025/prompts"])
         .assert()
         .success();
     let text = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    // The example config reads the prompts the project ships: no --prompts, no warning.
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        !stderr.contains("warning") && !stderr.contains("prompts"),
+        "{stderr}"
+    );
     assert!(
         text.starts_with(
             "experiment llama_profiling: 5 models x 6 tasks - 0 excluded = 30 treatments x 30 repetitions = 900 trials"
@@ -165,4 +171,76 @@ fn a_closed_stdout_is_not_an_error() {
     drop(child.stdout.take());
     let status = child.wait().unwrap();
     assert!(status.success(), "{status}");
+}
+
+#[test]
+fn the_example_config_runs_from_the_project_root_with_the_prompts_it_ships() {
+    // `collect --reps 10 --endpoint URL` on a fresh clone: no --prompts, no warning about them.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("data");
+    let server = FakeServer::spawn(FakeScript::default()).unwrap();
+    let assert = collect(workspace_root())
+        .args([
+            "--reps",
+            "10",
+            "--endpoint",
+            &server.base_url,
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .args([
+            "--only",
+            "model=meta-llama/Llama-2-7b-chat-hf,task=COPA",
+            "--max-prompts",
+            "2",
+        ])
+        .args([
+            "--energy",
+            "fake",
+            "--cooldown",
+            "0",
+            "--baseline",
+            "0",
+            "--interval-ms",
+            "5",
+        ])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        !stderr.contains("warning") && !stderr.contains("prompts"),
+        "{stderr}"
+    );
+    let trials = read_all(&out);
+    assert_eq!(trials.len(), 10);
+    let shipped = std::fs::read_to_string(workspace_root().join("prompts/COPA.jsonl")).unwrap();
+    let first: serde_json::Value = serde_json::from_str(shipped.lines().next().unwrap()).unwrap();
+    for t in &trials {
+        assert_eq!(t.trial.status, dataset::TrialStatus::Done);
+        assert_eq!(t.requests.len(), 2);
+        assert_eq!(t.requests[0].prompt, first["prompt"].as_str().unwrap());
+    }
+}
+
+#[test]
+fn the_shipped_prompts_are_the_published_ones_byte_for_byte() {
+    let published = workspace_root().join("../shared/datasets/greenlab-angels-2025/prompts");
+    let shipped = workspace_root().join("prompts");
+    let mut total = 0;
+    for task in ["BoolQ", "CB", "COPA", "RTE", "WiC", "WSC"] {
+        let ours = std::fs::read(shipped.join(format!("{task}.jsonl"))).unwrap();
+        total += ours.len();
+        if published.is_dir() {
+            assert!(
+                ours == std::fs::read(published.join(format!("{task}.jsonl"))).unwrap(),
+                "{task}"
+            );
+        }
+    }
+    assert_eq!(total, 360_475);
+    assert!(
+        std::fs::read_to_string(shipped.join("LICENSE"))
+            .unwrap()
+            .starts_with("MIT License")
+    );
 }
