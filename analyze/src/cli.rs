@@ -69,9 +69,10 @@ analyze metrics /tmp/synth-1k --csv -";
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// Dataset folder
-    #[arg(value_name = "DATA", default_value = DEFAULT_DATA)]
-    pub data: PathBuf,
+    /// Dataset folder; several (shards of one design, `collect --shard K/N`) are read as one
+    /// study
+    #[arg(value_name = "DATA", default_value = DEFAULT_DATA, num_args = 1..)]
+    pub data: Vec<PathBuf>,
 
     /// Energy accounting: `corrected` (what the samples support) or `published` (the study's
     /// exact procedure, defects included)
@@ -134,9 +135,10 @@ pub struct ImportArgs {
 
 #[derive(Debug, Args)]
 pub struct MetricsArgs {
-    /// Dataset folder
-    #[arg(value_name = "DATA", default_value = DEFAULT_DATA)]
-    pub data: PathBuf,
+    /// Dataset folder; several (shards of one design, `collect --shard K/N`) are read as one
+    /// study
+    #[arg(value_name = "DATA", default_value = DEFAULT_DATA, num_args = 1..)]
+    pub data: Vec<PathBuf>,
 
     /// `corrected` or `published`
     #[arg(long, default_value = "corrected", value_name = "ACCOUNTING")]
@@ -159,9 +161,10 @@ pub struct MetricsArgs {
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
-    /// Dataset folder
-    #[arg(value_name = "DATA", default_value = DEFAULT_DATA)]
-    pub data: PathBuf,
+    /// Dataset folder; several (shards of one design, `collect --shard K/N`) are read as one
+    /// study
+    #[arg(value_name = "DATA", default_value = DEFAULT_DATA, num_args = 1..)]
+    pub data: Vec<PathBuf>,
 
     /// Folder holding the published GL_Final_Run_Table_{Raw,Edited}.csv to check the replay
     /// against (found next to an imported clone of the published repository when not given)

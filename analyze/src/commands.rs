@@ -11,8 +11,9 @@ use crate::synth::{self, SynthOptions};
 use anyhow::{Context, Result};
 use dataset::tables::{CsvStream, TableStream, write_csv, write_csv_file};
 use dataset::{Accounting, MetricsRow, RequestMetricsRow};
+use std::collections::HashMap;
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 fn parse_accounting(s: &str) -> Result<Accounting> {
@@ -76,16 +77,44 @@ pub fn import(args: ImportArgs, quiet: bool) -> Result<()> {
     Ok(())
 }
 
+/// The dataset folders, as messages name them.
+fn folder_list(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `analyze metrics`.
 pub fn metrics(args: MetricsArgs, quiet: bool) -> Result<()> {
     let accounting = parse_accounting(&args.accounting)?;
-    let ds = dataset::Dataset::open(&args.data)?;
+    let datasets = args
+        .data
+        .iter()
+        .map(dataset::Dataset::open)
+        .collect::<Result<Vec<_>, _>>()?;
+    // Which dataset holds each trial, when several are read as one: each gets the derived
+    // tables of its own trials.
+    let owner: HashMap<String, usize> = if datasets.len() > 1 {
+        let mut owner = HashMap::new();
+        for (d, ds) in datasets.iter().enumerate() {
+            for id in ds.trial_ids()? {
+                owner.insert(id, d);
+            }
+        }
+        owner
+    } else {
+        HashMap::new()
+    };
+    let owner_of = |run_id: &str| owner.get(run_id).copied().unwrap_or(0);
     // The per-request energies stream to their files part by part as the study is read (a
     // study of 100,000 trials has a million of them); nothing is written when no trial has
     // millisecond request timestamps.
-    let mut parquet: Option<TableStream<RequestMetricsRow>> = None;
+    let mut parquet: Vec<Option<TableStream<RequestMetricsRow>>> = datasets.iter().map(|_| None).collect();
     let mut csv: Option<CsvStream<RequestMetricsRow>> = None;
-    let study = Study::build_with_requests(
+    let mut any_requests = false;
+    let study = Study::build_all(
         &args.data,
         &BuildOptions {
             accounting,
@@ -95,14 +124,17 @@ pub fn metrics(args: MetricsArgs, quiet: bool) -> Result<()> {
             ..Default::default()
         },
         &mut |rows| {
-            let p = match parquet.as_mut() {
-                Some(p) => p,
-                None => {
-                    if let Some(path) = &args.requests_csv {
-                        csv = Some(CsvStream::create(path)?);
-                    }
-                    parquet.insert(TableStream::create(&ds.request_metrics_path())?)
+            if !any_requests {
+                any_requests = true;
+                if let Some(path) = &args.requests_csv {
+                    csv = Some(CsvStream::create(path)?);
                 }
+            }
+            // One trial's requests at a time: all of them belong to one dataset.
+            let d = rows.first().map_or(0, |r| owner_of(&r.run_id));
+            let p = match parquet[d].as_mut() {
+                Some(p) => p,
+                None => parquet[d].insert(TableStream::create(&datasets[d].request_metrics_path())?),
             };
             p.write(&rows)?;
             if let Some(c) = csv.as_mut() {
@@ -112,23 +144,34 @@ pub fn metrics(args: MetricsArgs, quiet: bool) -> Result<()> {
         },
     )?;
     warn_damage(&study);
-    ds.write_metrics(accounting, &study.metrics)?;
-    match parquet {
-        Some(p) => {
-            let n = p.finish()?;
-            if let (Some(c), Some(path)) = (csv, &args.requests_csv) {
-                c.finish()?;
-                eprintln!("wrote {} ({n} requests)", path.display());
-            }
+    for (d, ds) in datasets.iter().enumerate() {
+        if datasets.len() == 1 {
+            ds.write_metrics(accounting, &study.metrics)?;
+        } else {
+            let own: Vec<MetricsRow> = study
+                .metrics
+                .iter()
+                .filter(|m| owner_of(&m.key.run_id) == d)
+                .cloned()
+                .collect();
+            ds.write_metrics(accounting, &own)?;
         }
-        None => {
-            if let Some(path) = &args.requests_csv {
-                eprintln!(
-                    "note: {} not written: per-request energy needs millisecond request timestamps (collect's data), the requests here are timed in whole seconds",
-                    path.display()
-                );
-            }
+    }
+    let ds = &datasets[0];
+    let mut written = 0;
+    for p in parquet.into_iter().flatten() {
+        written += p.finish()?;
+    }
+    if any_requests {
+        if let (Some(c), Some(path)) = (csv, &args.requests_csv) {
+            c.finish()?;
+            eprintln!("wrote {} ({written} requests)", path.display());
         }
+    } else if let Some(path) = &args.requests_csv {
+        eprintln!(
+            "note: {} not written: per-request energy needs millisecond request timestamps (collect's data), the requests here are timed in whole seconds",
+            path.display()
+        );
     }
     let rows = &study.metrics;
     match args.csv.as_deref() {
@@ -158,7 +201,11 @@ pub fn metrics(args: MetricsArgs, quiet: bool) -> Result<()> {
                 } else {
                     f64::NAN
                 },
-                ds.metrics_path(accounting).display(),
+                if datasets.len() == 1 {
+                    ds.metrics_path(accounting).display().to_string()
+                } else {
+                    format!("derived/ of each of the {} datasets", datasets.len())
+                },
                 skipped_note(&study)
             );
         }
@@ -168,7 +215,7 @@ pub fn metrics(args: MetricsArgs, quiet: bool) -> Result<()> {
 
 /// `analyze audit`.
 pub fn audit(args: AuditArgs, quiet: bool) -> Result<()> {
-    let study = Study::build(
+    let study = Study::build_all(
         &args.data,
         &BuildOptions {
             audit: true,
@@ -177,6 +224,7 @@ pub fn audit(args: AuditArgs, quiet: bool) -> Result<()> {
             skip_damaged: args.skip_damaged,
             ..Default::default()
         },
+        &mut |_| Ok(()),
     )?;
     let result = study.audit.as_ref().context("the audit was not computed")?;
     print!("{}", audit::render_text(result));
@@ -255,7 +303,8 @@ pub fn analyze(args: ReportArgs, quiet: bool) -> Result<()> {
             eprintln!("{what} ({:.0} ms)", started.elapsed().as_secs_f64() * 1e3);
         }
     };
-    let study = Study::build(
+    let folders = folder_list(&args.data);
+    let study = Study::build_all(
         &args.data,
         &BuildOptions {
             accounting,
@@ -266,13 +315,14 @@ pub fn analyze(args: ReportArgs, quiet: bool) -> Result<()> {
             skip_damaged: args.skip_damaged,
             requests: false,
         },
+        &mut |_| Ok(()),
     )
-    .with_context(|| format!("reading {}", args.data.display()))?;
+    .with_context(|| format!("reading {folders}"))?;
     warn_damage(&study);
     step(format!(
         "loaded {} trials from {} and computed the {} accounting{}",
         study.metrics.len(),
-        args.data.display(),
+        folders,
         accounting.as_str(),
         skipped_note(&study)
     ));

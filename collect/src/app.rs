@@ -136,6 +136,7 @@ pub fn study(o: &CollectOptions, lenient_prompts: bool) -> Result<(Study, Vec<St
     let study = if o.demo {
         let mut s = demo::study(config, prompts, o.out.clone(), o.force, o.quiet);
         s.only = o.only.clone();
+        s.shard = o.shard;
         s
     } else {
         Study {
@@ -144,6 +145,7 @@ pub fn study(o: &CollectOptions, lenient_prompts: bool) -> Result<(Study, Vec<St
             out: o.out.clone(),
             force: o.force,
             only: o.only.clone(),
+            shard: o.shard,
             energy,
             fake_energy: FakeScript::default(),
             endpoint: o.endpoint.clone(),
@@ -222,10 +224,7 @@ pub fn print_plan(study: &Study, out: &mut dyn Write) -> Result<()> {
             .map_or(80, |x| x.1);
         total_s += c.baseline_s + n as f64 * c.estimated_request_s + c.cooldown_s;
     }
-    let todo: Vec<_> = runs
-        .iter()
-        .filter(|r| study.only.is_empty() || study.only.iter().any(|f| f.matches(&r.key.model, &r.key.task)))
-        .collect();
+    let todo: Vec<_> = runs.iter().filter(|r| study.selects(r)).collect();
     writeln!(
         out,
         "estimated duration: {} ({} s per request as configured, plus baselines and cooldowns; model start-up not included)",
@@ -252,8 +251,11 @@ pub fn print_plan(study: &Study, out: &mut dyn Write) -> Result<()> {
     } else {
         writeln!(out, "dataset {} will be created", study.out.display())?;
     }
-    if !study.only.is_empty() {
-        writeln!(out, "--only selects {} of these trials for this run", todo.len())?;
+    match (study.only.is_empty(), study.shard) {
+        (true, None) => {}
+        (false, None) => writeln!(out, "--only selects {} of these trials for this run", todo.len())?,
+        (true, Some(s)) => writeln!(out, "shard {s} (--shard): {} of these trials", todo.len())?,
+        (false, Some(s)) => writeln!(out, "shard {s} and --only select {} of these trials", todo.len())?,
     }
     writeln!(out, "order (seed {}):", d.seed)?;
     writeln!(out, "{:>6}  {:<28} {:<36} task", "order", "run_id", "model")?;
@@ -280,7 +282,10 @@ fn print_summary(s: &Summary, out: &mut dyn Write) -> Result<()> {
         s.failed,
         s.skipped,
         if s.filtered > 0 {
-            format!(", {} left for later (--only)", s.filtered)
+            format!(
+                ", {} left for later (--only) or other shards (--shard)",
+                s.filtered
+            )
         } else {
             String::new()
         },

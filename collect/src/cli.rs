@@ -107,6 +107,11 @@ pub struct CollectArgs {
     #[arg(long, value_name = "model=M,task=T")]
     pub only: Vec<String>,
 
+    /// Run only shard K of N (K from 0): trial i of the shuffled run table when i mod N = K,
+    /// as a Slurm array or Kubernetes Indexed Job index gives it; one dataset folder per shard
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+
     /// Print the plan (trial count, order, estimated duration) and exit
     #[arg(long)]
     pub dry_run: bool,

@@ -105,6 +105,7 @@ pub fn study(config: Config, prompts: Vec<TaskPrompts>, out: PathBuf, force: boo
         out,
         force,
         only: Vec::new(),
+        shard: None,
         energy: EnergySelection::List(vec![SourceKind::Fake]),
         fake_energy: EnergyScript::default(),
         endpoint: None,
@@ -128,7 +129,12 @@ pub async fn run(mut study: Study, interrupt: impl Future<Output = ()>) -> Resul
 pub fn collect(out: &Path, force: bool) -> Result<Summary> {
     let config = config()?;
     let prompts = task_prompts(None)?;
-    let study = study(config, prompts, out.to_path_buf(), force, true);
+    collect_study(study(config, prompts, out.to_path_buf(), force, true))
+}
+
+/// Runs a study (the demo's, adjusted: another shard, more repetitions) against a fresh fake
+/// server, blocking.
+pub fn collect_study(study: Study) -> Result<Summary> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

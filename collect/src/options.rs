@@ -88,6 +88,8 @@ pub struct CollectOptions {
     pub max_prompts: Option<usize>,
     /// Trials to run now (all when empty).
     pub only: Vec<OnlyFilter>,
+    /// This run's shard of the run table (all of it when absent).
+    pub shard: Option<Shard>,
     /// Print the plan and exit.
     pub dry_run: bool,
     /// Concurrency override.
@@ -156,6 +158,7 @@ impl CollectOptions {
             .iter()
             .map(|s| OnlyFilter::parse(s))
             .collect::<Result<Vec<_>>>()?;
+        let shard = a.shard.as_deref().map(Shard::parse).transpose()?;
         let out = a
             .out
             .unwrap_or_else(|| PathBuf::from(if a.demo { DEMO_OUT } else { DEFAULT_OUT }));
@@ -171,6 +174,7 @@ impl CollectOptions {
             energy,
             max_prompts: a.max_prompts,
             only,
+            shard,
             dry_run: a.dry_run,
             concurrency: a.concurrency,
             baseline_s: positive("--baseline", a.baseline, 0.0)?,
@@ -219,9 +223,68 @@ impl Command {
     }
 }
 
+/// Shard K of N of a run table: the trials at positions i (their `order`) with i mod N = K, a
+/// random slice of the shuffled order that keeps it. Not part of the design: every shard of one
+/// design has the same run table, and reading the shards' folders together gives the design.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// K, from 0.
+    pub index: u32,
+    /// N, at least 1.
+    pub count: u32,
+}
+
+impl Shard {
+    /// Parses `K/N` (0 <= K < N).
+    pub fn parse(s: &str) -> Result<Self> {
+        let parsed = s
+            .split_once('/')
+            .and_then(|(k, n)| Some((k.trim().parse::<u32>().ok()?, n.trim().parse::<u32>().ok()?)));
+        match parsed {
+            Some((index, count)) if count > 0 && index < count => Ok(Self { index, count }),
+            Some((index, count)) => bail!(
+                "--shard {s}: K must be below N (shards are numbered 0 to N-1, as Slurm array and Kubernetes Indexed Job indices are); got K = {index}, N = {count}"
+            ),
+            None => bail!("--shard {s}: expected K/N, e.g. 0/3 (shard K of N, K from 0)"),
+        }
+    }
+
+    /// Whether the trial at position `order` of the run table is this shard's.
+    pub fn selects(&self, order: i64) -> bool {
+        order.rem_euclid(i64::from(self.count)) == i64::from(self.index)
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shards_split_the_run_table_by_position() {
+        let s = Shard::parse("1/3").unwrap();
+        assert_eq!((s.index, s.count, s.to_string()), (1, 3, "1/3".to_string()));
+        let picked: Vec<i64> = (0..9).filter(|&i| s.selects(i)).collect();
+        assert_eq!(picked, vec![1, 4, 7]);
+        assert!(
+            Shard::parse("3/3")
+                .unwrap_err()
+                .to_string()
+                .contains("K must be below N")
+        );
+        assert!(Shard::parse("0/0").is_err());
+        assert!(
+            Shard::parse("x")
+                .unwrap_err()
+                .to_string()
+                .contains("expected K/N")
+        );
+    }
 
     #[test]
     fn only_filters_take_either_part() {

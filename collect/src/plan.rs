@@ -9,6 +9,7 @@
 //! (model-major, in config order), so excluding a treatment never renumbers the others.
 
 use crate::config::{Config, GenerationConfig};
+use crate::options::Shard;
 use crate::prompts::TaskPrompts;
 use anyhow::{Result, bail};
 use dataset::{DamagedPart, Dataset, Manifest, ReadOptions, RunRow, TrialKey, TrialStatus};
@@ -109,9 +110,13 @@ impl Design {
         self.treatments.len() * self.repetitions as usize
     }
 
-    /// The manifest description holding this design.
-    pub fn to_description(&self) -> String {
-        serde_json::json!({"collect": {"design": self}}).to_string()
+    /// The manifest description holding this design (and the shard a run took, which is not
+    /// part of the design: every shard of one design has the same run table).
+    pub fn to_description(&self, shard: Option<Shard>) -> String {
+        match shard {
+            Some(s) => serde_json::json!({"collect": {"design": self, "shard": s.to_string()}}).to_string(),
+            None => serde_json::json!({"collect": {"design": self}}).to_string(),
+        }
     }
 
     /// The design stored in a manifest description, if it holds one.
@@ -119,6 +124,12 @@ impl Design {
         let v: serde_json::Value = serde_json::from_str(text).ok()?;
         serde_json::from_value(v.get("collect")?.get("design")?.clone()).ok()
     }
+}
+
+/// The shard (`K/N`) stored in a manifest description, if any.
+pub fn shard_of_description(text: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(text).ok()?;
+    Some(v.get("collect")?.get("shard")?.as_str()?.to_string())
 }
 
 /// The run id of repetition `k` of treatment `r`.
@@ -306,8 +317,14 @@ fn only_creation_leftovers(dir: &Path) -> bool {
     })
 }
 
-fn create(out: &Path, design: &Design, created_by: &str, force: bool) -> Result<Prepared> {
-    let manifest = Manifest::new(created_by, design.simulated, design.to_description());
+fn create(
+    out: &Path,
+    design: &Design,
+    shard: Option<Shard>,
+    created_by: &str,
+    force: bool,
+) -> Result<Prepared> {
+    let manifest = Manifest::new(created_by, design.simulated, design.to_description(shard));
     let dataset = Dataset::create(out, &manifest, force)?;
     let runs = plan(design);
     dataset.write_runs(&runs)?;
@@ -340,16 +357,22 @@ pub fn check_out(out: &Path, force: bool) -> Result<()> {
 /// Creates the dataset at `out`, or reopens it to resume the same design. A changed design is
 /// refused unless `force` (which starts over); more repetitions only append trials. The caller
 /// holds the dataset's lock ([`dataset::lock::lock_collect`]).
-pub fn prepare(out: &Path, design: &Design, force: bool, created_by: &str) -> Result<Prepared> {
+pub fn prepare(
+    out: &Path,
+    design: &Design,
+    shard: Option<Shard>,
+    force: bool,
+    created_by: &str,
+) -> Result<Prepared> {
     check_out(out, force)?;
     if !Dataset::exists(out) {
-        return create(out, design, created_by, false);
+        return create(out, design, shard, created_by, false);
     }
     let dataset = Dataset::open(out)?;
     let manifest = dataset.manifest()?;
     let Some(old) = Design::from_description(&manifest.description) else {
         if force {
-            let mut p = create(out, design, created_by, true)?;
+            let mut p = create(out, design, shard, created_by, true)?;
             p.notes
                 .push(format!("replaced the dataset in {} (--force)", out.display()));
             return Ok(p);
@@ -372,7 +395,7 @@ pub fn prepare(out: &Path, design: &Design, force: bool, created_by: &str) -> Re
             runs = extend(&runs, design, old.repetitions);
             dataset.write_runs(&runs)?;
             let mut m = manifest.clone();
-            m.description = design.to_description();
+            m.description = design.to_description(shard);
             dataset.write_manifest(&m)?;
             notes.push(format!(
                 "repetitions raised from {} to {}: {} trials appended to the run table",
@@ -390,7 +413,7 @@ pub fn prepare(out: &Path, design: &Design, force: bool, created_by: &str) -> Re
                     describe_changes(&changes)
                 );
             }
-            let mut p = create(out, design, created_by, true)?;
+            let mut p = create(out, design, shard, created_by, true)?;
             p.notes.push(format!(
                 "the design changed; the old dataset in {} was replaced (--force). What changed:{}",
                 out.display(),
@@ -402,6 +425,18 @@ pub fn prepare(out: &Path, design: &Design, force: bool, created_by: &str) -> Re
     if runs.is_empty() {
         runs = plan(design);
         dataset.write_runs(&runs)?;
+    }
+    let current = dataset.manifest()?;
+    let stored_shard = shard_of_description(&current.description);
+    if stored_shard != shard.map(|s| s.to_string()) {
+        let mut m = current;
+        m.description = design.to_description(shard);
+        dataset.write_manifest(&m)?;
+        notes.push(format!(
+            "the dataset was collected as shard {}; this run is shard {}",
+            stored_shard.as_deref().unwrap_or("(none: the whole run table)"),
+            shard.map_or_else(|| "(none: the whole run table)".to_string(), |s| s.to_string())
+        ));
     }
     let discarded = dataset.discard_staging()?;
     if discarded > 0 {

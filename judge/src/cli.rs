@@ -14,10 +14,10 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(name = "judge", version, about, long_about)]
 pub struct Cli {
-    /// Dataset folder, or a folder whose subfolders are datasets (each holding a
-    /// `dataset.json`); every one is judged.
-    #[arg(value_name = "DATA", default_value = "data/llama_profiling")]
-    pub data: PathBuf,
+    /// Dataset folders (shards of one collection, say), or folders whose subfolders are
+    /// datasets (each holding a `dataset.json`); every one is judged, into its own judgments.
+    #[arg(value_name = "DATA", default_value = "data/llama_profiling", num_args = 1..)]
+    pub data: Vec<PathBuf>,
 
     /// Folder of `<Task>.jsonl` prompt files (`idx`, `prompt`, `label`); row i gives the gold
     /// label of request i of every trial of that task, overriding labels attached at import.

@@ -36,6 +36,7 @@ use labels::TaskFiles;
 use llm::{LlmJudge, LlmStats};
 use options::Options;
 use std::io::Write;
+use std::path::PathBuf;
 use std::time::Instant;
 use summary::Summary;
 use tally::{GOLD_SCORER, GoldTally};
@@ -43,7 +44,14 @@ use tally::{GOLD_SCORER, GoldTally};
 /// Runs `judge` with validated options.
 pub fn run(opts: &Options) -> Result<()> {
     let started = Instant::now();
-    let datasets = datasets::find(&opts.data)?;
+    let mut datasets: Vec<PathBuf> = Vec::new();
+    for data in &opts.data {
+        for found in datasets::find(data)? {
+            if !datasets.contains(&found) {
+                datasets.push(found);
+            }
+        }
+    }
     let labels = opts.prompts.as_deref().map(TaskFiles::new);
     let llm = opts.llm.as_ref().map(LlmJudge::new).transpose()?;
     let mut summary = Summary {
@@ -100,7 +108,11 @@ pub fn run(opts: &Options) -> Result<()> {
         bail!(
             "{}: nothing to judge: no request has a gold label (attach them at import, or pass --prompts DIR) \
              and no --endpoint was given",
-            opts.data.display()
+            opts.data
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     Ok(())

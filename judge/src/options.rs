@@ -11,8 +11,8 @@ use std::time::Duration;
 /// Everything one `judge` run needs.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// A dataset folder or a folder of datasets.
-    pub data: PathBuf,
+    /// Dataset folders, or folders of datasets.
+    pub data: Vec<PathBuf>,
     /// Folder of `<Task>.jsonl` files giving gold labels by position.
     pub prompts: Option<PathBuf>,
     /// Fail when no gold label is available.

@@ -14,8 +14,8 @@ use crate::published::{self, PublishedTables};
 use anyhow::{Context, Result, bail};
 use dataset::accounting::{apply_baseline, baseline_power_w, metrics_row, request_metrics};
 use dataset::{
-    Accounting, Damage, DamagedPart, Dataset, Judgment, MetricsRow, ReadOptions, RequestMetricsRow, Trial,
-    TrialFiles, TrialKey,
+    Accounting, Damage, DamagedPart, Dataset, Judgment, Manifest, MetricsRow, ReadOptions, RequestMetricsRow,
+    Trial, TrialFiles, TrialKey,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -218,6 +218,85 @@ fn published_tables(flag: Option<&Path>, provenance: &Provenance) -> Result<Opti
     }
 }
 
+/// The design a manifest records: collect's design (`{"collect": {"design": …}}` in the
+/// description; the shard a run took is not part of it), else the whole description (an
+/// import's names its source).
+fn design_of(manifest: &Manifest) -> serde_json::Value {
+    let parsed: Option<serde_json::Value> = serde_json::from_str(&manifest.description).ok();
+    match parsed.as_ref().and_then(|v| v.get("collect")?.get("design")) {
+        Some(design) => design.clone(),
+        None => serde_json::Value::String(manifest.description.clone()),
+    }
+}
+
+/// The keys in which two designs differ (the whole design when either is not an object).
+fn design_differences(a: &serde_json::Value, b: &serde_json::Value) -> Vec<String> {
+    match (a.as_object(), b.as_object()) {
+        (Some(a), Some(b)) => {
+            let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            keys.into_iter()
+                .filter(|k| a.get(*k) != b.get(*k))
+                .map(|k| k.to_string())
+                .collect()
+        }
+        _ => vec!["the design (description)".to_string()],
+    }
+}
+
+/// Opens the dataset folders to be read as one study: every one must record the same design
+/// and the same run table as the first (shards of one collection, `collect --shard K/N`).
+fn open_all(paths: &[PathBuf]) -> Result<Vec<(Dataset, Manifest)>> {
+    let mut out: Vec<(Dataset, Manifest)> = Vec::with_capacity(paths.len());
+    let mut first_runs = None;
+    for path in paths {
+        if out.iter().any(|(d, _)| same_folder(d.root(), path)) {
+            bail!("{}: named twice", path.display());
+        }
+        let ds = Dataset::open(path)?;
+        let manifest = ds.manifest()?;
+        if let Some((first, first_manifest)) = out.first() {
+            let differ = design_differences(&design_of(first_manifest), &design_of(&manifest));
+            if !differ.is_empty() {
+                bail!(
+                    "{}: another design than {} (differs in: {}); only datasets of one design (shards of one collection) are read as one",
+                    path.display(),
+                    first.root().display(),
+                    differ.join(", ")
+                );
+            }
+            let runs = ds.read_runs()?;
+            if first_runs.get_or_insert_with(|| first.read_runs()).as_ref().ok() != Some(&runs) {
+                bail!(
+                    "{}: its run table differs from that of {} though the design is the same",
+                    path.display(),
+                    first.root().display()
+                );
+            }
+        }
+        out.push((ds, manifest));
+    }
+    Ok(out)
+}
+
+fn same_folder(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// The folder every path lies in (for naming damaged files of several datasets relatively).
+fn common_root(paths: &[PathBuf]) -> PathBuf {
+    match paths {
+        [one] => one.clone(),
+        _ => paths
+            .first()
+            .and_then(|p| p.parent())
+            .filter(|parent| paths.iter().all(|p| p.starts_with(parent)))
+            .map_or_else(PathBuf::new, Path::to_path_buf),
+    }
+}
+
 impl Study {
     /// Reads a dataset into the model (see the module documentation).
     pub fn build(path: &Path, opts: &BuildOptions) -> Result<Self> {
@@ -232,24 +311,58 @@ impl Study {
         opts: &BuildOptions,
         on_requests: &mut dyn FnMut(Vec<RequestMetricsRow>) -> Result<()>,
     ) -> Result<Self> {
-        let ds = Dataset::open(path)?;
-        let manifest = ds.manifest()?;
+        Self::build_all(&[path.to_path_buf()], opts, on_requests)
+    }
+
+    /// [`Study::build_with_requests`] of several dataset folders read as one study: the same
+    /// design and run table in each (shards, `collect --shard K/N`), every trial in one of them
+    /// only.
+    pub fn build_all(
+        paths: &[PathBuf],
+        opts: &BuildOptions,
+        on_requests: &mut dyn FnMut(Vec<RequestMetricsRow>) -> Result<()>,
+    ) -> Result<Self> {
+        let Some(path) = paths.first() else {
+            bail!("no dataset folder given");
+        };
+        let path = path.as_path();
+        let datasets = open_all(paths)?;
+        let manifest = datasets[0].1.clone();
         // Each trial's provenance JSON is summarised as its file is read, and dropped.
         let summary = std::sync::Mutex::new(Provenance::default());
-        let (rows, mut damage) = ds
-            .trial_rows_checked_with(&|t| {
-                let json: serde_json::Value = serde_json::from_str(&t.provenance).unwrap_or_default();
-                let mut one = Provenance::default();
-                one.add_parsed(&json, t.energy_sources.as_deref());
-                // The audit reads EnergiBridge's own summary from it; nothing else is kept.
-                t.provenance = if opts.audit {
-                    audit::summary_only(&json)
-                } else {
-                    String::new()
-                };
-                summary.lock().unwrap_or_else(|e| e.into_inner()).merge(one);
-            })
-            .with_context(|| format!("loading {}", path.display()))?;
+        let mut rows: Vec<(usize, String, Trial)> = Vec::new();
+        let mut damage = Damage::default();
+        let mut holder: HashMap<String, usize> = HashMap::new();
+        for (d, (ds, _)) in datasets.iter().enumerate() {
+            let (these, their_damage) = ds
+                .trial_rows_checked_with(&|t| {
+                    let json: serde_json::Value = serde_json::from_str(&t.provenance).unwrap_or_default();
+                    let mut one = Provenance::default();
+                    one.add_parsed(&json, t.energy_sources.as_deref());
+                    // The audit reads EnergiBridge's own summary from it; nothing else is kept.
+                    t.provenance = if opts.audit {
+                        audit::summary_only(&json)
+                    } else {
+                        String::new()
+                    };
+                    summary.lock().unwrap_or_else(|e| e.into_inner()).merge(one);
+                })
+                .with_context(|| format!("loading {}", ds.root().display()))?;
+            for (part, trial) in these {
+                if let Some(other) = holder.insert(trial.key.run_id.to_string(), d) {
+                    bail!(
+                        "trial {} is in {} and in {}: a dataset (shard) named twice, or copied into another",
+                        trial.key.run_id,
+                        datasets[other].0.root().display(),
+                        ds.root().display()
+                    );
+                }
+                rows.push((d, part, trial));
+            }
+            damage.parts.extend(their_damage.parts);
+            damage.other.extend(their_damage.other);
+        }
+        drop(holder);
         let provenance = summary.into_inner().unwrap_or_else(|e| e.into_inner());
         if rows.is_empty() && damage.is_empty() {
             bail!(
@@ -265,23 +378,27 @@ impl Study {
         // The trial rows grouped by part, parts in the order of their first trial (rows come
         // sorted by run id), so that the rows come out in the model's order when the parts
         // hold disjoint runs (collect's and the importer's do).
-        let mut parts: Vec<(String, Vec<Trial>)> = Vec::new();
-        let mut slot: HashMap<String, usize> = HashMap::new();
-        for (part, trial) in rows {
-            let i = *slot.entry(part.clone()).or_insert_with(|| {
-                parts.push((part, Vec::new()));
+        let mut parts: Vec<(usize, String, Vec<Trial>)> = Vec::new();
+        let mut slot: HashMap<(usize, String), usize> = HashMap::new();
+        for (d, part, trial) in rows {
+            let i = *slot.entry((d, part.clone())).or_insert_with(|| {
+                parts.push((d, part, Vec::new()));
                 parts.len() - 1
             });
-            parts[i].1.push(trial);
+            parts[i].2.push(trial);
         }
         drop(slot);
         parts.sort_by(|a, b| {
-            let first_a = a.1.iter().map(|t| order_key(&t.key)).min();
-            let first_b = b.1.iter().map(|t| order_key(&t.key)).min();
-            first_a.cmp(&first_b).then_with(|| a.0.cmp(&b.0))
+            let first_a = a.2.iter().map(|t| order_key(&t.key)).min();
+            let first_b = b.2.iter().map(|t| order_key(&t.key)).min();
+            first_a.cmp(&first_b).then_with(|| (a.0, &a.1).cmp(&(b.0, &b.1)))
         });
-        let (judgments, damaged_judgments) = ds.read_judgments_checked()?;
-        damage.other.extend(damaged_judgments);
+        let mut judgments = Vec::new();
+        for (ds, _) in &datasets {
+            let (these, damaged_judgments) = ds.read_judgments_checked()?;
+            judgments.extend(these);
+            damage.other.extend(damaged_judgments);
+        }
         let scores = Scores::new(&judgments);
         let read = ReadOptions {
             text: opts.audit,
@@ -290,14 +407,14 @@ impl Study {
         };
         let bar = progress_bar(parts.len(), "loading", "parts", opts.progress);
         // Sized once: growing by doubling would hold up to twice the rows (and copy them).
-        let n: usize = parts.iter().map(|p| p.1.len()).sum();
+        let n: usize = parts.iter().map(|p| p.2.len()).sum();
         let mut trials = Vec::with_capacity(n);
         let mut metrics = Vec::with_capacity(n);
         let mut audits = Vec::with_capacity(if opts.audit { n } else { 0 });
         let mut channels = BTreeSet::new();
         let mut parts = parts.into_iter();
         loop {
-            let chunk: Vec<(String, Vec<Trial>)> = parts.by_ref().take(CHUNK_PARTS).collect();
+            let chunk: Vec<(usize, String, Vec<Trial>)> = parts.by_ref().take(CHUNK_PARTS).collect();
             if chunk.is_empty() {
                 break;
             }
@@ -305,9 +422,9 @@ impl Study {
             // a newer schema version is no damage: it stops the build).
             let read_parts: Vec<Result<PartRows, DamagedPart>> = chunk
                 .into_par_iter()
-                .map(|(part, trials)| {
+                .map(|(d, part, trials)| {
                     let keys = trials.iter().map(|t| t.key.clone()).collect();
-                    let files = ds.read_part_with_trials(&part, trials, read);
+                    let files = datasets[d].0.read_part_with_trials(&part, trials, read);
                     bar.inc(1);
                     match files {
                         Ok(files) => Ok(Ok(part_rows(files, &scores, opts, tables.as_ref()))),
@@ -338,7 +455,8 @@ impl Study {
         }
         bar.finish_and_clear();
         damage.sort();
-        check_damage(path, &damage, opts.skip_damaged)?;
+        let root = common_root(paths);
+        check_damage(&root, &damage, opts.skip_damaged)?;
         if trials.is_empty() {
             bail!("{}: every trial is damaged; nothing to analyse", path.display());
         }
@@ -358,11 +476,12 @@ impl Study {
         let audit = opts.audit.then(|| Audit {
             // Paths inside the dataset folder: the report shows the audit, and names no
             // machine folder.
-            damage: damage.relative_to(path),
+            damage: damage.relative_to(&root),
             ..Audit::new(audits, tables)
         });
         let source = Source {
             path: path.to_path_buf(),
+            paths: paths.to_vec(),
             simulated: manifest.simulated,
             description: manifest.description,
             created_by: manifest.created_by,

@@ -36,8 +36,10 @@ pub const JUDGE_SCORER_PREFIX: &str = "judge:";
 /// Where the data came from (the dataset folder and its manifest).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Source {
-    /// The dataset folder.
+    /// The dataset folder (the first, when several are read as one).
     pub path: PathBuf,
+    /// Every dataset folder read (shards of one design, read as one study).
+    pub paths: Vec<PathBuf>,
     /// True when the manifest marks the data simulated.
     pub simulated: bool,
     /// The manifest's description.

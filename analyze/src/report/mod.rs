@@ -168,14 +168,22 @@ pub fn build<'a>(study: &'a Study, tables: &'a Tables, opts: &Options) -> Result
         None => study.median_energy_trial().to_string(),
     };
     // The one trial whose samples a figure shows is read again, alone.
-    let traced: TrialFiles = dataset::Dataset::open(&study.source.path)?
-        .read_trial_files(
-            &trace,
-            ReadOptions {
-                accounting_only: true,
-                ..ReadOptions::default()
-            },
-        )
+    // It is in one of the datasets read (several when shards are read as one).
+    let read = ReadOptions {
+        accounting_only: true,
+        ..ReadOptions::default()
+    };
+    let mut found = None;
+    for path in study.source.paths.iter().filter(|_| study.source.paths.len() > 1) {
+        let ds = dataset::Dataset::open(path)?;
+        if ds.trial_ids()?.iter().any(|id| id.as_str() == trace.as_str()) {
+            found = Some(ds);
+            break;
+        }
+    }
+    let traced: TrialFiles = found
+        .unwrap_or(dataset::Dataset::open(&study.source.path)?)
+        .read_trial_files(&trace, read)
         .with_context(|| format!("reading the samples of {trace}"))?;
     let overview = overview::Overview::new(&inputs, study);
     let unit = findings::HonestUnit::new(audit, study);

@@ -10,7 +10,7 @@ pub use trial::commit;
 
 use crate::client::{ChatClient, ClientSettings};
 use crate::config::Config;
-use crate::options::OnlyFilter;
+use crate::options::{OnlyFilter, Shard};
 use crate::plan::{self, Design};
 use crate::progress::Progress;
 use crate::prompts::TaskPrompts;
@@ -39,6 +39,8 @@ pub struct Study {
     pub force: bool,
     /// Trials to run now (all when empty).
     pub only: Vec<OnlyFilter>,
+    /// This run's shard of the run table (`--shard K/N`; all of it when `None`).
+    pub shard: Option<Shard>,
     /// Energy sources.
     pub energy: EnergySelection,
     /// Script of the fake energy source.
@@ -49,6 +51,14 @@ pub struct Study {
     pub quiet: bool,
     /// `collect <version>` or `collect <version> --demo`.
     pub created_by: String,
+}
+
+impl Study {
+    /// Whether this run measures `run` (when not yet committed): `--only` and `--shard`.
+    pub fn selects(&self, run: &RunRow) -> bool {
+        (self.only.is_empty() || self.only.iter().any(|f| f.matches(&run.key.model, &run.key.task)))
+            && self.shard.is_none_or(|s| s.selects(run.order))
+    }
 }
 
 /// The outcome of a run.
@@ -145,7 +155,13 @@ async fn run_locked(study: &Study, interrupt: impl Future<Output = ()>) -> Resul
         // Bad input must not leave an empty dataset behind.
         lifecycle.check(client.http()).await?;
     }
-    let prepared = plan::prepare(&study.out, &study.design, study.force, &study.created_by)?;
+    let prepared = plan::prepare(
+        &study.out,
+        &study.design,
+        study.shard,
+        study.force,
+        &study.created_by,
+    )?;
     let mut summary = Summary {
         out: study.out.clone(),
         planned: prepared.runs.len(),
@@ -159,7 +175,7 @@ async fn run_locked(study: &Study, interrupt: impl Future<Output = ()>) -> Resul
         .runs
         .iter()
         .filter(|r| !prepared.done.contains(r.key.run_id.as_str()))
-        .filter(|r| study.only.is_empty() || study.only.iter().any(|f| f.matches(&r.key.model, &r.key.task)))
+        .filter(|r| study.selects(r))
         .collect();
     summary.filtered = prepared.runs.len() - prepared.done.len() - todo.len();
     let progress = Progress::new(
