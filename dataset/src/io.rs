@@ -5,7 +5,7 @@
 use crate::error::{DatasetError, IoContext, Result};
 use crate::tables::{SCHEMA_VERSION, VERSION_KEY};
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
-use arrow::datatypes::{DataType, Float64Type, Int64Type, SchemaRef};
+use arrow::datatypes::{ArrowPrimitiveType, DataType, Float64Type, Int64Type, SchemaRef};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::{ArrowSchemaConverter, ArrowWriter, add_encoded_arrow_schema_to_metadata};
 use parquet::basic::Compression;
@@ -262,28 +262,8 @@ fn write_column(
         })
     };
     match array.data_type() {
-        DataType::Float64 => {
-            let a = array.as_primitive::<Float64Type>();
-            let writer = column.typed::<DoubleType>();
-            match a.nulls() {
-                None => writer.write_batch(a.values(), levels(a).as_deref(), None)?,
-                Some(_) => {
-                    let valid: Vec<f64> = a.iter().flatten().collect();
-                    writer.write_batch(&valid, levels(a).as_deref(), None)?
-                }
-            };
-        }
-        DataType::Int64 => {
-            let a = array.as_primitive::<Int64Type>();
-            let writer = column.typed::<ParquetInt64>();
-            match a.nulls() {
-                None => writer.write_batch(a.values(), levels(a).as_deref(), None)?,
-                Some(_) => {
-                    let valid: Vec<i64> = a.iter().flatten().collect();
-                    writer.write_batch(&valid, levels(a).as_deref(), None)?
-                }
-            };
-        }
+        DataType::Float64 => write_primitive::<Float64Type, DoubleType>(column, array, levels)?,
+        DataType::Int64 => write_primitive::<Int64Type, ParquetInt64>(column, array, levels)?,
         DataType::Utf8 => {
             let a = array.as_string::<i32>();
             // Runs of one value (a part's run id) share one buffer.
@@ -304,6 +284,29 @@ fn write_column(
             )));
         }
     }
+    Ok(())
+}
+
+/// A primitive array into a column writer of the same physical type: its values slice as it
+/// is when nothing is null, else the valid values with their definition levels.
+fn write_primitive<A, P>(
+    column: &mut SerializedColumnWriter<'_>,
+    array: &ArrayRef,
+    levels: impl Fn(&dyn Array) -> Option<Vec<i16>>,
+) -> std::result::Result<(), ParquetError>
+where
+    A: ArrowPrimitiveType,
+    P: parquet::data_type::DataType<T = A::Native>,
+{
+    let a = array.as_primitive::<A>();
+    let writer = column.typed::<P>();
+    match a.nulls() {
+        None => writer.write_batch(a.values(), levels(a).as_deref(), None)?,
+        Some(_) => {
+            let valid: Vec<A::Native> = a.iter().flatten().collect();
+            writer.write_batch(&valid, levels(a).as_deref(), None)?
+        }
+    };
     Ok(())
 }
 
