@@ -268,7 +268,19 @@ fn read_trial(
         bail!("{}: no energibridge.csv or energibridge.csv.gz", dir.display());
     };
     let (raw, csv_record) = read_source(experiment, &csv_path)?;
-    let csv = energibridge::parse_samples_csv(&energibridge::decode_maybe_gzip(raw, &csv_path)?, &csv_path)?;
+    let csv = if raw.starts_with(&[0x1f, 0x8b]) {
+        // Each worker thread inflates into one buffer it keeps from trial to trial.
+        thread_local! {
+            static INFLATED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        INFLATED.with_borrow_mut(|text| {
+            energibridge::inflate_gzip_into(&raw, text)
+                .map_err(|m| dataset::error::DatasetError::invalid(&csv_path, m))?;
+            Ok::<_, anyhow::Error>(energibridge::parse_samples_csv(text, &csv_path)?)
+        })?
+    } else {
+        energibridge::parse_samples_csv(&raw, &csv_path)?
+    };
     warnings.extend(csv.warnings);
     let samples: SampleTable = csv.table;
     let prompts_path = dir.join("prompts_out.tsv");

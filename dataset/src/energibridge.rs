@@ -36,6 +36,14 @@ pub fn decode_maybe_gzip(raw: Vec<u8>, path: &Path) -> Result<Vec<u8>> {
 /// from the gzip trailer, checked against a sane bound so a truncated file cannot ask for
 /// gigabytes.
 pub fn inflate_gzip(raw: &[u8]) -> std::result::Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    inflate_gzip_into(raw, &mut out)?;
+    Ok(out)
+}
+
+/// [`inflate_gzip`] into a buffer the caller keeps: its capacity is reused, so a loop over many
+/// files does not fault in fresh zeroed pages for every one.
+pub fn inflate_gzip_into(raw: &[u8], out: &mut Vec<u8>) -> std::result::Result<(), String> {
     let bad = || "not a complete gzip stream (truncated or corrupt)".to_string();
     if raw.len() < 18 {
         return Err(bad());
@@ -51,16 +59,20 @@ pub fn inflate_gzip(raw: &[u8]) -> std::result::Result<Vec<u8>, String> {
     };
     let mut decompressor = libdeflater::Decompressor::new();
     loop {
-        let mut out = vec![0u8; size];
-        match decompressor.gzip_decompress(raw, &mut out) {
+        // Only the bytes not yet initialised are zeroed; a reused buffer has them already.
+        out.resize(size, 0);
+        match decompressor.gzip_decompress(raw, &mut out[..size]) {
             Ok(n) => {
                 out.truncate(n);
-                return Ok(out);
+                return Ok(());
             }
             Err(libdeflater::DecompressionError::InsufficientSpace) if size < limit => {
                 size = (size * 2).min(limit);
             }
-            Err(_) => return Err(bad()),
+            Err(_) => {
+                out.clear();
+                return Err(bad());
+            }
         }
     }
 }
@@ -107,13 +119,10 @@ pub fn parse_samples_csv(bytes: &[u8], path: &Path) -> Result<CsvRead> {
         .position(|n| n == "Time")
         .ok_or_else(|| DatasetError::missing_column(path, "Time"))?;
     let width = names.len();
-    // Estimate the row count from the first line's length to allocate once.
-    let estimate = bytes.len()
-        / bytes
-            .iter()
-            .position(|&b| b == b'\n')
-            .unwrap_or(bytes.len())
-            .max(1);
+    // Count the lines to allocate every column once: growing ~75 vectors by doubling cost a
+    // copy and fresh zeroed pages each time (a fifth of the import's CPU in a profile), while
+    // counting newlines is a vectorised pass over bytes already in cache.
+    let estimate = bytes.iter().filter(|&&b| b == b'\n').count() + 1;
     let mut time_ms: Vec<i64> = Vec::with_capacity(estimate);
     let mut values: Vec<Vec<f64>> = (0..width)
         .map(|c| {
