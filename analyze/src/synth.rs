@@ -658,6 +658,7 @@ fn build(shape: &Shape, plan: &Plan) -> (TrialFiles, KnownTotals) {
         sampler_cpu_s: Some(0.000_35 * shape.samples as f64),
         baseline_start_ms: baseline.as_ref().and_then(|b| b.time_ms.first().copied()),
         baseline_end_ms: baseline.as_ref().and_then(|b| b.time_ms.last().copied()),
+        testbed: None,
     };
     let d = (end_ms - start_ms) as f64 / 1000.0;
     let (gpu_w, cpu_w, dram_w) = plan.load;

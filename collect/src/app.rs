@@ -4,6 +4,7 @@
 
 use crate::config::Config;
 use crate::demo;
+use crate::agent::AgentOptions;
 use crate::options::{CollectOptions, Command, OnlyFilter};
 use crate::plan::{self, Design};
 use crate::probe;
@@ -27,6 +28,7 @@ pub fn run(command: Command) -> Result<i32> {
             Ok(0)
         }
         Command::Collect(o) => collect(&o),
+        Command::Agent(a) => agent(&a),
         Command::FakeServer(f) => {
             let script = endpoint::fake::FakeScript {
                 models: if f.models.is_empty() {
@@ -151,6 +153,8 @@ pub fn study(o: &CollectOptions, lenient_prompts: bool) -> Result<(Study, Vec<St
             endpoint: o.endpoint.clone(),
             quiet: o.quiet,
             created_by: format!("collect {}", env!("CARGO_PKG_VERSION")),
+            agent: o.agent.clone(),
+            testbed: "local".into(),
             config,
         }
     };
@@ -352,6 +356,23 @@ async fn ctrl_c() {
     if tokio::signal::ctrl_c().await.is_err() {
         std::future::pending::<()>().await;
     }
+}
+
+/// `collect agent`: the study of the agent's config, served until Ctrl-C or SIGTERM.
+fn agent(a: &AgentOptions) -> Result<i32> {
+    let (mut study, warnings) = study(&a.collect, false)?;
+    for w in &warnings {
+        eprintln!("{w}");
+    }
+    study.testbed = dataset::lock::hostname();
+    study.created_by = format!("collect {} agent", env!("CARGO_PKG_VERSION"));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(crate::agent::server::serve(a, &study))?;
+    Ok(0)
 }
 
 fn collect(o: &CollectOptions) -> Result<i32> {

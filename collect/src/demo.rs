@@ -111,6 +111,8 @@ pub fn study(config: Config, prompts: Vec<TaskPrompts>, out: PathBuf, force: boo
         endpoint: None,
         quiet,
         created_by: format!("collect {} --demo", env!("CARGO_PKG_VERSION")),
+        agent: None,
+        testbed: "local".into(),
         config,
     }
 }

@@ -8,6 +8,7 @@
 //! and the `fake` sampler make the whole pipeline run without GPU or network ([`demo`]);
 //! [`probe`] validates the energy sources on a machine.
 
+pub mod agent;
 pub mod app;
 pub mod cli;
 pub mod client;

@@ -1,7 +1,8 @@
 //! Typed, validated options: the second stage of the command line. Every error names the flag at
 //! fault. Nothing after this module sees a string that still has to be parsed.
 
-use crate::cli::{Cli, CollectArgs, Command as CliCommand, DEFAULT_OUT, DEMO_OUT, ProbeArgs};
+use crate::agent::{AgentOptions, AgentTarget, Fault};
+use crate::cli::{AgentArgs, Cli, CollectArgs, Command as CliCommand, DEFAULT_OUT, DEMO_OUT, DesignArgs, ProbeArgs};
 use crate::sampler::EnergySelection;
 use anyhow::{Result, bail};
 use std::path::PathBuf;
@@ -16,6 +17,8 @@ pub enum Command {
     Probe(ProbeOptions),
     /// Serve the fake server until killed (hidden; for tests of serve templates).
     FakeServer(FakeServerOptions),
+    /// Serve trials to an orchestrator.
+    Agent(Box<AgentOptions>),
 }
 
 /// Options of the hidden `collect fake-server`.
@@ -102,6 +105,8 @@ pub struct CollectOptions {
     pub demo: bool,
     /// No progress output.
     pub quiet: bool,
+    /// Run the trials on this testbed agent.
+    pub agent: Option<AgentTarget>,
 }
 
 /// Options of `collect probe`.
@@ -135,8 +140,21 @@ fn endpoint(url: Option<String>) -> Result<Option<String>> {
     }
 }
 
-impl CollectOptions {
-    fn from_args(a: CollectArgs) -> Result<Self> {
+/// The validated design overrides shared by a local run and an agent.
+struct Design {
+    reps: Option<u32>,
+    endpoint: Option<String>,
+    prompts: Option<PathBuf>,
+    seed: Option<u64>,
+    interval_ms: Option<f64>,
+    energy: Option<EnergySelection>,
+    max_prompts: Option<usize>,
+    concurrency: Option<usize>,
+    baseline_s: Option<f64>,
+}
+
+impl Design {
+    fn from_args(a: DesignArgs) -> Result<Self> {
         if a.reps == Some(0) {
             bail!("--reps 0: at least one repetition is needed");
         }
@@ -153,6 +171,46 @@ impl CollectOptions {
             ),
             None => None,
         };
+        Ok(Self {
+            reps: a.reps,
+            endpoint: endpoint(a.endpoint)?,
+            prompts: a.prompts,
+            seed: a.seed,
+            interval_ms: positive("--interval-ms", a.interval_ms, 1.0)?,
+            energy,
+            max_prompts: a.max_prompts,
+            concurrency: a.concurrency,
+            baseline_s: positive("--baseline", a.baseline, 0.0)?,
+        })
+    }
+}
+
+/// Reads a bearer token file for `flag`: its content, surrounding whitespace trimmed.
+fn token(flag: &str, path: &std::path::Path) -> Result<String> {
+    let bytes = crate::agent::server::read_token(path).map_err(|e| anyhow::anyhow!("{flag} {}: {e:#}", path.display()))?;
+    String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{flag} {}: not UTF-8 text", path.display()))
+}
+
+/// `--agent URL` and its options.
+fn agent_target(url: Option<String>, token_file: Option<PathBuf>, retry_s: f64) -> Result<Option<AgentTarget>> {
+    let Some(url) = url else { return Ok(None) };
+    let parsed = match reqwest::Url::parse(&url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => u,
+        Ok(_) => bail!("--agent {url}: expected an http:// or https:// URL"),
+        Err(e) => bail!("--agent {url}: not a URL ({e})"),
+    };
+    let retry_s = positive("--agent-retry-s", Some(retry_s), 0.0)?.unwrap_or(600.0);
+    Ok(Some(AgentTarget {
+        url: parsed,
+        token: token_file.map(|p| token("--agent-token-file", &p)).transpose()?,
+        retry: Duration::from_secs_f64(retry_s),
+        poll: Duration::from_millis(100),
+    }))
+}
+
+impl CollectOptions {
+    fn from_args(a: CollectArgs) -> Result<Self> {
+        let d = Design::from_args(a.design)?;
         let only = a
             .only
             .iter()
@@ -164,23 +222,70 @@ impl CollectOptions {
             .unwrap_or_else(|| PathBuf::from(if a.demo { DEMO_OUT } else { DEFAULT_OUT }));
         Ok(Self {
             config: a.config,
-            reps: a.reps,
+            reps: d.reps,
             out,
-            endpoint: endpoint(a.endpoint)?,
-            prompts: a.prompts,
-            seed: a.seed,
+            endpoint: d.endpoint,
+            prompts: d.prompts,
+            seed: d.seed,
             cooldown_s: positive("--cooldown", a.cooldown, 0.0)?,
-            interval_ms: positive("--interval-ms", a.interval_ms, 1.0)?,
-            energy,
-            max_prompts: a.max_prompts,
+            interval_ms: d.interval_ms,
+            energy: d.energy,
+            max_prompts: d.max_prompts,
             only,
             shard,
             dry_run: a.dry_run,
-            concurrency: a.concurrency,
-            baseline_s: positive("--baseline", a.baseline, 0.0)?,
+            concurrency: d.concurrency,
+            baseline_s: d.baseline_s,
             force: a.force,
             demo: a.demo,
             quiet: a.quiet,
+            agent: agent_target(a.agent, a.agent_token_file, a.agent_retry_s)?,
+        })
+    }
+}
+
+impl AgentOptions {
+    fn from_args(a: AgentArgs) -> Result<Self> {
+        let d = Design::from_args(a.design)?;
+        let listen: std::net::SocketAddr = a.listen.parse().map_err(|_| {
+            anyhow::anyhow!(
+                "--listen {}: expected IP:PORT, e.g. {}",
+                a.listen,
+                crate::agent::DEFAULT_LISTEN
+            )
+        })?;
+        let fault = match a.fault.as_deref() {
+            None => Fault::None,
+            Some("drop-fetch") => Fault::DropFetch,
+            Some(f) => bail!("--fault {f}: unknown fault (drop-fetch)"),
+        };
+        Ok(Self {
+            collect: CollectOptions {
+                config: a.config,
+                reps: d.reps,
+                out: a.out,
+                endpoint: d.endpoint,
+                prompts: d.prompts,
+                seed: d.seed,
+                cooldown_s: None,
+                interval_ms: d.interval_ms,
+                energy: d.energy,
+                max_prompts: d.max_prompts,
+                only: Vec::new(),
+                shard: None,
+                dry_run: false,
+                concurrency: d.concurrency,
+                baseline_s: d.baseline_s,
+                force: false,
+                demo: false,
+                quiet: true,
+                agent: None,
+            },
+            listen,
+            token_file: a.token_file,
+            max_pending_mb: a.max_pending_mb,
+            addr_file: a.addr_file,
+            fault,
         })
     }
 }
@@ -218,6 +323,7 @@ impl Command {
                 models: f.models,
                 token_delay: Duration::from_millis(f.token_delay_ms),
             })),
+            Some(CliCommand::Agent(a)) => Ok(Command::Agent(Box::new(AgentOptions::from_args(a)?))),
             None => Ok(Command::Collect(CollectOptions::from_args(cli.collect)?)),
         }
     }

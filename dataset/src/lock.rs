@@ -94,7 +94,7 @@ impl Holder {
 }
 
 /// The host name, as the kernel has it.
-fn hostname() -> String {
+pub fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .or_else(|| std::env::var("HOSTNAME").ok())

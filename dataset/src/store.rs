@@ -235,16 +235,7 @@ impl Dataset {
 
     /// The trial rows of one part, in file order; a run id listed twice is an error.
     pub fn read_part_trials(&self, part: &str) -> Result<Vec<Trial>> {
-        let path = self.part_dir(part).join("trial.parquet");
-        let rows: Vec<Trial> = tables::read(&path)?;
-        let mut seen = std::collections::HashSet::new();
-        if let Some(dup) = rows.iter().find(|t| !seen.insert(t.key.run_id.as_str())) {
-            return Err(DatasetError::invalid(
-                &path,
-                format!("trial `{}` is listed twice", dup.key.run_id),
-            ));
-        }
-        Ok(rows)
+        read_trials_at(&self.part_dir(part))
     }
 
     /// Every committed trial row with the part holding it, sorted by run id. A run id found
@@ -484,45 +475,164 @@ impl Dataset {
             if sync {
                 sync_dir(&staging)?;
             }
-            let target = self.part_dir(part);
-            std::fs::create_dir_all(self.root.join(TRIALS_DIR)).at(&self.root)?;
-            let mut kept = None;
-            if target.exists() && keep_old {
-                let dir = self.root.join(DAMAGED_DIR);
-                std::fs::create_dir_all(&dir).at(&dir)?;
-                let mut keep = dir.join(format!("{part}.{}", now_ms()));
-                let mut n = 1;
-                while keep.exists() {
-                    keep = dir.join(format!("{part}.{}.{n}", now_ms()));
-                    n += 1;
-                }
-                // Moved, never copied or deleted: the damaged files stay as they were.
-                std::fs::rename(&target, &keep).at(&target)?;
-                std::fs::rename(&staging, &target).at(&target)?;
-                if sync {
-                    sync_dir(&dir)?;
-                }
-                kept = Some(keep);
-            } else if target.exists() {
-                let trash = self
-                    .root
-                    .join(STAGING_DIR)
-                    .join(format!("{part}.old.{}", std::process::id()));
-                std::fs::rename(&target, &trash).at(&target)?;
-                std::fs::rename(&staging, &target).at(&target)?;
-                std::fs::remove_dir_all(&trash).at(&trash)?;
-            } else {
-                std::fs::rename(&staging, &target).at(&target)?;
-            }
-            if sync {
-                sync_dir(&self.root.join(TRIALS_DIR))?;
-            }
-            Ok(kept)
+            self.install_part(&staging, part, sync, keep_old)
         })();
         if result.is_err() {
             let _ = std::fs::remove_dir_all(&staging);
         }
         result
+    }
+
+    /// Renames a complete staged part folder into `trials/<part>`: an existing part of that name
+    /// is replaced (deleted, or with `keep_old` moved to `DATA/damaged/<part>.<ms>/`). Returns
+    /// where the old part went when kept.
+    fn install_part(&self, staging: &Path, part: &str, sync: bool, keep_old: bool) -> Result<Option<PathBuf>> {
+        let target = self.part_dir(part);
+        std::fs::create_dir_all(self.root.join(TRIALS_DIR)).at(&self.root)?;
+        let mut kept = None;
+        if target.exists() && keep_old {
+            let dir = self.root.join(DAMAGED_DIR);
+            std::fs::create_dir_all(&dir).at(&dir)?;
+            let mut keep = dir.join(format!("{part}.{}", now_ms()));
+            let mut n = 1;
+            while keep.exists() {
+                keep = dir.join(format!("{part}.{}.{n}", now_ms()));
+                n += 1;
+            }
+            // Moved, never copied or deleted: the damaged files stay as they were.
+            std::fs::rename(&target, &keep).at(&target)?;
+            std::fs::rename(staging, &target).at(&target)?;
+            if sync {
+                sync_dir(&dir)?;
+            }
+            kept = Some(keep);
+        } else if target.exists() {
+            let trash = self
+                .root
+                .join(STAGING_DIR)
+                .join(format!("{part}.old.{}", std::process::id()));
+            std::fs::rename(&target, &trash).at(&target)?;
+            std::fs::rename(staging, &target).at(&target)?;
+            std::fs::remove_dir_all(&trash).at(&trash)?;
+        } else {
+            std::fs::rename(staging, &target).at(&target)?;
+        }
+        if sync {
+            sync_dir(&self.root.join(TRIALS_DIR))?;
+        }
+        Ok(kept)
+    }
+
+    /// The files a part folder may hold, in the order a transfer sends them (`trial.parquet`
+    /// last, so a partial transfer never looks complete).
+    pub const PART_FILE_NAMES: [&'static str; 4] =
+        ["requests.parquet", "samples.parquet", "baseline.parquet", "trial.parquet"];
+
+    /// The files of committed part `part` as they are on disk: name, path and size, in
+    /// [`Dataset::PART_FILE_NAMES`] order (a testbed agent serves them to its orchestrator).
+    pub fn part_files(&self, part: &str) -> Result<Vec<(String, PathBuf, u64)>> {
+        validate_run_id(part).map_err(|m| DatasetError::invalid(&self.root, format!("part name: {m}")))?;
+        let dir = self.part_dir(part);
+        let mut files = Vec::new();
+        for name in Self::PART_FILE_NAMES {
+            let path = dir.join(name);
+            match std::fs::metadata(&path) {
+                Ok(m) if m.is_file() => files.push((name.to_string(), path, m.len())),
+                Ok(_) => return Err(DatasetError::invalid(&path, "not a plain file")),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e).at(&path),
+            }
+        }
+        if !files.iter().any(|f| f.0 == "trial.parquet") {
+            return Err(DatasetError::invalid(dir.join("trial.parquet"), "no committed part here"));
+        }
+        Ok(files)
+    }
+
+    /// Commits a part received as its files' bytes (what a testbed agent sends for one trial):
+    /// the files are written into a staging folder, read back in full through this crate's
+    /// readers (schema, types, every row), checked to hold exactly the trials `run_ids`, and
+    /// only then renamed into `trials/<part>` like any commit. An existing part of that name is
+    /// replaced; with `keep_old` it is moved to `DATA/damaged/` instead (a damaged part
+    /// measured again). Nothing is written into `trials/` when a check fails.
+    pub fn commit_received_part(
+        &self,
+        part: &str,
+        files: &[(String, Vec<u8>)],
+        run_ids: &[&str],
+        sync: bool,
+        keep_old: bool,
+    ) -> Result<Option<PathBuf>> {
+        validate_run_id(part).map_err(|m| DatasetError::invalid(&self.root, format!("part name: {m}")))?;
+        let mut names = std::collections::HashSet::new();
+        for (name, _) in files {
+            if !Self::PART_FILE_NAMES.contains(&name.as_str()) || !names.insert(name.as_str()) {
+                return Err(DatasetError::invalid(
+                    self.part_dir(part),
+                    format!("`{name}` is not a part file, or is given twice"),
+                ));
+            }
+        }
+        let staging = self
+            .root
+            .join(STAGING_DIR)
+            .join(format!("{part}.received.{}", std::process::id()));
+        if staging.exists() {
+            std::fs::remove_dir_all(&staging).at(&staging)?;
+        }
+        std::fs::create_dir_all(&staging).at(&staging)?;
+        let result = (|| {
+            for (name, bytes) in files {
+                let path = staging.join(name);
+                let mut f = std::fs::File::create(&path).at(&path)?;
+                std::io::Write::write_all(&mut f, bytes).at(&path)?;
+                if sync {
+                    f.sync_all().at(&path)?;
+                }
+            }
+            let trials = read_trials_at(&staging)?;
+            let mut got: Vec<&str> = trials.iter().map(|t| t.key.run_id.as_str()).collect();
+            let mut want = run_ids.to_vec();
+            got.sort_unstable();
+            want.sort_unstable();
+            if got != want {
+                return Err(DatasetError::invalid(
+                    staging.join("trial.parquet"),
+                    format!("holds trials {got:?}, expected {want:?}"),
+                ));
+            }
+            read_part_at(&staging, trials, ReadOptions { text: true, ..ReadOptions::default() })?;
+            if sync {
+                sync_dir(&staging)?;
+            }
+            self.install_part(&staging, part, sync, keep_old)
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_dir_all(&staging);
+        }
+        result
+    }
+
+    /// Removes committed part `part` (a testbed agent, once its orchestrator has the trial):
+    /// renamed out of `trials/` first, so readers never see half of it. False when there was
+    /// none.
+    pub fn remove_part(&self, part: &str) -> Result<bool> {
+        validate_run_id(part).map_err(|m| DatasetError::invalid(&self.root, format!("part name: {m}")))?;
+        let target = self.part_dir(part);
+        if !target.exists() {
+            return Ok(false);
+        }
+        let trash = self
+            .root
+            .join(STAGING_DIR)
+            .join(format!("{part}.removed.{}", std::process::id()));
+        std::fs::create_dir_all(self.root.join(STAGING_DIR)).at(&self.root)?;
+        if trash.exists() {
+            std::fs::remove_dir_all(&trash).at(&trash)?;
+        }
+        std::fs::rename(&target, &trash).at(&target)?;
+        std::fs::remove_dir_all(&trash).at(&trash)?;
+        Ok(true)
     }
 
     /// Reads every trial of one part with its requests (sorted by index; prompt and response
@@ -540,74 +650,7 @@ impl Dataset {
         trials: Vec<Trial>,
         opts: ReadOptions,
     ) -> Result<Vec<TrialFiles>> {
-        let dir = self.part_dir(part);
-        let ids: Vec<&str> = trials.iter().map(|t| t.key.run_id.as_str()).collect();
-        let slot: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-        // Every file is read even after one failed, so that the error names each damaged one.
-        let mut errors = Vec::new();
-        let path = dir.join("requests.parquet");
-        let mut requests: Vec<Vec<Request>> = vec![Vec::new(); ids.len()];
-        match read_requests(&path, opts.text) {
-            Ok(rows) => {
-                for r in rows {
-                    let Some(&i) = slot.get(r.run_id.as_str()) else {
-                        errors.push(DatasetError::invalid(
-                            &path,
-                            format!(
-                                "a request of trial `{}`, which trial.parquet does not list",
-                                r.run_id
-                            ),
-                        ));
-                        break;
-                    };
-                    requests[i].push(r);
-                }
-            }
-            Err(e) => errors.push(e),
-        }
-        let samples = if opts.skip_samples {
-            vec![(SampleTable::default(), false); ids.len()]
-        } else {
-            SampleTable::read_many(&dir.join("samples.parquet"), opts.accounting_only, &ids).unwrap_or_else(
-                |e| {
-                    errors.push(e);
-                    Vec::new()
-                },
-            )
-        };
-        let path = dir.join("baseline.parquet");
-        let baselines = if path.is_file() && !opts.skip_samples {
-            match SampleTable::read_many(&path, opts.accounting_only, &ids) {
-                Ok(tables) => tables
-                    .into_iter()
-                    .map(|(table, present)| (present || ids.len() == 1).then_some(table))
-                    .collect(),
-                Err(e) => {
-                    errors.push(e);
-                    Vec::new()
-                }
-            }
-        } else {
-            vec![None; ids.len()]
-        };
-        if let Some(e) = DatasetError::combine(errors) {
-            return Err(e);
-        }
-        Ok(trials
-            .into_iter()
-            .zip(requests)
-            .zip(samples)
-            .zip(baselines)
-            .map(|(((trial, mut requests), (samples, _)), baseline)| {
-                requests.sort_by_key(|r| r.index);
-                TrialFiles {
-                    trial,
-                    requests,
-                    samples,
-                    baseline,
-                }
-            })
-            .collect())
+        read_part_at(&self.part_dir(part), trials, opts)
     }
 
     /// Reads one committed trial with everything it holds (a convenience over
@@ -867,6 +910,91 @@ fn write_part_files(dir: &Path, files: PartTrials<'_>, mode: WriteMode) -> Resul
 /// Reads a requests file; without `text`, the prompt and response columns are not decoded
 /// (they read as empty strings), which makes timing-only reads of large trials several times
 /// faster.
+/// The trial rows of the part in `dir`, in file order; a run id listed twice is an error.
+fn read_trials_at(dir: &Path) -> Result<Vec<Trial>> {
+    let path = dir.join("trial.parquet");
+    let rows: Vec<Trial> = tables::read(&path)?;
+    let mut seen = std::collections::HashSet::new();
+    if let Some(dup) = rows.iter().find(|t| !seen.insert(t.key.run_id.as_str())) {
+        return Err(DatasetError::invalid(
+            &path,
+            format!("trial `{}` is listed twice", dup.key.run_id),
+        ));
+    }
+    Ok(rows)
+}
+
+/// Every trial of the part in `dir` (see [`Dataset::read_part_with_trials`]).
+fn read_part_at(dir: &Path, trials: Vec<Trial>, opts: ReadOptions) -> Result<Vec<TrialFiles>> {
+        let ids: Vec<&str> = trials.iter().map(|t| t.key.run_id.as_str()).collect();
+        let slot: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+        // Every file is read even after one failed, so that the error names each damaged one.
+        let mut errors = Vec::new();
+        let path = dir.join("requests.parquet");
+        let mut requests: Vec<Vec<Request>> = vec![Vec::new(); ids.len()];
+        match read_requests(&path, opts.text) {
+            Ok(rows) => {
+                for r in rows {
+                    let Some(&i) = slot.get(r.run_id.as_str()) else {
+                        errors.push(DatasetError::invalid(
+                            &path,
+                            format!(
+                                "a request of trial `{}`, which trial.parquet does not list",
+                                r.run_id
+                            ),
+                        ));
+                        break;
+                    };
+                    requests[i].push(r);
+                }
+            }
+            Err(e) => errors.push(e),
+        }
+        let samples = if opts.skip_samples {
+            vec![(SampleTable::default(), false); ids.len()]
+        } else {
+            SampleTable::read_many(&dir.join("samples.parquet"), opts.accounting_only, &ids).unwrap_or_else(
+                |e| {
+                    errors.push(e);
+                    Vec::new()
+                },
+            )
+        };
+        let path = dir.join("baseline.parquet");
+        let baselines = if path.is_file() && !opts.skip_samples {
+            match SampleTable::read_many(&path, opts.accounting_only, &ids) {
+                Ok(tables) => tables
+                    .into_iter()
+                    .map(|(table, present)| (present || ids.len() == 1).then_some(table))
+                    .collect(),
+                Err(e) => {
+                    errors.push(e);
+                    Vec::new()
+                }
+            }
+        } else {
+            vec![None; ids.len()]
+        };
+        if let Some(e) = DatasetError::combine(errors) {
+            return Err(e);
+        }
+        Ok(trials
+            .into_iter()
+            .zip(requests)
+            .zip(samples)
+            .zip(baselines)
+            .map(|(((trial, mut requests), (samples, _)), baseline)| {
+                requests.sort_by_key(|r| r.index);
+                TrialFiles {
+                    trial,
+                    requests,
+                    samples,
+                    baseline,
+                }
+            })
+            .collect())
+    }
+
 fn read_requests(path: &Path, text: bool) -> Result<Vec<Request>> {
     tables::read_skipping(path, if text { &[] } else { &TEXT_COLUMNS })
 }

@@ -38,6 +38,7 @@ fn trial(run_id: &str) -> TrialFiles {
         sampler_cpu_s: Some(0.25),
         baseline_start_ms: Some(400),
         baseline_end_ms: Some(600),
+        testbed: Some("gpu-box-1".into()),
     };
     let requests = vec![
         Request {

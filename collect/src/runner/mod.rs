@@ -6,7 +6,7 @@
 
 mod trial;
 
-pub use trial::commit;
+pub use trial::{commit, line_of};
 
 use crate::client::{ChatClient, ClientSettings};
 use crate::config::Config;
@@ -19,9 +19,11 @@ use crate::sampler::fake::FakeScript;
 use crate::sampler::{self, EnergySelection, Recorder, SamplerSettings};
 use crate::server::Lifecycle;
 use anyhow::{Context, Result};
-use dataset::{Dataset, RunRow};
+use dataset::{Dataset, RunRow, SampleTable};
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 use std::time::{Duration, Instant};
 
 /// Everything a collection needs, validated.
@@ -51,6 +53,11 @@ pub struct Study {
     pub quiet: bool,
     /// `collect <version>` or `collect <version> --demo`.
     pub created_by: String,
+    /// Run every trial on a testbed agent (`--agent URL`) instead of here.
+    pub agent: Option<crate::agent::AgentTarget>,
+    /// What each trial records as its `testbed`: `local`, or the agent's host name when an
+    /// agent runs it.
+    pub testbed: String,
 }
 
 impl Study {
@@ -95,8 +102,10 @@ pub struct Summary {
     pub remeasured: Vec<(String, Option<PathBuf>)>,
 }
 
-/// What every trial of a run shares.
-struct Ctx<'a> {
+/// What every trial of a run shares: the study, its dataset, the client, the model servers and
+/// the energy sources. A local run and the agent (`collect agent`) run trials through the
+/// same one.
+pub struct Ctx<'a> {
     study: &'a Study,
     dataset: Dataset,
     client: ChatClient,
@@ -109,6 +118,150 @@ struct Ctx<'a> {
     damaged: std::collections::HashSet<String>,
     /// Those measured again so far, with where their damaged files went.
     remeasured: Vec<(String, Option<PathBuf>)>,
+    /// Requests of the trial in flight answered so far (the agent reports it as progress).
+    requests_done: Arc<AtomicUsize>,
+}
+
+impl std::fmt::Debug for Ctx<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ctx")
+            .field("out", &self.study.out)
+            .field("recorder", &self.recorder)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> Ctx<'a> {
+    /// Opens what the trials of `study` share: the client, the model servers (checked
+    /// reachable), the energy sources and the run's provenance. Returns the notes the energy
+    /// sources gave (a source missing, degraded).
+    pub async fn open(
+        study: &'a Study,
+        dataset: Dataset,
+        damaged: std::collections::HashSet<String>,
+        progress: &'a Progress,
+    ) -> Result<(Self, Vec<String>)> {
+        let config = &study.config;
+        let client = ChatClient::new(client_settings(config)?)?;
+        let mut lifecycle = Lifecycle::new(config, study.endpoint.as_deref(), &study.out)?;
+        lifecycle.check(client.http()).await?;
+        let settings = SamplerSettings {
+            interval_ms: config.interval_ms,
+            counter_interval_ms: config.nvml_counter_interval_ms,
+        };
+        let (recorder, notes) = sampler::open(&study.energy, settings, &study.fake_energy)?;
+        let settings = serde_json::json!({
+            "interval_ms": config.interval_ms,
+            "nvml_counter_interval_ms": config.nvml_counter_interval_ms,
+            "cooldown_s": config.cooldown_s,
+            "cooldown_until_idle": config.cooldown_until_idle,
+            "baseline_s": config.baseline_s,
+            "concurrency": config.concurrency,
+            "retries": config.server.retries,
+            "request_timeout_s": config.server.request_timeout_s,
+            "energy": study.energy.to_string(),
+            "seed": config.seed,
+            "generation": config.generation,
+            "simulated": study.design.simulated,
+        });
+        let provenance = RunProvenance::new(
+            config.path.as_deref().map(|p| p.display().to_string()).as_deref(),
+            &config.hash,
+            serde_json::json!({"sources": recorder.sources(), "details": recorder.provenance()}),
+            settings,
+        );
+        let ctx = Ctx {
+            study,
+            dataset,
+            client,
+            lifecycle,
+            recorder,
+            provenance,
+            prompts: study.prompts.iter().map(|p| (p.task.as_str(), p)).collect(),
+            progress,
+            damaged,
+            remeasured: Vec::new(),
+            requests_done: Arc::new(AtomicUsize::new(0)),
+        };
+        Ok((ctx, notes))
+    }
+
+    /// The dataset the trials are committed to.
+    pub fn dataset(&self) -> &Dataset {
+        &self.dataset
+    }
+
+    /// The energy sources, comma-separated.
+    pub fn energy_sources(&self) -> String {
+        self.recorder.sources()
+    }
+
+    /// The energy sources' own description.
+    pub fn energy_details(&self) -> serde_json::Value {
+        self.recorder.provenance()
+    }
+
+    /// The counter of the requests answered in the trial in flight.
+    pub fn requests_done(&self) -> Arc<AtomicUsize> {
+        Arc::clone(&self.requests_done)
+    }
+
+    /// Runs and commits one trial ([`trial`]); returns its line and its baseline samples.
+    pub async fn run_trial(&mut self, row: &RunRow) -> Result<(crate::progress::TrialLine, Option<SampleTable>)> {
+        trial::run(self, row).await
+    }
+
+    /// Stops sampling after a trial was abandoned (Ctrl-C, a cancelled job); its samples are
+    /// dropped.
+    pub fn abandon(&mut self) {
+        let _ = self.recorder.stop();
+    }
+
+    /// The pause after a trial ([`trial::cooldown`]).
+    pub async fn cooldown(&mut self, baseline: Option<&SampleTable>) -> Result<()> {
+        trial::cooldown(self, baseline).await
+    }
+
+    /// Stops the model servers collect started.
+    pub async fn shutdown(&mut self) {
+        self.lifecycle.shutdown().await;
+    }
+}
+
+/// Who runs the trials of a run: this process, or a testbed agent.
+enum Runner<'a> {
+    Local(Box<Ctx<'a>>),
+    Agent(crate::agent::remote::Remote<'a>),
+}
+
+impl Runner<'_> {
+    async fn trial(&mut self, row: &RunRow) -> Result<(crate::progress::TrialLine, Option<SampleTable>)> {
+        match self {
+            Runner::Local(ctx) => ctx.run_trial(row).await,
+            Runner::Agent(remote) => remote.run_trial(row).await.map(|line| (line, None)),
+        }
+    }
+
+    async fn abandon(&mut self) {
+        match self {
+            Runner::Local(ctx) => ctx.abandon(),
+            Runner::Agent(remote) => remote.abandon().await,
+        }
+    }
+
+    async fn cooldown(&mut self, baseline: Option<&SampleTable>, cooldown_s: f64) -> Result<()> {
+        match self {
+            Runner::Local(ctx) => ctx.cooldown(baseline).await,
+            // The orchestrator's pause between jobs; waiting until the GPU is idle again needs
+            // its samples, which stay on the testbed.
+            Runner::Agent(_) => {
+                if cooldown_s > 0.0 {
+                    tokio::time::sleep(Duration::from_secs_f64(cooldown_s)).await;
+                }
+                Ok(())
+            }
+        }
+    }
 }
 
 /// The client settings of a config.
@@ -150,23 +303,27 @@ async fn run_locked(study: &Study, interrupt: impl Future<Output = ()>) -> Resul
     let started = Instant::now();
     let config = &study.config;
     let client = ChatClient::new(client_settings(config)?)?;
-    let mut lifecycle = Lifecycle::new(config, study.endpoint.as_deref(), &study.out)?;
-    if !Dataset::exists(&study.out) {
+    // With an agent, the design is checked against the agent's before anything is written.
+    let agent = match &study.agent {
+        Some(target) => Some(crate::agent::remote::Connection::open(target, study).await?),
+        None => None,
+    };
+    if agent.is_none() && !Dataset::exists(&study.out) {
         // Bad input must not leave an empty dataset behind.
-        lifecycle.check(client.http()).await?;
+        Lifecycle::new(config, study.endpoint.as_deref(), &study.out)?
+            .check(client.http())
+            .await?;
     }
-    let prepared = plan::prepare(
-        &study.out,
-        &study.design,
-        study.shard,
-        study.force,
-        &study.created_by,
-    )?;
+    let design = match &agent {
+        Some(a) => a.design().clone(),
+        None => study.design.clone(),
+    };
+    let prepared = plan::prepare(&study.out, &design, study.shard, study.force, &study.created_by)?;
     let mut summary = Summary {
         out: study.out.clone(),
         planned: prepared.runs.len(),
         skipped: prepared.done.len(),
-        simulated: study.design.simulated,
+        simulated: design.simulated,
         notes: prepared.notes.clone(),
         damaged: prepared.damaged.len(),
         ..Default::default()
@@ -182,68 +339,51 @@ async fn run_locked(study: &Study, interrupt: impl Future<Output = ()>) -> Resul
         (summary.skipped + todo.len()) as u64,
         summary.skipped as u64,
         study.quiet,
-        study.design.simulated,
+        design.simulated,
     );
     for n in &summary.notes {
         progress.note(n);
     }
+    if let Some(a) = &agent {
+        progress.note(&a.describe());
+    }
     if todo.is_empty() {
+        if let Some(a) = agent {
+            a.confirm_committed(&prepared.dataset, &progress).await;
+        }
         progress.finish();
         summary.elapsed_s = started.elapsed().as_secs_f64();
         return Ok(summary);
     }
-    lifecycle.check(client.http()).await?;
-    let settings = SamplerSettings {
-        interval_ms: config.interval_ms,
-        counter_interval_ms: config.nvml_counter_interval_ms,
-    };
-    let (recorder, notes) = sampler::open(&study.energy, settings, &study.fake_energy)?;
-    for n in &notes {
-        progress.note(n);
-    }
-    summary.notes.extend(notes);
-    let settings = serde_json::json!({
-        "interval_ms": config.interval_ms,
-        "nvml_counter_interval_ms": config.nvml_counter_interval_ms,
-        "cooldown_s": config.cooldown_s,
-        "cooldown_until_idle": config.cooldown_until_idle,
-        "baseline_s": config.baseline_s,
-        "concurrency": config.concurrency,
-        "retries": config.server.retries,
-        "request_timeout_s": config.server.request_timeout_s,
-        "energy": study.energy.to_string(),
-        "seed": config.seed,
-        "generation": config.generation,
-        "simulated": study.design.simulated,
-    });
-    let provenance = RunProvenance::new(
-        config.path.as_deref().map(|p| p.display().to_string()).as_deref(),
-        &config.hash,
-        serde_json::json!({"sources": recorder.sources(), "details": recorder.provenance()}),
-        settings,
-    );
-    let mut ctx = Ctx {
-        study,
-        dataset: prepared.dataset,
-        client,
-        lifecycle,
-        recorder,
-        provenance,
-        prompts: study.prompts.iter().map(|p| (p.task.as_str(), p)).collect(),
-        progress: &progress,
-        damaged: prepared.damaged,
-        remeasured: Vec::new(),
+    let mut runner = match agent {
+        Some(a) => {
+            a.confirm_committed(&prepared.dataset, &progress).await;
+            Runner::Agent(crate::agent::remote::Remote::new(
+                a,
+                prepared.dataset,
+                prepared.damaged,
+                &progress,
+            ))
+        }
+        None => {
+            let (ctx, notes) = Ctx::open(study, prepared.dataset, prepared.damaged, &progress).await?;
+            for n in &notes {
+                progress.note(n);
+            }
+            summary.notes.extend(notes);
+            Runner::Local(Box::new(ctx))
+        }
     };
     tokio::pin!(interrupt);
     let n = todo.len();
     for (i, row) in todo.into_iter().enumerate() {
         progress.starting(&row.key.run_id, &row.key.model, &row.key.task);
         let outcome = tokio::select! {
-            r = trial::run(&mut ctx, row) => Some(r),
+            r = runner.trial(row) => Some(r),
             () = &mut interrupt => None,
         };
         let Some(outcome) = outcome else {
-            let _ = ctx.recorder.stop();
+            runner.abandon().await;
             summary.interrupted = true;
             progress.note(&format!(
                 "interrupted: {} was not finished and is discarded; run the same command again to resume",
@@ -264,13 +404,13 @@ async fn run_locked(study: &Study, interrupt: impl Future<Output = ()>) -> Resul
         progress.trial(&line);
         if i + 1 < n {
             let cooled = tokio::select! {
-                r = trial::cooldown(&mut ctx, baseline.as_ref()) => Some(r),
+                r = runner.cooldown(baseline.as_ref(), config.cooldown_s) => Some(r),
                 () = &mut interrupt => None,
             };
             match cooled {
                 Some(r) => r?,
                 None => {
-                    let _ = ctx.recorder.stop();
+                    runner.abandon().await;
                     summary.interrupted = true;
                     progress.note("interrupted during the cooldown; every finished trial is committed");
                     break;
@@ -278,8 +418,13 @@ async fn run_locked(study: &Study, interrupt: impl Future<Output = ()>) -> Resul
             }
         }
     }
-    ctx.lifecycle.shutdown().await;
-    summary.remeasured = std::mem::take(&mut ctx.remeasured);
+    match &mut runner {
+        Runner::Local(ctx) => {
+            ctx.shutdown().await;
+            summary.remeasured = std::mem::take(&mut ctx.remeasured);
+        }
+        Runner::Agent(_) => {}
+    }
     progress.finish();
     summary.elapsed_s = started.elapsed().as_secs_f64();
     Ok(summary)

@@ -144,6 +144,8 @@ impl<'r, 'a> TrialRun<'r, 'a> {
         let abort = AtomicBool::new(false);
         let client = &self.ctx.client;
         let abort_ref = &abort;
+        let answered = &*self.ctx.requests_done;
+        answered.store(0, Ordering::SeqCst);
         let futures = self.prompts.prompts.iter().enumerate().map(|(i, p)| {
             let seed = config
                 .generation
@@ -155,6 +157,7 @@ impl<'r, 'a> TrialRun<'r, 'a> {
                     return None;
                 }
                 let c = client.complete(base_url, &body).await;
+                answered.fetch_add(1, Ordering::SeqCst);
                 if c.exhausted {
                     abort_ref.store(true, Ordering::SeqCst);
                 }
@@ -252,38 +255,9 @@ impl<'r, 'a> TrialRun<'r, 'a> {
         Ok(())
     }
 
-    /// The trial's line for the display: its energy and tokens when done, the reason when failed.
+    /// The trial's line for the display.
     fn line(&self, files: &TrialFiles) -> TrialLine {
-        let failed = TrialLine {
-            run_id: self.row.key.run_id.to_string(),
-            model: self.row.key.model.to_string(),
-            task: self.row.key.task.to_string(),
-            status: "failed".into(),
-            energy_j: None,
-            energy_per_token: None,
-            tokens: 0,
-            duration_s: 0.0,
-            reason: files.trial.failure_reason.clone(),
-        };
-        if files.trial.status == TrialStatus::Failed {
-            return failed;
-        }
-        let m = metrics_row(
-            &files.trial,
-            &files.requests,
-            &files.samples,
-            &[],
-            Accounting::Corrected,
-        );
-        TrialLine {
-            status: "done".into(),
-            energy_j: m.energy_j,
-            energy_per_token: m.energy_per_token,
-            tokens: m.tokens,
-            duration_s: m.duration_s,
-            reason: None,
-            ..failed
-        }
+        line_of(self.row, files)
     }
 
     /// The model's entry in the provenance.
@@ -324,7 +298,43 @@ impl<'r, 'a> TrialRun<'r, 'a> {
             sampler_cpu_s,
             baseline_start_ms: baseline.and_then(|b| b.time_ms.first().copied()),
             baseline_end_ms: baseline.and_then(|b| b.time_ms.last().copied()),
+            testbed: Some(self.ctx.study.testbed.clone()),
         }
+    }
+}
+
+/// A committed trial's line for the display: its energy and tokens when done, the reason when
+/// failed.
+pub fn line_of(row: &RunRow, files: &TrialFiles) -> TrialLine {
+    let failed = TrialLine {
+        run_id: row.key.run_id.to_string(),
+        model: row.key.model.to_string(),
+        task: row.key.task.to_string(),
+        status: "failed".into(),
+        energy_j: None,
+        energy_per_token: None,
+        tokens: 0,
+        duration_s: 0.0,
+        reason: files.trial.failure_reason.clone(),
+    };
+    if files.trial.status == TrialStatus::Failed {
+        return failed;
+    }
+    let m = metrics_row(
+        &files.trial,
+        &files.requests,
+        &files.samples,
+        &[],
+        Accounting::Corrected,
+    );
+    TrialLine {
+        status: "done".into(),
+        energy_j: m.energy_j,
+        energy_per_token: m.energy_per_token,
+        tokens: m.tokens,
+        duration_s: m.duration_s,
+        reason: None,
+        ..failed
     }
 }
 

@@ -82,5 +82,9 @@ crate::table! {
         #[since(2)]
         #[unit("ms since Unix epoch")]
         pub baseline_end_ms: Option<i64>,
+        /// Where the trial was measured: `local` (collect on this machine) or the host name of
+        /// the testbed agent that ran it (`collect --agent`); null for imported data.
+        #[since(5)]
+        pub testbed: Option<String>,
     }
 }
