@@ -424,3 +424,93 @@ fn the_agent_refuses_bad_requests_with_4xx_and_stays_up() {
     assert!(!agent.log().contains("panicked"), "{}", agent.log());
     agent.kill();
 }
+
+#[test]
+fn the_agent_runs_one_trial_at_a_time_cancels_and_bounds_its_disk() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_study(tmp.path(), &["model-a"], &["COPA"], 2, 2);
+    let script = FakeScript {
+        token_delay: Duration::from_millis(50),
+        tokens_min: 40,
+        tokens_max: 40,
+        ..FakeScript::default()
+    };
+    let server = FakeServer::spawn(script).unwrap();
+    let agent = Agent::start(tmp.path(), &server.base_url, "127.0.0.1:0", &[]);
+    let url = agent.url();
+    rt().block_on(async {
+        let http = reqwest::Client::new();
+        let caps: serde_json::Value = http.get(format!("{url}/v1/capabilities")).send().await.unwrap().json().await.unwrap();
+        let trial = |rep: i64| {
+            serde_json::json!({
+                "run_id": format!("run_0_repetition_{rep}"), "model": "model-a", "task": "COPA", "repetition": rep,
+                "design_hash": caps["design_hash"], "design": caps["design"],
+                "collect_version": caps["collect_version"], "schema_version": caps["schema_version"],
+            })
+        };
+        let post = |body: serde_json::Value| http.post(format!("{url}/v1/trials")).json(&body).send();
+        let r = post(trial(0)).await.unwrap();
+        assert_eq!(r.status(), 202);
+        let job: serde_json::Value = r.json().await.unwrap();
+        let id = job["job_id"].as_str().unwrap().to_string();
+        // Another trial while one runs: 409, naming the running job.
+        let r = post(trial(1)).await.unwrap();
+        assert_eq!(r.status(), 409);
+        let e: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(e["busy_with"]["job_id"], id.as_str());
+        // The same trial again: the same job.
+        let again: serde_json::Value = post(trial(0)).await.unwrap().json().await.unwrap();
+        assert_eq!(again["job_id"], id.as_str());
+        // No files before the commit; cancel stops it and nothing is committed.
+        assert_eq!(http.get(format!("{url}/v1/jobs/{id}/files")).send().await.unwrap().status(), 409);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let c: serde_json::Value = http.post(format!("{url}/v1/jobs/{id}/cancel")).send().await.unwrap().json().await.unwrap();
+        assert!(c["state"] == "running" || c["state"] == "cancelled", "{c}");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let s: serde_json::Value = http.get(format!("{url}/v1/jobs/{id}")).send().await.unwrap().json().await.unwrap();
+            if s["state"] == "cancelled" {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{s}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let parts = dataset::Dataset::open(tmp.path().join("agent-data")).unwrap().parts().unwrap();
+        assert!(parts.is_empty(), "{parts:?}");
+        // The next trial runs to its commit; its files list with checksums.
+        let r = post(trial(1)).await.unwrap();
+        assert_eq!(r.status(), 202);
+        let id: String = r.json::<serde_json::Value>().await.unwrap()["job_id"].as_str().unwrap().into();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let s: serde_json::Value = http.get(format!("{url}/v1/jobs/{id}")).send().await.unwrap().json().await.unwrap();
+            if s["state"] == "committed" {
+                assert_eq!(s["requests_done"], 2);
+                break;
+            }
+            assert!(Instant::now() < deadline, "{s}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let list: serde_json::Value = http.get(format!("{url}/v1/jobs/{id}/files")).send().await.unwrap().json().await.unwrap();
+        let names: Vec<&str> = list["files"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["requests.parquet", "samples.parquet", "trial.parquet"]);
+    });
+    drop(agent);
+    // With no room for unconfirmed trials, a job is refused with 507 before anything runs.
+    let before = server.stats.attempts();
+    let tight = Agent::start(tmp.path(), &server.base_url, "127.0.0.1:0", &["--max-pending-mb", "0"]);
+    let url = tight.url();
+    rt().block_on(async {
+        let http = reqwest::Client::new();
+        let caps: serde_json::Value = http.get(format!("{url}/v1/capabilities")).send().await.unwrap().json().await.unwrap();
+        assert_eq!(caps["pending"], serde_json::json!(["run_0_repetition_1"]));
+        let body = serde_json::json!({
+            "run_id": "run_0_repetition_0", "model": "model-a", "task": "COPA", "repetition": 0,
+            "design_hash": caps["design_hash"], "design": caps["design"],
+            "collect_version": caps["collect_version"], "schema_version": caps["schema_version"],
+        });
+        let r = http.post(format!("{url}/v1/trials")).json(&body).send().await.unwrap();
+        assert_eq!(r.status(), 507);
+    });
+    assert_eq!(server.stats.attempts(), before);
+}

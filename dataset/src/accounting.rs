@@ -596,6 +596,7 @@ pub fn metrics_row(
         baseline_power_w: None,
         idle_energy_j: None,
         energy_above_idle_j: None,
+        testbed: trial.testbed.clone(),
     }
 }
 

@@ -231,6 +231,7 @@ fn baseline_power_and_idle_subtraction() {
         baseline_power_w: None,
         idle_energy_j: None,
         energy_above_idle_j: None,
+        testbed: None,
     };
     apply_baseline(&mut row, p);
     assert_relative_eq!(row.idle_energy_j.unwrap(), 400.0, max_relative = EXACT);

@@ -326,6 +326,7 @@ fn run_tables_judgments_and_metrics_round_trip_with_every_field_set() {
         baseline_power_w: Some(13.5),
         idle_energy_j: Some(14.5),
         energy_above_idle_j: Some(15.5),
+        testbed: Some("local".into()),
     }];
     ds.write_metrics(Accounting::Published, &metrics).unwrap();
     assert_eq!(

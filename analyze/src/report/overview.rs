@@ -185,6 +185,24 @@ impl Overview {
                 ),
             ),
             ("Energy components".to_string(), component_text),
+        ];
+        // Where the trials were measured (collect records it; imported data do not).
+        let mut testbeds: BTreeMap<&str, usize> = BTreeMap::new();
+        for r in rows {
+            if let Some(t) = &r.testbed {
+                *testbeds.entry(t.as_str()).or_default() += 1;
+            }
+        }
+        if !testbeds.is_empty() {
+            let list: Vec<String> = testbeds.iter().map(|(t, n)| format!("{t} ({n} trials)")).collect();
+            let note = if testbeds.len() > 1 {
+                " — several machines measured this design: compare treatments within a testbed, or treat it as a block (the `testbed` column of `analyze metrics --csv`)"
+            } else {
+                ""
+            };
+            facts.push(("Testbeds".to_string(), format!("{}{note}", list.join(", "))));
+        }
+        facts.extend([
             (
                 format!("Total energy ({} accounting)", inputs.accounting.as_str()),
                 format!("{} ({} kWh)", joules(energy), fixed(energy / 3.6e6, 2)),
@@ -204,7 +222,7 @@ impl Overview {
                     }
                 ),
             ),
-        ];
+        ]);
         let start = study.trials.iter().map(|t| t.start_ms).min();
         let end = study.trials.iter().map(|t| t.end_ms).max();
         if let (Some(a), Some(b)) = (start, end) {

@@ -111,5 +111,10 @@ crate::table! {
         #[since(2)]
         #[unit("J")]
         pub energy_above_idle_j: Option<f64>,
+        /// Where the trial was measured (the trial's `testbed`: `local` or the agent's host
+        /// name; null for imported data): a block for the statistics when several testbeds
+        /// measured one design.
+        #[since(5)]
+        pub testbed: Option<String>,
     }
 }
