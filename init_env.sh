@@ -337,7 +337,7 @@ readiness() {
   if ! command -v nvidia-smi >/dev/null 2>&1; then
     row "NVIDIA driver" MISSING "nvidia-smi not found (install the NVIDIA driver and reboot)"
   elif out=$(gpu_list) && [ -n "$out" ]; then
-    row "NVIDIA driver" ok "$(printf '%s' "$out" | wc -l | tr -d ' ') GPU(s): $(printf '%s' "$out" | head -n 1)"
+    row "NVIDIA driver" ok "$(printf '%s\n' "$out" | wc -l | tr -d ' ') GPU(s): $(printf '%s' "$out" | head -n 1)"
   else
     row "NVIDIA driver" MISSING "nvidia-smi failed: $(printf '%s' "$out" | head -n 1)"
   fi

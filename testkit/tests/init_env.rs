@@ -558,6 +558,8 @@ fn a_real_run_calls_the_steps_in_order_and_a_second_run_changes_nothing() {
     );
     assert!(!t.contains(token.trim()), "the token was printed:\n{t}");
     assert!(t.contains("llm-energy testbed readiness"), "{t}");
+    assert!(t.contains("1 GPU(s): 0, NVIDIA H200, 580.159.04"), "{t}");
+    assert!(t.contains("GPU0 NVIDIA H200: 3987352 mJ"), "{t}");
     assert!(!t.contains("MISSING"), "{t}");
 
     // Run again: every step is already done, nothing is changed, the token is kept.
