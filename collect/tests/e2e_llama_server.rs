@@ -1,5 +1,5 @@
 //! End to end against a real OpenAI-compatible server: llama.cpp's `llama-server` with
-//! SmolLM2-135M-Instruct (built and installed by `init_env.sh`; see `testkit`). Two model names
+//! SmolLM2-135M-Instruct (built and installed by `scripts/test-env.sh`; see `testkit`). Two model names
 //! (llama-server serves whatever name it is asked for) × two tasks × two repetitions × three
 //! prompts in the published `<Task>.jsonl` format, 16 tokens each, scripted energy, no cooldown
 //! and no baseline. Skips with a message when the server or model is missing, unless
