@@ -2,9 +2,9 @@
 //! command-line overrides, builds the study, and either prints the plan (`--dry-run`), runs the
 //! trials, or runs the probe. Returns the process exit code.
 
+use crate::agent::AgentOptions;
 use crate::config::Config;
 use crate::demo;
-use crate::agent::AgentOptions;
 use crate::options::{CollectOptions, Command, OnlyFilter};
 use crate::plan::{self, Design};
 use crate::probe;

@@ -38,6 +38,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
 pub enum Command {
     /// Sample the energy sources for a while without any endpoint and compare the GPU energy
     /// counter with integrated power (validation of the instrument)
@@ -52,7 +53,8 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
-#[command(long_about = "Run on a GPU testbed: serve whole trials of this config to an orchestrator \
+#[command(
+    long_about = "Run on a GPU testbed: serve whole trials of this config to an orchestrator \
 (`collect --agent URL` on another machine) over a small JSON HTTP API (/v1/...).\n\n\
 The agent owns the energy sources and the model servers: only the models of its own config can \
 be started, from its own serve templates. The orchestrator's design (config, prompts, \
@@ -60,7 +62,8 @@ repetitions, seed) must be the agent's; it is refused otherwise, naming what dif
 Committed trials stay in --out until the orchestrator confirms it has them.\n\n\
 It listens on loopback by default; a non-loopback --listen needs --token-file. Put it behind \
 TLS (a reverse proxy) or reach it through an SSH tunnel: docs/agent.md.\n\n\
-  collect agent --config experiments/llama_profiling.toml --token-file ~/.config/llm-energy/agent.token")]
+  collect agent --config experiments/llama_profiling.toml --token-file ~/.config/llm-energy/agent.token"
+)]
 pub struct AgentArgs {
     /// Address to listen on (loopback unless a token is given)
     #[arg(long, value_name = "ADDR", default_value = crate::agent::DEFAULT_LISTEN)]

@@ -2,7 +2,9 @@
 //! fault. Nothing after this module sees a string that still has to be parsed.
 
 use crate::agent::{AgentOptions, AgentTarget, Fault};
-use crate::cli::{AgentArgs, Cli, CollectArgs, Command as CliCommand, DEFAULT_OUT, DEMO_OUT, DesignArgs, ProbeArgs};
+use crate::cli::{
+    AgentArgs, Cli, CollectArgs, Command as CliCommand, DEFAULT_OUT, DEMO_OUT, DesignArgs, ProbeArgs,
+};
 use crate::sampler::EnergySelection;
 use anyhow::{Result, bail};
 use std::path::PathBuf;
@@ -10,6 +12,7 @@ use std::time::Duration;
 
 /// What to do.
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // built once per process
 pub enum Command {
     /// Run (or plan) a collection.
     Collect(CollectOptions),
@@ -187,12 +190,17 @@ impl Design {
 
 /// Reads a bearer token file for `flag`: its content, surrounding whitespace trimmed.
 fn token(flag: &str, path: &std::path::Path) -> Result<String> {
-    let bytes = crate::agent::server::read_token(path).map_err(|e| anyhow::anyhow!("{flag} {}: {e:#}", path.display()))?;
+    let bytes = crate::agent::server::read_token(path)
+        .map_err(|e| anyhow::anyhow!("{flag} {}: {e:#}", path.display()))?;
     String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{flag} {}: not UTF-8 text", path.display()))
 }
 
 /// `--agent URL` and its options.
-fn agent_target(url: Option<String>, token_file: Option<PathBuf>, retry_s: f64) -> Result<Option<AgentTarget>> {
+fn agent_target(
+    url: Option<String>,
+    token_file: Option<PathBuf>,
+    retry_s: f64,
+) -> Result<Option<AgentTarget>> {
     let Some(url) = url else { return Ok(None) };
     let parsed = match reqwest::Url::parse(&url) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => u,

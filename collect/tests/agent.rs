@@ -37,7 +37,15 @@ impl Agent {
         let log = dir.join(format!("agent-{}.log", rand_suffix()));
         let child = Command::new(collect_bin())
             .current_dir(dir)
-            .args(["agent", "--config", "config.toml", "--out", "agent-data", "--endpoint", endpoint])
+            .args([
+                "agent",
+                "--config",
+                "config.toml",
+                "--out",
+                "agent-data",
+                "--endpoint",
+                endpoint,
+            ])
             .args(["--listen", listen, "--addr-file"])
             .arg(&addr_file)
             .args(extra)
@@ -61,7 +69,11 @@ impl Agent {
             if let Some(status) = agent.child.try_wait().unwrap() {
                 panic!("the agent exited ({status}): {}", agent.log());
             }
-            assert!(Instant::now() < deadline, "the agent did not start: {}", agent.log());
+            assert!(
+                Instant::now() < deadline,
+                "the agent did not start: {}",
+                agent.log()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -123,7 +135,15 @@ fn an_orchestrator_and_an_agent_collect_what_a_local_run_collects() {
     };
     let server = FakeServer::spawn(script).unwrap();
     collect(tmp.path())
-        .args(["--config", "config.toml", "--out", "local", "--endpoint", &server.base_url, "-q"])
+        .args([
+            "--config",
+            "config.toml",
+            "--out",
+            "local",
+            "--endpoint",
+            &server.base_url,
+            "-q",
+        ])
         .assert()
         .success();
     let token = write_token(tmp.path());
@@ -134,7 +154,14 @@ fn an_orchestrator_and_an_agent_collect_what_a_local_run_collects() {
         &["--token-file", token.to_str().unwrap()],
     );
     let assert = collect(tmp.path())
-        .args(["--config", "config.toml", "--out", "remote", "--agent", &agent.url()])
+        .args([
+            "--config",
+            "config.toml",
+            "--out",
+            "remote",
+            "--agent",
+            &agent.url(),
+        ])
         .arg("--agent-token-file")
         .arg(&token)
         .assert()
@@ -144,7 +171,10 @@ fn an_orchestrator_and_an_agent_collect_what_a_local_run_collects() {
     let local = dataset::Dataset::open(tmp.path().join("local")).unwrap();
     let remote = dataset::Dataset::open(tmp.path().join("remote")).unwrap();
     assert_eq!(remote.read_runs().unwrap(), local.read_runs().unwrap());
-    let (l, r) = (read_all(&tmp.path().join("local")), read_all(&tmp.path().join("remote")));
+    let (l, r) = (
+        read_all(&tmp.path().join("local")),
+        read_all(&tmp.path().join("remote")),
+    );
     assert_eq!(l.len(), 8);
     assert_eq!(r.len(), 8);
     let host = dataset::lock::hostname();
@@ -164,16 +194,30 @@ fn an_orchestrator_and_an_agent_collect_what_a_local_run_collects() {
     check_energy(&tmp.path().join("local"));
     check_energy(&tmp.path().join("remote"));
     // Confirmed trials are deleted on the agent.
-    let left = dataset::Dataset::open(tmp.path().join("agent-data")).unwrap().parts().unwrap();
+    let left = dataset::Dataset::open(tmp.path().join("agent-data"))
+        .unwrap()
+        .parts()
+        .unwrap();
     assert!(left.is_empty(), "{left:?}");
     // A second run has nothing to do.
     let assert = collect(tmp.path())
-        .args(["--config", "config.toml", "--out", "remote", "--agent", &agent.url(), "-q"])
+        .args([
+            "--config",
+            "config.toml",
+            "--out",
+            "remote",
+            "--agent",
+            &agent.url(),
+            "-q",
+        ])
         .arg("--agent-token-file")
         .arg(&token)
         .assert()
         .success();
-    assert!(String::from_utf8_lossy(&assert.get_output().stdout).contains("0 trials done, 0 failed, 8 already done"));
+    assert!(
+        String::from_utf8_lossy(&assert.get_output().stdout)
+            .contains("0 trials done, 0 failed, 8 already done")
+    );
 }
 
 #[test]
@@ -183,7 +227,15 @@ fn an_agent_of_another_design_is_refused_naming_what_differs() {
     let server = FakeServer::spawn(FakeScript::default()).unwrap();
     let agent = Agent::start(tmp.path(), &server.base_url, "127.0.0.1:0", &["--reps", "3"]);
     collect(tmp.path())
-        .args(["--config", "config.toml", "--out", "remote", "--agent", &agent.url(), "-q"])
+        .args([
+            "--config",
+            "config.toml",
+            "--out",
+            "remote",
+            "--agent",
+            &agent.url(),
+            "-q",
+        ])
         .assert()
         .code(1)
         .stderr(predicates::str::contains("has another design"))
@@ -196,12 +248,21 @@ fn wait_for_trials(out: &Path, n: usize, timeout: Duration) {
     let deadline = Instant::now() + timeout;
     loop {
         let have = std::fs::read_dir(out.join("trials"))
-            .map(|d| d.flatten().filter(|e| e.path().join("trial.parquet").is_file()).count())
+            .map(|d| {
+                d.flatten()
+                    .filter(|e| e.path().join("trial.parquet").is_file())
+                    .count()
+            })
             .unwrap_or(0);
         if have >= n {
             return;
         }
-        assert!(Instant::now() < deadline, "{} trials in {} after {timeout:?}", have, out.display());
+        assert!(
+            Instant::now() < deadline,
+            "{} trials in {} after {timeout:?}",
+            have,
+            out.display()
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -222,7 +283,17 @@ fn check_complete(out: &Path, trials: usize, prompts: usize) {
 fn orchestrator(dir: &Path, url: &str, out: &str) -> Child {
     Command::new(collect_bin())
         .current_dir(dir)
-        .args(["--config", "config.toml", "--out", out, "--agent", url, "--agent-retry-s", "60", "-q"])
+        .args([
+            "--config",
+            "config.toml",
+            "--out",
+            out,
+            "--agent",
+            url,
+            "--agent-retry-s",
+            "60",
+            "-q",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -251,7 +322,11 @@ fn an_agent_killed_mid_trial_and_restarted_costs_only_that_trial() {
     let _agent = Agent::start(tmp.path(), &server.base_url, &addr, &[]);
     let out = orch.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     check_complete(&tmp.path().join("remote"), 6, 4);
     // Only the trial in flight at the kill was measured again (its first requests are lost).
     let attempts = server.stats.attempts();
@@ -263,13 +338,28 @@ fn a_fetch_cut_off_is_fetched_again_and_not_measured_twice() {
     let tmp = tempfile::tempdir().unwrap();
     write_study(tmp.path(), &["model-a"], &["COPA"], 2, 3);
     let server = FakeServer::spawn(FakeScript::default()).unwrap();
-    let agent = Agent::start(tmp.path(), &server.base_url, "127.0.0.1:0", &["--fault", "drop-fetch"]);
+    let agent = Agent::start(
+        tmp.path(),
+        &server.base_url,
+        "127.0.0.1:0",
+        &["--fault", "drop-fetch"],
+    );
     let assert = collect(tmp.path())
-        .args(["--config", "config.toml", "--out", "remote", "--agent", &agent.url()])
+        .args([
+            "--config",
+            "config.toml",
+            "--out",
+            "remote",
+            "--agent",
+            &agent.url(),
+        ])
         .assert()
         .success();
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
-    assert!(stderr.contains("fetch failed") && stderr.contains("not measured again"), "{stderr}");
+    assert!(
+        stderr.contains("fetch failed") && stderr.contains("not measured again"),
+        "{stderr}"
+    );
     check_complete(&tmp.path().join("remote"), 2, 3);
     // Two trials of three prompts: six requests reached the model, no more.
     assert_eq!(server.stats.attempts(), 6);
@@ -292,7 +382,9 @@ fn an_orchestrator_killed_and_restarted_resumes() {
     std::thread::sleep(Duration::from_millis(100));
     first.kill().unwrap();
     first.wait().unwrap();
-    let out = orchestrator(tmp.path(), &agent.url(), "remote").wait_with_output().unwrap();
+    let out = orchestrator(tmp.path(), &agent.url(), "remote")
+        .wait_with_output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     check_complete(&tmp.path().join("remote"), 6, 4);
     // No trial was measured twice unless it was in flight at the kill: at most one extra.
@@ -302,7 +394,10 @@ fn an_orchestrator_killed_and_restarted_resumes() {
 
 /// A tokio runtime for the HTTP checks.
 fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 #[test]
@@ -313,11 +408,21 @@ fn the_agent_refuses_bad_requests_with_4xx_and_stays_up() {
     let token = write_token(tmp.path());
     // A non-loopback address without a token is refused before anything listens.
     collect(tmp.path())
-        .args(["agent", "--config", "config.toml", "--out", "x", "--endpoint", &server.base_url])
+        .args([
+            "agent",
+            "--config",
+            "config.toml",
+            "--out",
+            "x",
+            "--endpoint",
+            &server.base_url,
+        ])
         .args(["--listen", "0.0.0.0:0"])
         .assert()
         .code(1)
-        .stderr(predicates::str::contains("not a loopback address, and no --token-file"));
+        .stderr(predicates::str::contains(
+            "not a loopback address, and no --token-file",
+        ));
     let mut agent = Agent::start(
         tmp.path(),
         &server.base_url,
@@ -337,9 +442,29 @@ fn the_agent_refuses_bad_requests_with_4xx_and_stays_up() {
         };
         assert_eq!(get("/v1/health", None).send().await.unwrap().status(), 200);
         assert_eq!(get("/v1/capabilities", None).send().await.unwrap().status(), 401);
-        assert_eq!(get("/v1/capabilities", Some("0123456789abcdef0123456789abcdeX")).send().await.unwrap().status(), 401);
-        assert_eq!(get("/v1/capabilities", Some("short")).send().await.unwrap().status(), 401);
-        let caps: serde_json::Value = get("/v1/capabilities", Some(good)).send().await.unwrap().json().await.unwrap();
+        assert_eq!(
+            get("/v1/capabilities", Some("0123456789abcdef0123456789abcdeX"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            401
+        );
+        assert_eq!(
+            get("/v1/capabilities", Some("short"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            401
+        );
+        let caps: serde_json::Value = get("/v1/capabilities", Some(good))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         let design = caps["design"].clone();
         let hash = caps["design_hash"].as_str().unwrap().to_string();
         let version = caps["collect_version"].as_str().unwrap().to_string();
@@ -357,7 +482,10 @@ fn the_agent_refuses_bad_requests_with_4xx_and_stays_up() {
             })
         };
         // A model not in the agent's config: 422, nothing started.
-        let r = post(trial("rm -rf /").to_string().into_bytes()).send().await.unwrap();
+        let r = post(trial("rm -rf /").to_string().into_bytes())
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 422);
         assert!(r.text().await.unwrap().contains("not in this agent's config"));
         assert_eq!(server.stats.attempts(), 0);
@@ -371,13 +499,34 @@ fn the_agent_refuses_bad_requests_with_4xx_and_stays_up() {
         assert_eq!(post(vec![b' '; 300 * 1024]).send().await.unwrap().status(), 413);
         let mut wrong = trial("model-a");
         wrong["repetition"] = serde_json::json!("zero");
-        assert_eq!(post(wrong.to_string().into_bytes()).send().await.unwrap().status(), 400);
+        assert_eq!(
+            post(wrong.to_string().into_bytes())
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            400
+        );
         // A run id outside the run table, a path-like run id: 422.
         let mut other = trial("model-a");
         other["run_id"] = serde_json::json!("../../etc/passwd");
-        assert_eq!(post(other.to_string().into_bytes()).send().await.unwrap().status(), 422);
+        assert_eq!(
+            post(other.to_string().into_bytes())
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            422
+        );
         // Files of unknown jobs, traversal in a file name: 404.
-        assert_eq!(get("/v1/jobs/123/files/..%2F..%2Fdataset.json", Some(good)).send().await.unwrap().status(), 404);
+        assert_eq!(
+            get("/v1/jobs/123/files/..%2F..%2Fdataset.json", Some(good))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            404
+        );
         assert_eq!(get("/v1/nothing", Some(good)).send().await.unwrap().status(), 404);
         assert_eq!(server.stats.attempts(), 0);
 
@@ -389,13 +538,29 @@ fn the_agent_refuses_bad_requests_with_4xx_and_stays_up() {
             seed ^= seed << 17;
             seed
         };
-        let paths = ["/v1/trials", "/v1/jobs/", "/v1/capabilities", "/v1/health", "/", "/v1/jobs/x/files/", "/v2/"];
-        let methods = [reqwest::Method::GET, reqwest::Method::POST, reqwest::Method::PUT, reqwest::Method::DELETE];
+        let paths = [
+            "/v1/trials",
+            "/v1/jobs/",
+            "/v1/capabilities",
+            "/v1/health",
+            "/",
+            "/v1/jobs/x/files/",
+            "/v2/",
+        ];
+        let methods = [
+            reqwest::Method::GET,
+            reqwest::Method::POST,
+            reqwest::Method::PUT,
+            reqwest::Method::DELETE,
+        ];
         for i in 0..2000 {
             let n = next();
             let mut path = paths[(n % paths.len() as u64) as usize].to_string();
             for _ in 0..(next() % 3) {
-                let seg: String = (0..(next() % 12)).map(|_| (b'!' + (next() % 90) as u8) as char).filter(|c| !"#?%/".contains(*c)).collect();
+                let seg: String = (0..(next() % 12))
+                    .map(|_| (b'!' + (next() % 90) as u8) as char)
+                    .filter(|c| !"#?%/".contains(*c))
+                    .collect();
                 path.push_str(&seg);
                 path.push('/');
             }
@@ -415,12 +580,23 @@ fn the_agent_refuses_bad_requests_with_4xx_and_stays_up() {
             if next() % 4 != 0 {
                 r = r.bearer_auth(good);
             }
-            let status = r.send().await.unwrap_or_else(|e| panic!("request {i} to {path} got no answer: {e}")).status();
-            assert!(status.is_client_error() || status.is_success(), "request {i} to {path}: {status}");
+            let status = r
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("request {i} to {path} got no answer: {e}"))
+                .status();
+            assert!(
+                status.is_client_error() || status.is_success(),
+                "request {i} to {path}: {status}"
+            );
         }
         assert_eq!(get("/v1/health", None).send().await.unwrap().status(), 200);
     });
-    assert!(agent.child.try_wait().unwrap().is_none(), "the agent exited: {}", agent.log());
+    assert!(
+        agent.child.try_wait().unwrap().is_none(),
+        "the agent exited: {}",
+        agent.log()
+    );
     assert!(!agent.log().contains("panicked"), "{}", agent.log());
     agent.kill();
 }
@@ -498,18 +674,35 @@ fn the_agent_runs_one_trial_at_a_time_cancels_and_bounds_its_disk() {
     drop(agent);
     // With no room for unconfirmed trials, a job is refused with 507 before anything runs.
     let before = server.stats.attempts();
-    let tight = Agent::start(tmp.path(), &server.base_url, "127.0.0.1:0", &["--max-pending-mb", "0"]);
+    let tight = Agent::start(
+        tmp.path(),
+        &server.base_url,
+        "127.0.0.1:0",
+        &["--max-pending-mb", "0"],
+    );
     let url = tight.url();
     rt().block_on(async {
         let http = reqwest::Client::new();
-        let caps: serde_json::Value = http.get(format!("{url}/v1/capabilities")).send().await.unwrap().json().await.unwrap();
+        let caps: serde_json::Value = http
+            .get(format!("{url}/v1/capabilities"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         assert_eq!(caps["pending"], serde_json::json!(["run_0_repetition_1"]));
         let body = serde_json::json!({
             "run_id": "run_0_repetition_0", "model": "model-a", "task": "COPA", "repetition": 0,
             "design_hash": caps["design_hash"], "design": caps["design"],
             "collect_version": caps["collect_version"], "schema_version": caps["schema_version"],
         });
-        let r = http.post(format!("{url}/v1/trials")).json(&body).send().await.unwrap();
+        let r = http
+            .post(format!("{url}/v1/trials"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 507);
     });
     assert_eq!(server.stats.attempts(), before);

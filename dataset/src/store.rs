@@ -486,7 +486,13 @@ impl Dataset {
     /// Renames a complete staged part folder into `trials/<part>`: an existing part of that name
     /// is replaced (deleted, or with `keep_old` moved to `DATA/damaged/<part>.<ms>/`). Returns
     /// where the old part went when kept.
-    fn install_part(&self, staging: &Path, part: &str, sync: bool, keep_old: bool) -> Result<Option<PathBuf>> {
+    fn install_part(
+        &self,
+        staging: &Path,
+        part: &str,
+        sync: bool,
+        keep_old: bool,
+    ) -> Result<Option<PathBuf>> {
         let target = self.part_dir(part);
         std::fs::create_dir_all(self.root.join(TRIALS_DIR)).at(&self.root)?;
         let mut kept = None;
@@ -525,8 +531,12 @@ impl Dataset {
 
     /// The files a part folder may hold, in the order a transfer sends them (`trial.parquet`
     /// last, so a partial transfer never looks complete).
-    pub const PART_FILE_NAMES: [&'static str; 4] =
-        ["requests.parquet", "samples.parquet", "baseline.parquet", "trial.parquet"];
+    pub const PART_FILE_NAMES: [&'static str; 4] = [
+        "requests.parquet",
+        "samples.parquet",
+        "baseline.parquet",
+        "trial.parquet",
+    ];
 
     /// The files of committed part `part` as they are on disk: name, path and size, in
     /// [`Dataset::PART_FILE_NAMES`] order (a testbed agent serves them to its orchestrator).
@@ -544,7 +554,10 @@ impl Dataset {
             }
         }
         if !files.iter().any(|f| f.0 == "trial.parquet") {
-            return Err(DatasetError::invalid(dir.join("trial.parquet"), "no committed part here"));
+            return Err(DatasetError::invalid(
+                dir.join("trial.parquet"),
+                "no committed part here",
+            ));
         }
         Ok(files)
     }
@@ -601,7 +614,14 @@ impl Dataset {
                     format!("holds trials {got:?}, expected {want:?}"),
                 ));
             }
-            read_part_at(&staging, trials, ReadOptions { text: true, ..ReadOptions::default() })?;
+            read_part_at(
+                &staging,
+                trials,
+                ReadOptions {
+                    text: true,
+                    ..ReadOptions::default()
+                },
+            )?;
             if sync {
                 sync_dir(&staging)?;
             }
@@ -926,74 +946,72 @@ fn read_trials_at(dir: &Path) -> Result<Vec<Trial>> {
 
 /// Every trial of the part in `dir` (see [`Dataset::read_part_with_trials`]).
 fn read_part_at(dir: &Path, trials: Vec<Trial>, opts: ReadOptions) -> Result<Vec<TrialFiles>> {
-        let ids: Vec<&str> = trials.iter().map(|t| t.key.run_id.as_str()).collect();
-        let slot: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-        // Every file is read even after one failed, so that the error names each damaged one.
-        let mut errors = Vec::new();
-        let path = dir.join("requests.parquet");
-        let mut requests: Vec<Vec<Request>> = vec![Vec::new(); ids.len()];
-        match read_requests(&path, opts.text) {
-            Ok(rows) => {
-                for r in rows {
-                    let Some(&i) = slot.get(r.run_id.as_str()) else {
-                        errors.push(DatasetError::invalid(
-                            &path,
-                            format!(
-                                "a request of trial `{}`, which trial.parquet does not list",
-                                r.run_id
-                            ),
-                        ));
-                        break;
-                    };
-                    requests[i].push(r);
-                }
+    let ids: Vec<&str> = trials.iter().map(|t| t.key.run_id.as_str()).collect();
+    let slot: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    // Every file is read even after one failed, so that the error names each damaged one.
+    let mut errors = Vec::new();
+    let path = dir.join("requests.parquet");
+    let mut requests: Vec<Vec<Request>> = vec![Vec::new(); ids.len()];
+    match read_requests(&path, opts.text) {
+        Ok(rows) => {
+            for r in rows {
+                let Some(&i) = slot.get(r.run_id.as_str()) else {
+                    errors.push(DatasetError::invalid(
+                        &path,
+                        format!(
+                            "a request of trial `{}`, which trial.parquet does not list",
+                            r.run_id
+                        ),
+                    ));
+                    break;
+                };
+                requests[i].push(r);
             }
-            Err(e) => errors.push(e),
         }
-        let samples = if opts.skip_samples {
-            vec![(SampleTable::default(), false); ids.len()]
-        } else {
-            SampleTable::read_many(&dir.join("samples.parquet"), opts.accounting_only, &ids).unwrap_or_else(
-                |e| {
-                    errors.push(e);
-                    Vec::new()
-                },
-            )
-        };
-        let path = dir.join("baseline.parquet");
-        let baselines = if path.is_file() && !opts.skip_samples {
-            match SampleTable::read_many(&path, opts.accounting_only, &ids) {
-                Ok(tables) => tables
-                    .into_iter()
-                    .map(|(table, present)| (present || ids.len() == 1).then_some(table))
-                    .collect(),
-                Err(e) => {
-                    errors.push(e);
-                    Vec::new()
-                }
-            }
-        } else {
-            vec![None; ids.len()]
-        };
-        if let Some(e) = DatasetError::combine(errors) {
-            return Err(e);
-        }
-        Ok(trials
-            .into_iter()
-            .zip(requests)
-            .zip(samples)
-            .zip(baselines)
-            .map(|(((trial, mut requests), (samples, _)), baseline)| {
-                requests.sort_by_key(|r| r.index);
-                TrialFiles {
-                    trial,
-                    requests,
-                    samples,
-                    baseline,
-                }
-            })
-            .collect())
+        Err(e) => errors.push(e),
     }
+    let samples = if opts.skip_samples {
+        vec![(SampleTable::default(), false); ids.len()]
+    } else {
+        SampleTable::read_many(&dir.join("samples.parquet"), opts.accounting_only, &ids).unwrap_or_else(|e| {
+            errors.push(e);
+            Vec::new()
+        })
+    };
+    let path = dir.join("baseline.parquet");
+    let baselines = if path.is_file() && !opts.skip_samples {
+        match SampleTable::read_many(&path, opts.accounting_only, &ids) {
+            Ok(tables) => tables
+                .into_iter()
+                .map(|(table, present)| (present || ids.len() == 1).then_some(table))
+                .collect(),
+            Err(e) => {
+                errors.push(e);
+                Vec::new()
+            }
+        }
+    } else {
+        vec![None; ids.len()]
+    };
+    if let Some(e) = DatasetError::combine(errors) {
+        return Err(e);
+    }
+    Ok(trials
+        .into_iter()
+        .zip(requests)
+        .zip(samples)
+        .zip(baselines)
+        .map(|(((trial, mut requests), (samples, _)), baseline)| {
+            requests.sort_by_key(|r| r.index);
+            TrialFiles {
+                trial,
+                requests,
+                samples,
+                baseline,
+            }
+        })
+        .collect())
+}
 
 fn read_requests(path: &Path, text: bool) -> Result<Vec<Request>> {
     tables::read_skipping(path, if text { &[] } else { &TEXT_COLUMNS })

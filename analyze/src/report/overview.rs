@@ -194,7 +194,10 @@ impl Overview {
             }
         }
         if !testbeds.is_empty() {
-            let list: Vec<String> = testbeds.iter().map(|(t, n)| format!("{t} ({n} trials)")).collect();
+            let list: Vec<String> = testbeds
+                .iter()
+                .map(|(t, n)| format!("{t} ({n} trials)"))
+                .collect();
             let note = if testbeds.len() > 1 {
                 " — several machines measured this design: compare treatments within a testbed, or treat it as a block (the `testbed` column of `analyze metrics --csv`)"
             } else {

@@ -10,8 +10,8 @@
 //! submitted again — measured again if it was in flight, served from the agent's disk if it
 //! was committed; a fetch that fails is fetched again, never measured again.
 
-use super::api::{ApiError, Capabilities, FileList, JobState, JobStatus, TrialRequest};
 use super::AgentTarget;
+use super::api::{ApiError, Capabilities, FileList, JobState, JobStatus, TrialRequest};
 use super::server::design_hash;
 use crate::plan::{self, Design};
 use crate::progress::{Progress, TrialLine};
@@ -71,10 +71,16 @@ impl Connection {
         };
         let caps: Capabilities = match conn.get_json("capabilities").await {
             Answer::Ok(c) => c,
-            Answer::Refused(status, e) => bail!("the agent at {} refused: {} ({status})", target.url, e.error),
-            Answer::Unreachable(e) => bail!("the agent at {} does not answer: {e}; is `collect agent` running there?", target.url),
+            Answer::Refused(status, e) => {
+                bail!("the agent at {} refused: {} ({status})", target.url, e.error)
+            }
+            Answer::Unreachable(e) => bail!(
+                "the agent at {} does not answer: {e}; is `collect agent` running there?",
+                target.url
+            ),
         };
-        if caps.collect_version != env!("CARGO_PKG_VERSION") || caps.schema_version != dataset::SCHEMA_VERSION {
+        if caps.collect_version != env!("CARGO_PKG_VERSION") || caps.schema_version != dataset::SCHEMA_VERSION
+        {
             bail!(
                 "the agent at {} runs collect {} (schema {}), this is collect {} (schema {}); run the same collect on both",
                 target.url,
@@ -84,8 +90,12 @@ impl Connection {
                 dataset::SCHEMA_VERSION
             );
         }
-        let theirs: Design = serde_json::from_value(caps.design.clone())
-            .with_context(|| format!("the agent at {} sent a design this collect cannot read", target.url))?;
+        let theirs: Design = serde_json::from_value(caps.design.clone()).with_context(|| {
+            format!(
+                "the agent at {} sent a design this collect cannot read",
+                target.url
+            )
+        })?;
         let mut ours = study.design.clone();
         ours.simulated = theirs.simulated;
         if ours != theirs {
@@ -172,7 +182,11 @@ impl Connection {
         Self::answer(self.request(reqwest::Method::GET, path).send().await).await
     }
 
-    async fn post_json<T: serde::de::DeserializeOwned>(&self, path: &str, body: Option<&TrialRequest>) -> Answer<T> {
+    async fn post_json<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        body: Option<&TrialRequest>,
+    ) -> Answer<T> {
         let r = self.request(reqwest::Method::POST, path);
         let r = match body {
             Some(b) => r.json(b),
@@ -215,7 +229,9 @@ impl Connection {
                     Answer::Ok(_)
                 )
             {
-                progress.note(&format!("{id}: committed here before; the agent's copy is now released"));
+                progress.note(&format!(
+                    "{id}: committed here before; the agent's copy is now released"
+                ));
             }
         }
     }
@@ -304,7 +320,9 @@ impl<'a> Remote<'a> {
                         ));
                         continue 'job;
                     }
-                    Answer::Refused(code, e) => bail!("the agent refused the status of {id}: {} ({code})", e.error),
+                    Answer::Refused(code, e) => {
+                        bail!("the agent refused the status of {id}: {} ({code})", e.error)
+                    }
                     Answer::Unreachable(e) => self.wait_for_agent(&mut last_answer, &e).await?,
                 }
             }
@@ -333,7 +351,11 @@ impl<'a> Remote<'a> {
                 }
                 Answer::Refused(code, e) => {
                     let differs: String = e.differs.iter().map(|d| format!("\n  {d}")).collect();
-                    bail!("the agent refused trial {}: {} ({code}){differs}", row.key.run_id, e.error)
+                    bail!(
+                        "the agent refused trial {}: {} ({code}){differs}",
+                        row.key.run_id,
+                        e.error
+                    )
                 }
                 Answer::Unreachable(e) => self.wait_for_agent(last_answer, &e).await?,
             }
@@ -370,14 +392,20 @@ impl<'a> Remote<'a> {
         for f in &list.files {
             let resp = self
                 .conn
-                .request(reqwest::Method::GET, &format!("jobs/{}/files/{}", job.job_id, f.name))
+                .request(
+                    reqwest::Method::GET,
+                    &format!("jobs/{}/files/{}", job.job_id, f.name),
+                )
                 .send()
                 .await
                 .with_context(|| format!("fetching {}", f.name))?;
             if !resp.status().is_success() {
                 bail!("fetching {}: {}", f.name, resp.status());
             }
-            let bytes = resp.bytes().await.with_context(|| format!("fetching {}", f.name))?;
+            let bytes = resp
+                .bytes()
+                .await
+                .with_context(|| format!("fetching {}", f.name))?;
             let hash = format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&bytes));
             if bytes.len() as u64 != f.bytes || hash != f.xxh3 {
                 bail!(
@@ -428,7 +456,8 @@ impl<'a> Remote<'a> {
         if let Some(job) = self.job.take() {
             let _ = tokio::time::timeout(
                 Duration::from_secs(2),
-                self.conn.post_json::<JobStatus>(&format!("jobs/{job}/cancel"), None),
+                self.conn
+                    .post_json::<JobStatus>(&format!("jobs/{job}/cancel"), None),
             )
             .await;
         }

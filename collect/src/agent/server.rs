@@ -77,7 +77,9 @@ impl Shared {
     fn jobs(&self) -> std::sync::MutexGuard<'_, Jobs> {
         // A handler that panicked while holding the lock cannot have left the map half-updated
         // (every update is one insert or field write), so a poisoned lock is still usable.
-        self.jobs.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.jobs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The status of a job with the live request count.
@@ -120,7 +122,8 @@ impl Shared {
 
 /// Reads the bearer token from a file: the whole content, surrounding whitespace trimmed.
 pub fn read_token(path: &std::path::Path) -> Result<Vec<u8>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the token file {}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the token file {}", path.display()))?;
     let token = text.trim();
     if token.len() < 16 {
         bail!(
@@ -300,7 +303,10 @@ async fn run_job(shared: &Shared, ctx: &mut Ctx<'_>, id: &str) {
         job.started = Some(Instant::now());
         job.row.clone()
     };
-    log(&format!("job {id}: running {} ({} on {})", row.key.run_id, row.key.model, row.key.task));
+    log(&format!(
+        "job {id}: running {} ({} on {})",
+        row.key.run_id, row.key.model, row.key.task
+    ));
     let outcome = tokio::select! {
         r = ctx.run_trial(&row) => Some(r),
         () = shared.cancel.notified() => None,
@@ -348,7 +354,12 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/jobs/{id}/files/{name}", get(file))
         .route("/v1/jobs/{id}/confirm", post(confirm))
         .route("/v1/jobs/{id}/cancel", post(cancel))
-        .fallback(|| async { fail(StatusCode::NOT_FOUND, "no such route (the API is under /v1; see docs/agent.md)") })
+        .fallback(|| async {
+            fail(
+                StatusCode::NOT_FOUND,
+                "no such route (the API is under /v1; see docs/agent.md)",
+            )
+        })
         .layer(DefaultBodyLimit::max(api::MAX_BODY_BYTES))
         .with_state(shared)
 }
@@ -388,7 +399,7 @@ async fn submit(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byt
         Err(e) => return fail(StatusCode::BAD_REQUEST, format!("not a trial request: {e}")),
     };
     // Checked before anything else: nothing is looked up for a model the agent does not serve.
-    if !shared.models.iter().any(|m| *m == req.model) {
+    if !shared.models.contains(&req.model) {
         return fail(
             StatusCode::UNPROCESSABLE_ENTITY,
             format!(
@@ -441,11 +452,21 @@ async fn submit(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byt
             StatusCode::UNPROCESSABLE_ENTITY,
             format!(
                 "`{}` is {} on {}, repetition {} in the agent's run table, not {} on {}, repetition {}",
-                req.run_id, row.key.model, row.key.task, row.key.repetition, req.model, req.task, req.repetition
+                req.run_id,
+                row.key.model,
+                row.key.task,
+                row.key.repetition,
+                req.model,
+                req.task,
+                req.repetition
             ),
         );
     }
-    let total = shared.prompts_per_task.get(req.task.as_str()).copied().unwrap_or(0);
+    let total = shared
+        .prompts_per_task
+        .get(req.task.as_str())
+        .copied()
+        .unwrap_or(0);
     let mut jobs = shared.jobs();
     // Asked again for the trial in flight (an orchestrator that restarted): the same job.
     if let Some(cur) = jobs.current.clone().and_then(|id| jobs.by_id.get(&id).cloned()) {
@@ -524,40 +545,49 @@ async fn submit(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byt
 }
 
 /// The job `id`, or a 404 answer.
-fn find_job(shared: &Shared, id: &str) -> std::result::Result<Job, Response> {
-    shared
-        .jobs()
-        .by_id
-        .get(id)
-        .cloned()
-        .ok_or_else(|| fail(StatusCode::NOT_FOUND, format!("no job `{id}` (the agent may have restarted: submit the trial again)")))
+fn find_job(shared: &Shared, id: &str) -> std::result::Result<Job, Box<Response>> {
+    shared.jobs().by_id.get(id).cloned().ok_or_else(|| {
+        Box::new(fail(
+            StatusCode::NOT_FOUND,
+            format!("no job `{id}` (the agent may have restarted: submit the trial again)"),
+        ))
+    })
 }
 
-async fn job_status(State(shared): State<Arc<Shared>>, headers: HeaderMap, UrlPath(id): UrlPath<String>) -> Response {
+async fn job_status(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    UrlPath(id): UrlPath<String>,
+) -> Response {
     authorize!(shared, headers);
     match find_job(&shared, &id) {
         Ok(job) => Json(shared.status_of(&job)).into_response(),
-        Err(r) => r,
+        Err(r) => *r,
     }
 }
 
 /// The committed job `id`, or an answer saying why it has no files.
-fn committed(shared: &Shared, id: &str) -> std::result::Result<Job, Response> {
+fn committed(shared: &Shared, id: &str) -> std::result::Result<Job, Box<Response>> {
     let job = find_job(shared, id)?;
     if job.status.state != JobState::Committed {
-        return Err(fail(
+        let state = format!("{:?}", job.status.state).to_lowercase();
+        return Err(Box::new(fail(
             StatusCode::CONFLICT,
-            format!("job `{id}` is {:?}, not committed: it has no files", job.status.state).to_lowercase(),
-        ));
+            format!("job `{id}` is {state}, not committed: it has no files"),
+        )));
     }
     Ok(job)
 }
 
-async fn file_list(State(shared): State<Arc<Shared>>, headers: HeaderMap, UrlPath(id): UrlPath<String>) -> Response {
+async fn file_list(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    UrlPath(id): UrlPath<String>,
+) -> Response {
     authorize!(shared, headers);
     let job = match committed(&shared, &id) {
         Ok(j) => j,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let run_id = job.row.key.run_id.to_string();
     let files = match shared.dataset.part_files(&run_id) {
@@ -568,11 +598,24 @@ async fn file_list(State(shared): State<Arc<Shared>>, headers: HeaderMap, UrlPat
     for (name, path, bytes) in files {
         let hash = match tokio::fs::read(&path).await {
             Ok(content) => format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&content)),
-            Err(e) => return fail(StatusCode::INTERNAL_SERVER_ERROR, format!("{}: {e}", path.display())),
+            Err(e) => {
+                return fail(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("{}: {e}", path.display()),
+                );
+            }
         };
-        entries.push(FileEntry { name, bytes, xxh3: hash });
+        entries.push(FileEntry {
+            name,
+            bytes,
+            xxh3: hash,
+        });
     }
-    Json(FileList { run_id, files: entries }).into_response()
+    Json(FileList {
+        run_id,
+        files: entries,
+    })
+    .into_response()
 }
 
 async fn file(
@@ -583,7 +626,7 @@ async fn file(
     authorize!(shared, headers);
     let job = match committed(&shared, &id) {
         Ok(j) => j,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     // Only the fixed names: the request's text is compared, never joined into a path.
     let Some(&fixed) = Dataset::PART_FILE_NAMES.iter().find(|n| **n == name) else {
@@ -595,12 +638,20 @@ async fn file(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return fail(StatusCode::NOT_FOUND, format!("the trial has no {fixed}"));
         }
-        Err(e) => return fail(StatusCode::INTERNAL_SERVER_ERROR, format!("{}: {e}", path.display())),
+        Err(e) => {
+            return fail(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("{}: {e}", path.display()),
+            );
+        }
     };
     let len = file.metadata().await.map(|m| m.len()).unwrap_or(0);
     // Test hook (`--fault drop-fetch`): the first file sent is cut off halfway.
     let cut = {
-        let mut fault = shared.fault.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut fault = shared
+            .fault
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if *fault == Fault::DropFetch {
             *fault = Fault::None;
             Some(len / 2)
@@ -636,28 +687,38 @@ async fn file(
         .unwrap_or_else(|_| fail(StatusCode::INTERNAL_SERVER_ERROR, "cannot build the response"))
 }
 
-async fn confirm(State(shared): State<Arc<Shared>>, headers: HeaderMap, UrlPath(id): UrlPath<String>) -> Response {
+async fn confirm(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    UrlPath(id): UrlPath<String>,
+) -> Response {
     authorize!(shared, headers);
     let job = match committed(&shared, &id) {
         Ok(j) => j,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let run_id = job.row.key.run_id.to_string();
     match shared.dataset.remove_part(&run_id) {
         Ok(_) => {
             shared.jobs().by_id.remove(&id);
-            log(&format!("job {id}: {run_id} confirmed by the orchestrator; removed here"));
+            log(&format!(
+                "job {id}: {run_id} confirmed by the orchestrator; removed here"
+            ));
             Json(serde_json::json!({"confirmed": run_id})).into_response()
         }
         Err(e) => fail(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}")),
     }
 }
 
-async fn cancel(State(shared): State<Arc<Shared>>, headers: HeaderMap, UrlPath(id): UrlPath<String>) -> Response {
+async fn cancel(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    UrlPath(id): UrlPath<String>,
+) -> Response {
     authorize!(shared, headers);
     let job = match find_job(&shared, &id) {
         Ok(j) => j,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match job.status.state {
         JobState::Queued => {

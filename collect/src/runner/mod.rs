@@ -207,7 +207,10 @@ impl<'a> Ctx<'a> {
     }
 
     /// Runs and commits one trial ([`trial`]); returns its line and its baseline samples.
-    pub async fn run_trial(&mut self, row: &RunRow) -> Result<(crate::progress::TrialLine, Option<SampleTable>)> {
+    pub async fn run_trial(
+        &mut self,
+        row: &RunRow,
+    ) -> Result<(crate::progress::TrialLine, Option<SampleTable>)> {
         trial::run(self, row).await
     }
 
@@ -231,7 +234,7 @@ impl<'a> Ctx<'a> {
 /// Who runs the trials of a run: this process, or a testbed agent.
 enum Runner<'a> {
     Local(Box<Ctx<'a>>),
-    Agent(crate::agent::remote::Remote<'a>),
+    Agent(Box<crate::agent::remote::Remote<'a>>),
 }
 
 impl Runner<'_> {
@@ -358,12 +361,12 @@ async fn run_locked(study: &Study, interrupt: impl Future<Output = ()>) -> Resul
     let mut runner = match agent {
         Some(a) => {
             a.confirm_committed(&prepared.dataset, &progress).await;
-            Runner::Agent(crate::agent::remote::Remote::new(
+            Runner::Agent(Box::new(crate::agent::remote::Remote::new(
                 a,
                 prepared.dataset,
                 prepared.damaged,
                 &progress,
-            ))
+            )))
         }
         None => {
             let (ctx, notes) = Ctx::open(study, prepared.dataset, prepared.damaged, &progress).await?;
