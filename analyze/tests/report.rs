@@ -105,6 +105,7 @@ fn trial(
             ],
         },
         baseline: None,
+        server_metrics: Vec::new(),
     }
 }
 

@@ -70,6 +70,8 @@ async fn collect_one(client: &ChatClient, base: &str, generation: &GenerationCon
         gap_p50_ms: c.gaps.map(|g| g.p50_ms),
         gap_p95_ms: c.gaps.map(|g| g.p95_ms),
         gap_max_ms: c.gaps.map(|g| g.max_ms),
+        chunk_offsets_us: Some(c.chunk_offsets_us.clone()),
+        chunk_tokens: c.chunk_tokens.clone(),
         ..Default::default()
     };
     std::hint::black_box(row).response.len()

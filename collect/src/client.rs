@@ -121,6 +121,10 @@ pub struct Completion {
     pub chunks: i64,
     /// Inter-chunk gaps.
     pub gaps: Option<Gaps>,
+    /// Each content chunk's arrival, µs after `start_ms` (the final attempt's chunks).
+    pub chunk_offsets_us: Vec<i64>,
+    /// Tokens in each content chunk, where every one carried the server's running count.
+    pub chunk_tokens: Option<Vec<i64>>,
     /// Attempts made.
     pub attempts: u32,
     /// Why the request failed; None when it succeeded.
@@ -226,6 +230,8 @@ struct Answer {
     sent: Option<Instant>,
     end: Option<Instant>,
     chunk_times: Vec<Instant>,
+    /// The server's running completion-token count at each content chunk, where it sent one.
+    chunk_counts: Vec<Option<i64>>,
     text: String,
     usage: Option<Usage>,
     finish_reason: Option<String>,
@@ -268,6 +274,8 @@ impl Answer {
             }
             if got {
                 self.chunk_times.push(at);
+                self.chunk_counts
+                    .push(chunk.usage.as_ref().and_then(|u| u.completion_tokens));
             }
             if choice.finish_reason.is_some() {
                 self.finish_reason = choice.finish_reason;
@@ -495,8 +503,33 @@ fn finish(answer: Answer, first: Instant, attempts: u32) -> Completion {
         Some(n) => (Some(n), false),
         None => (Some(chunks), true),
     };
+    let start_ms = clock().epoch_ms(first);
+    // Offsets from the floored start_ms, so start_ms + offset is the chunk's time on the clock.
+    let origin_ms = start_ms as f64;
+    let chunk_offsets_us = answer
+        .chunk_times
+        .iter()
+        .map(|t| ((clock().epoch_ms_f64(*t) - origin_ms) * 1000.0).round() as i64)
+        .collect();
+    let chunk_tokens = answer
+        .chunk_counts
+        .iter()
+        .copied()
+        .collect::<Option<Vec<i64>>>()
+        .filter(|c| !c.is_empty())
+        .map(|counts| {
+            let mut before = 0;
+            counts
+                .iter()
+                .map(|&n| {
+                    let d = (n - before).max(0);
+                    before = before.max(n);
+                    d
+                })
+                .collect()
+        });
     Completion {
-        start_ms: clock().epoch_ms(first),
+        start_ms,
         end_ms: clock().epoch_ms(end),
         ttft_ms: answer
             .chunk_times
@@ -509,6 +542,8 @@ fn finish(answer: Answer, first: Instant, attempts: u32) -> Completion {
         finish_reason: answer.finish_reason,
         chunks,
         gaps: Gaps::of(&answer.chunk_times),
+        chunk_offsets_us,
+        chunk_tokens,
         attempts,
         error: None,
         exhausted: false,
@@ -602,5 +637,44 @@ mod tests {
         assert_eq!(b["max_tokens"], 2048);
         assert_eq!(b["seed"], 7);
         assert_eq!(b["messages"][0]["role"], "user");
+    }
+
+    #[test]
+    fn chunk_times_become_offsets_and_running_counts_per_chunk_tokens() {
+        let t0 = Instant::now();
+        let mut a = Answer {
+            sent: Some(t0),
+            ..Default::default()
+        };
+        let chunk = |n: i64| Chunk {
+            choices: vec![Choice {
+                delta: Some(Delta {
+                    content: Some("x".into()),
+                    reasoning_content: None,
+                }),
+                message: None,
+                finish_reason: None,
+            }],
+            usage: Some(Usage {
+                prompt_tokens: Some(5),
+                completion_tokens: Some(n),
+            }),
+            error: None,
+        };
+        for (ms, n) in [(10, 1), (25, 3), (40, 4)] {
+            a.chunk(chunk(n), t0 + Duration::from_millis(ms));
+        }
+        a.end = Some(t0 + Duration::from_millis(45));
+        let c = finish(a, t0, 1);
+        assert_eq!(c.chunk_tokens, Some(vec![1, 2, 1]));
+        assert_eq!(c.chunk_offsets_us.len(), 3);
+        // Offsets are from the floored start_ms, so each is the gap plus under a millisecond.
+        let d: Vec<i64> = c.chunk_offsets_us.windows(2).map(|w| w[1] - w[0]).collect();
+        assert!(d.iter().all(|&g| (g - 15_000).abs() <= 1), "{d:?}");
+        assert!(
+            (10_000..11_000).contains(&c.chunk_offsets_us[0]),
+            "{:?}",
+            c.chunk_offsets_us
+        );
     }
 }

@@ -23,4 +23,5 @@ pub mod prompts;
 pub mod provenance;
 pub mod runner;
 pub mod sampler;
+pub mod scrape;
 pub mod server;

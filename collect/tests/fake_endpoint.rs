@@ -195,6 +195,14 @@ fn slow_tokens_show_in_the_time_to_first_token_and_the_chunk_gaps() {
         assert!(r.gap_max_ms.unwrap() >= r.gap_p95_ms.unwrap());
         assert!(r.gap_p95_ms.unwrap() >= r.gap_p50_ms.unwrap());
         assert!(r.end_ms - r.start_ms >= 40 + 20 * 4);
+        // Each chunk's arrival, µs after start_ms: one per chunk, in order, the first at the
+        // TTFT, the last before end_ms; the server reports no per-chunk token counts.
+        let offsets = r.chunk_offsets_us.as_ref().unwrap();
+        assert_eq!(offsets.len() as i64, r.chunks.unwrap());
+        assert!(offsets.windows(2).all(|w| w[0] <= w[1]), "{offsets:?}");
+        assert!(offsets[0] as f64 / 1000.0 >= 39.0);
+        assert!(*offsets.last().unwrap() <= (r.end_ms - r.start_ms + 1) * 1000);
+        assert_eq!(r.chunk_tokens, None);
     }
 }
 
@@ -311,5 +319,54 @@ fn energy_no_source_measured_is_null_in_the_metrics_and_their_csv() {
         ] {
             assert_eq!(cells[col(name)], "", "{name} in {line}");
         }
+    }
+}
+
+#[test]
+fn the_servers_prometheus_metrics_are_scraped_into_each_trial() {
+    // Slow enough tokens that each trial spans a scrape or two besides the first and last.
+    let script = FakeScript {
+        metrics: true,
+        token_delay: Duration::from_millis(20),
+        tokens_min: 30,
+        tokens_max: 30,
+        ..FakeScript::default()
+    };
+    let (tmp, server) = run(script, &[], 0);
+    let ds = dataset::Dataset::open(tmp.path().join("data")).unwrap();
+    let all = dataset::ReadOptions {
+        server_metrics: true,
+        ..dataset::ReadOptions::default()
+    };
+    let mut scrapes = 0;
+    for id in ds.trial_ids().unwrap() {
+        let t = ds.read_trial_files(&id, all).unwrap();
+        let times: std::collections::BTreeSet<i64> = t.server_metrics.iter().map(|m| m.time_ms).collect();
+        // At least the scrape at the start and the one after the last request.
+        assert!(times.len() >= 2, "{id}: {times:?}");
+        scrapes += times.len();
+        assert!(t.server_metrics.iter().all(|m| m.run_id == id));
+        assert!(
+            t.server_metrics
+                .iter()
+                .any(|m| m.metric == "vllm:num_requests_running" && m.labels == "model_name=\"fake-model\"")
+        );
+        assert!(!t.server_metrics.iter().any(|m| m.metric.ends_with("_bucket")));
+        // The scrapes lie within the trial (start of its requests to just after the last).
+        assert!(
+            times
+                .iter()
+                .all(|&s| s >= t.trial.start_ms - 5 && s <= t.trial.end_ms + 1000)
+        );
+        // The fake server's prefix cache never hits.
+        let p: serde_json::Value = serde_json::from_str(&t.trial.provenance).unwrap();
+        assert_eq!(p["trial"]["prefix_cache_hit_rate"], 0.0, "{}", p["trial"]);
+    }
+    assert_eq!(scrapes as u64, server.stats.scrapes.load(Ordering::SeqCst));
+    // A server without /metrics: no file, no error.
+    let (tmp, _server) = run(FakeScript::default(), &[], 0);
+    let ds = dataset::Dataset::open(tmp.path().join("data")).unwrap();
+    for id in ds.trial_ids().unwrap() {
+        assert!(!ds.trial_dir(&id).join("server_metrics.parquet").exists());
     }
 }

@@ -597,6 +597,7 @@ pub fn metrics_row(
         idle_energy_j: None,
         energy_above_idle_j: None,
         testbed: trial.testbed.clone(),
+        unattributed_energy_j: None,
     }
 }
 
@@ -628,16 +629,29 @@ pub fn apply_baseline(row: &mut MetricsRow, baseline_power_w: f64) {
     row.energy_above_idle_j = row.energy_j.map(|j| j - idle);
 }
 
-/// The energy of every request of a trial with millisecond timestamps (counters interpolated
-/// at the request's edges, power integrated piecewise-linearly). Empty for whole-second data,
-/// whose request windows are too coarse to separate requests.
+/// The energy of every request of a trial with millisecond timestamps: its attributed share
+/// ([`crate::attribution`], default settings) and its own window's integral (counters
+/// interpolated at the request's edges, power integrated piecewise-linearly). Empty for
+/// whole-second data, whose request windows are too coarse to separate requests.
 pub fn request_metrics(trial: &Trial, requests: &[Request], samples: &SampleTable) -> Vec<RequestMetricsRow> {
+    request_metrics_attributed(trial, requests, samples).0
+}
+
+/// [`request_metrics`] with the trial's unattributed energy (intervals with no request in
+/// flight; None when nothing was attributed).
+pub fn request_metrics_attributed(
+    trial: &Trial,
+    requests: &[Request],
+    samples: &SampleTable,
+) -> (Vec<RequestMetricsRow>, Option<f64>) {
     if trial.time_resolution_ms >= 1000 {
-        return Vec::new();
+        return (Vec::new(), None);
     }
-    requests
+    let attribution = crate::attribution::attribute(trial, requests, samples, Default::default());
+    let rows = requests
         .iter()
-        .map(|r| {
+        .enumerate()
+        .map(|(i, r)| {
             let e = corrected(
                 samples,
                 Window {
@@ -646,7 +660,8 @@ pub fn request_metrics(trial: &Trial, requests: &[Request], samples: &SampleTabl
                     resolution_ms: 1,
                 },
             );
-            let energy_j = e.total_j();
+            let share = attribution.as_ref().map(|a| &a.shares[i]);
+            let energy_j = share.map(|s| s.energy_j);
             RequestMetricsRow {
                 run_id: r.run_id.clone(),
                 index: r.index,
@@ -663,7 +678,95 @@ pub fn request_metrics(trial: &Trial, requests: &[Request], samples: &SampleTabl
                     .filter(|&t| t > 0)
                     .and_then(|t| energy_j.map(|j| j / t as f64)),
                 ttft_ms: r.ttft_ms,
+                window_energy_j: e.total_j(),
+                prefill_energy_j: share.map(|s| s.prefill_j),
+                decode_energy_j: share.map(|s| s.decode_j),
+                attribution: share.map(|s| if s.alone { "measured" } else { "shared" }.to_string()),
+                attribution_error_j: share.map(|s| s.error_j),
+                mlenergy_energy_j: share.and_then(|s| s.mlenergy_j),
             }
         })
-        .collect()
+        .collect();
+    (rows, attribution.map(|a| a.unattributed_j))
+}
+
+/// The corrected accounting of a precise (millisecond) window, split at `boundaries` (sorted,
+/// the window's edges first and last): the energy of each consecutive pair, J, by the same
+/// rules as [`corrected`] over the whole window (counters interpolated at each boundary, GPU
+/// power integrated piecewise-linearly, the same counter-or-power choice per GPU). The pieces
+/// add up to [`corrected`]'s total over the window up to rounding; None when nothing measured
+/// any component. One pass over the samples (binary searches per boundary), so a split at
+/// every sample costs about as much as one window.
+pub fn split_energy(samples: &SampleTable, boundaries: &[i64]) -> Option<Vec<f64>> {
+    let (&lo, &hi) = (boundaries.first()?, boundaries.last()?);
+    let window = Window {
+        start_ms: lo,
+        end_ms: hi,
+        resolution_ms: 1,
+    };
+    let (idx, _) = monotone_indices(samples, lo, hi);
+    let times = &samples.time_ms;
+    let mut pieces = vec![0.0; boundaries.len().saturating_sub(1)];
+    let mut measured = false;
+    let add_counter = |series: &[(i64, f64, usize)], scale: f64, pieces: &mut [f64]| {
+        let at: Vec<f64> = boundaries
+            .iter()
+            .map(|&b| interpolate(series, b).map_or(0.0, |v| v.0))
+            .collect();
+        for (k, p) in pieces.iter_mut().enumerate() {
+            *p += (at[k + 1] - at[k]) * scale;
+        }
+    };
+    for c in package_columns(samples).into_iter().filter(|c| moves(c)) {
+        add_counter(&unwrapped(c, times, &idx), 1.0, &mut pieces);
+        measured = true;
+    }
+    for c in dram_columns(samples).into_iter().filter(|c| moves(c)) {
+        add_counter(&unwrapped(c, times, &idx), 1.0, &mut pieces);
+        measured = true;
+    }
+    for (_, power, counter) in gpu_columns(samples) {
+        let series = counter.map(|c| unwrapped(c, times, &idx));
+        let usable = series.as_ref().filter(|s| {
+            s.first().is_some_and(|f| f.0 <= window.start_ms)
+                && s.last().is_some_and(|l| l.0 >= window.end_ms)
+        });
+        if let Some(s) = usable {
+            add_counter(s, 1.0 / 1000.0, &mut pieces);
+            measured = true;
+        } else if let Some(p) = power {
+            let points: Vec<(i64, f64)> = idx
+                .iter()
+                .filter_map(|&i| p.get(i).map(|v| (times[i], v)))
+                .collect();
+            for (k, piece) in pieces.iter_mut().enumerate() {
+                *piece += power_between(&points, boundaries[k], boundaries[k + 1]);
+            }
+            measured = true;
+        }
+    }
+    measured.then_some(pieces)
+}
+
+/// The integral of a piecewise-linear power curve (mW at sample times) over `[a, b]`, J; the
+/// same rule as [`power_energy`] for a precise window, starting from a binary search.
+fn power_between(points: &[(i64, f64)], a: i64, b: i64) -> f64 {
+    if b <= a {
+        return 0.0;
+    }
+    let start = points.partition_point(|p| p.0 <= a).saturating_sub(1);
+    let mut mw_ms = 0.0;
+    for w in points[start..].windows(2) {
+        let ((t0, p0), (t1, p1)) = (w[0], w[1]);
+        if t0 >= b {
+            break;
+        }
+        let (x, y) = (t0.max(a), t1.min(b));
+        if y <= x || t1 == t0 {
+            continue;
+        }
+        let at = |t: i64| p0 + (p1 - p0) * (t - t0) as f64 / (t1 - t0) as f64;
+        mw_ms += (at(x) + at(y)) / 2.0 * (y - x) as f64;
+    }
+    mw_ms / 1.0e6
 }

@@ -3,12 +3,13 @@
 //! `docs/dataset.md`), the wide sample tables ([`samples`]), the physical layout of a dataset
 //! folder ([`store`]), the one-writer-per-dataset locks ([`lock`]), atomic file writes and
 //! Parquet I/O ([`io`]), the EnergiBridge reader ([`energibridge`]) and the energy accounting
-//! ([`accounting`]); readers of a whole dataset report every damaged file at once ([`damage`]).
+//! ([`accounting`], with [`attribution`] splitting it across overlapping requests); readers of a whole dataset report every damaged file at once ([`damage`]).
 //!
 //! Parquet files are the only interface between the three binaries; this crate is the only
 //! code that reads or writes them.
 
 pub mod accounting;
+pub mod attribution;
 pub mod damage;
 pub mod energibridge;
 pub mod error;
@@ -32,5 +33,6 @@ pub use tables::metrics::MetricsRow;
 pub use tables::request_metrics::RequestMetricsRow;
 pub use tables::requests::Request;
 pub use tables::runs::RunRow;
+pub use tables::server_metrics::ServerMetric;
 pub use tables::trials::{Trial, TrialStatus};
 pub use tables::{Columns, Label, Table};

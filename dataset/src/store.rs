@@ -8,6 +8,7 @@
 //!   trials/<part>/requests.parquet   one row per prompt
 //!   trials/<part>/samples.parquet    one row per energy sample
 //!   trials/<part>/baseline.parquet   idle samples before the trial (optional)
+//!   trials/<part>/server_metrics.parquet  the model server's own metrics (optional)
 //!   judgments/<scorer>.parquet       scores, one file per scorer
 //!   derived/metrics_<accounting>.parquet
 //!   .collect.lock                    collect's lock (see crate::lock)
@@ -27,7 +28,7 @@ use crate::io::{self, WriteMode};
 use crate::samples::{SampleTable, write_sample_batches};
 use crate::tables::requests::TEXT_COLUMNS;
 use crate::tables::{self, SCHEMA_VERSION};
-use crate::{Accounting, Judgment, MetricsRow, Request, RequestMetricsRow, RunRow, Trial};
+use crate::{Accounting, Judgment, MetricsRow, Request, RequestMetricsRow, RunRow, ServerMetric, Trial};
 use arrow::array::RecordBatch;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -95,6 +96,8 @@ pub struct TrialFiles {
     pub samples: SampleTable,
     /// Idle samples measured just before the trial, if a baseline was taken.
     pub baseline: Option<SampleTable>,
+    /// The model server's metrics scraped during the trial (empty when it exposes none).
+    pub server_metrics: Vec<ServerMetric>,
 }
 
 /// Checks that a run id can name a folder: ASCII letters, digits, `_`, `-`, `.`, not starting
@@ -531,10 +534,11 @@ impl Dataset {
 
     /// The files a part folder may hold, in the order a transfer sends them (`trial.parquet`
     /// last, so a partial transfer never looks complete).
-    pub const PART_FILE_NAMES: [&'static str; 4] = [
+    pub const PART_FILE_NAMES: [&'static str; 5] = [
         "requests.parquet",
         "samples.parquet",
         "baseline.parquet",
+        "server_metrics.parquet",
         "trial.parquet",
     ];
 
@@ -869,6 +873,8 @@ pub struct ReadOptions {
     pub accounting_only: bool,
     /// Do not read samples and baselines at all (they read as empty tables and `None`).
     pub skip_samples: bool,
+    /// Also read the server's metrics (`server_metrics.parquet`; otherwise they read empty).
+    pub server_metrics: bool,
 }
 
 /// Writes the files of a part into `dir`.
@@ -896,6 +902,13 @@ fn write_part_files(dir: &Path, files: PartTrials<'_>, mode: WriteMode) -> Resul
         trials.iter().flat_map(|t| &t.requests),
         mode,
     )?;
+    if trials.iter().any(|t| !t.server_metrics.is_empty()) {
+        tables::write(
+            &dir.join("server_metrics.parquet"),
+            trials.iter().flat_map(|t| &t.server_metrics),
+            mode,
+        )?;
+    }
     let ids: Vec<String> = trials.iter().map(|t| t.trial.key.run_id.to_string()).collect();
     let (samples, baselines): (Vec<RecordBatch>, Vec<Option<RecordBatch>>) = match files {
         PartTrials::Borrowed(trials) => trials
@@ -993,6 +1006,30 @@ fn read_part_at(dir: &Path, trials: Vec<Trial>, opts: ReadOptions) -> Result<Vec
     } else {
         vec![None; ids.len()]
     };
+    let mut server_metrics: Vec<Vec<ServerMetric>> = vec![Vec::new(); ids.len()];
+    let path = dir.join("server_metrics.parquet");
+    if opts.server_metrics && path.is_file() {
+        match tables::read::<ServerMetric>(&path) {
+            Ok(rows) => {
+                for m in rows {
+                    match slot.get(m.run_id.as_str()) {
+                        Some(&i) => server_metrics[i].push(m),
+                        None => {
+                            errors.push(DatasetError::invalid(
+                                &path,
+                                format!(
+                                    "a metric of trial `{}`, which trial.parquet does not list",
+                                    m.run_id
+                                ),
+                            ));
+                            break;
+                        }
+                    }
+                }
+            }
+            Err(e) => errors.push(e),
+        }
+    }
     if let Some(e) = DatasetError::combine(errors) {
         return Err(e);
     }
@@ -1001,15 +1038,19 @@ fn read_part_at(dir: &Path, trials: Vec<Trial>, opts: ReadOptions) -> Result<Vec
         .zip(requests)
         .zip(samples)
         .zip(baselines)
-        .map(|(((trial, mut requests), (samples, _)), baseline)| {
-            requests.sort_by_key(|r| r.index);
-            TrialFiles {
-                trial,
-                requests,
-                samples,
-                baseline,
-            }
-        })
+        .zip(server_metrics)
+        .map(
+            |((((trial, mut requests), (samples, _)), baseline), server_metrics)| {
+                requests.sort_by_key(|r| r.index);
+                TrialFiles {
+                    trial,
+                    requests,
+                    samples,
+                    baseline,
+                    server_metrics,
+                }
+            },
+        )
         .collect())
 }
 

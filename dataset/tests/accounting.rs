@@ -232,6 +232,7 @@ fn baseline_power_and_idle_subtraction() {
         idle_energy_j: None,
         energy_above_idle_j: None,
         testbed: None,
+        unattributed_energy_j: None,
     };
     apply_baseline(&mut row, p);
     assert_relative_eq!(row.idle_energy_j.unwrap(), 400.0, max_relative = EXACT);
@@ -267,9 +268,16 @@ fn per_request_energy_interpolates_counters_at_request_edges() {
         ..Default::default()
     };
     let rows = request_metrics(&trial, &[req(0, 1250, 2500), req(1, 2500, 4100)], &s);
-    assert_relative_eq!(rows[0].energy_j.unwrap(), 375.0, max_relative = EXACT);
-    assert_relative_eq!(rows[1].energy_j.unwrap(), 480.0, max_relative = EXACT);
-    assert_relative_eq!(rows[1].energy_per_token.unwrap(), 96.0, max_relative = EXACT);
+    assert_relative_eq!(rows[0].window_energy_j.unwrap(), 375.0, max_relative = EXACT);
+    assert_relative_eq!(rows[1].window_energy_j.unwrap(), 480.0, max_relative = EXACT);
+    // The attributed shares conserve the trial's 855 J; the sample interval [2.4 s, 2.6 s]
+    // both touch is split by their token rates, within each one's error bound.
+    let (e0, e1) = (rows[0].energy_j.unwrap(), rows[1].energy_j.unwrap());
+    assert_relative_eq!(e0 + e1, 855.0, max_relative = 1e-12);
+    assert!((e0 - 375.0).abs() <= rows[0].attribution_error_j.unwrap());
+    assert!((e1 - 480.0).abs() <= rows[1].attribution_error_j.unwrap());
+    assert_eq!(rows[0].attribution.as_deref(), Some("measured"));
+    assert_relative_eq!(rows[1].energy_per_token.unwrap(), e1 / 5.0, max_relative = EXACT);
     let coarse = Trial {
         time_resolution_ms: 1000,
         ..trial

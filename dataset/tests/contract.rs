@@ -63,6 +63,8 @@ fn trial(run_id: &str) -> TrialFiles {
             gap_p50_ms: Some(9.0),
             gap_p95_ms: Some(20.0),
             gap_max_ms: Some(31.5),
+            chunk_offsets_us: Some(vec![120_250, 151_000, 182_500]),
+            chunk_tokens: None,
         },
         Request {
             run_id: run_id.into(),
@@ -90,6 +92,7 @@ fn trial(run_id: &str) -> TrialFiles {
         requests,
         samples,
         baseline,
+        server_metrics: Vec::new(),
     }
 }
 
@@ -116,6 +119,57 @@ fn a_trial_written_is_read_back_unchanged() {
     let timing = ds.read_requests("run_3_repetition_7", false).unwrap();
     assert_eq!(timing[0].prompt, "");
     assert_eq!(timing[0].completion_tokens, Some(17));
+    // The server's metrics, when scraped, are read only when asked for.
+    let mut with_metrics = trial("run_3_repetition_8");
+    for r in &mut with_metrics.requests {
+        r.run_id = "run_3_repetition_8".into();
+    }
+    with_metrics.server_metrics = vec![
+        ServerMetric {
+            run_id: "run_3_repetition_8".into(),
+            time_ms: 1_000,
+            metric: "vllm:num_requests_running".into(),
+            labels: "model_name=\"m\"".into(),
+            value: 3.0,
+        },
+        ServerMetric {
+            run_id: "run_3_repetition_8".into(),
+            time_ms: 2_000,
+            metric: "vllm:gpu_cache_usage_perc".into(),
+            labels: String::new(),
+            value: 0.25,
+        },
+    ];
+    ds.write_trial(&with_metrics, true).unwrap();
+    let all = ReadOptions {
+        text: true,
+        server_metrics: true,
+        ..ReadOptions::default()
+    };
+    assert_eq!(
+        ds.read_trial_files("run_3_repetition_8", all).unwrap(),
+        with_metrics
+    );
+    let plain = ds
+        .read_trial_files("run_3_repetition_8", ReadOptions::default())
+        .unwrap();
+    assert!(plain.server_metrics.is_empty());
+    let names: Vec<String> = ds
+        .part_files("run_3_repetition_8")
+        .unwrap()
+        .into_iter()
+        .map(|f| f.0)
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "requests.parquet",
+            "samples.parquet",
+            "baseline.parquet",
+            "server_metrics.parquet",
+            "trial.parquet"
+        ]
+    );
 }
 
 /// A trial of `trial()` under another run id, with `extra` more samples.
@@ -327,6 +381,7 @@ fn run_tables_judgments_and_metrics_round_trip_with_every_field_set() {
         idle_energy_j: Some(14.5),
         energy_above_idle_j: Some(15.5),
         testbed: Some("local".into()),
+        unattributed_energy_j: Some(0.25),
     }];
     ds.write_metrics(Accounting::Published, &metrics).unwrap();
     assert_eq!(
@@ -347,6 +402,12 @@ fn run_tables_judgments_and_metrics_round_trip_with_every_field_set() {
         completion_tokens: Some(9),
         energy_per_token: Some(10.5),
         ttft_ms: Some(11.5),
+        window_energy_j: Some(19.5),
+        prefill_energy_j: Some(2.5),
+        decode_energy_j: Some(6.0),
+        attribution: Some("shared".into()),
+        attribution_error_j: Some(1.25),
+        mlenergy_energy_j: Some(9.0),
     }];
     ds.write_request_metrics(&requests).unwrap();
     assert_eq!(
@@ -370,11 +431,11 @@ fn every_table_writes_a_csv_with_its_declared_columns() {
     );
     assert_eq!(
         lines.next().unwrap(),
-        "run_3_repetition_7,0,12,entailment,\"Does it \"\"follow\"\"?\tyes\",Yes — it does. ünïcode,1000,4000,12.5,40,17,stop,retried once,true,42,2,16,10.0,9.0,20.0,31.5"
+        "run_3_repetition_7,0,12,entailment,\"Does it \"\"follow\"\"?\tyes\",Yes — it does. ünïcode,1000,4000,12.5,40,17,stop,retried once,true,42,2,16,10.0,9.0,20.0,31.5,\"[120250,151000,182500]\","
     );
     assert_eq!(
         lines.next().unwrap(),
-        "run_3_repetition_7,1,,,\"\",\"\",4000,9000,,,,,timeout,,,,,,,,"
+        "run_3_repetition_7,1,,,\"\",\"\",4000,9000,,,,,timeout,,,,,,,,,,"
     );
     assert_eq!(Request::NAME, "requests");
 }

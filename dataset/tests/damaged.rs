@@ -43,6 +43,7 @@ fn trial(run: i64, rep: i64) -> TrialFiles {
             columns: vec![SampleColumn::new("GPU0_POWER (mWatts)", vec![1e5, 1e5, 1e5])],
         },
         baseline: None,
+        server_metrics: Vec::new(),
     }
 }
 

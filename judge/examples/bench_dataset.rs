@@ -43,6 +43,7 @@ fn main() -> anyhow::Result<()> {
                 requests,
                 samples: SampleTable::default(),
                 baseline: None,
+                server_metrics: Vec::new(),
             },
             false,
         )?;

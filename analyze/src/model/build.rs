@@ -12,7 +12,7 @@ use super::{GOLD_SCORER, JUDGE_SCORER_PREFIX, PUBLISHED_SCORER, Provenance, Sour
 use crate::audit::{self, Audit, TrialAudit};
 use crate::published::{self, PublishedTables};
 use anyhow::{Context, Result, bail};
-use dataset::accounting::{apply_baseline, baseline_power_w, metrics_row, request_metrics};
+use dataset::accounting::{apply_baseline, baseline_power_w, metrics_row, request_metrics_attributed};
 use dataset::{
     Accounting, Damage, DamagedPart, Dataset, Judgment, Manifest, MetricsRow, ReadOptions, RequestMetricsRow,
     Trial, TrialFiles, TrialKey,
@@ -154,7 +154,7 @@ fn trial_rows(
 ) -> TrialRows {
     let id = t.trial.key.run_id.as_str();
     let published = s.published.get(id).map_or(&[][..], Vec::as_slice);
-    let metrics = trial_metrics(
+    let mut metrics = trial_metrics(
         &t,
         published,
         mean(s.gold.get(id)),
@@ -165,12 +165,17 @@ fn trial_rows(
         let judged = s.published_rows.get(id).copied().unwrap_or(0);
         audit::audit_trial(&t, published, judged, tables)
     });
+    let requests = if opts.requests {
+        let (rows, unattributed) = request_metrics_attributed(&t.trial, &t.requests, &t.samples);
+        if opts.accounting == Accounting::Corrected {
+            metrics.unattributed_energy_j = unattributed;
+        }
+        rows
+    } else {
+        Vec::new()
+    };
     TrialRows {
-        requests: if opts.requests {
-            request_metrics(&t.trial, &t.requests, &t.samples)
-        } else {
-            Vec::new()
-        },
+        requests,
         metrics,
         audit,
         trial: t.trial,
@@ -404,6 +409,7 @@ impl Study {
             text: opts.audit,
             accounting_only: true,
             skip_samples: false,
+            server_metrics: false,
         };
         let bar = progress_bar(parts.len(), "loading", "parts", opts.progress);
         // Sized once: growing by doubling would hold up to twice the rows (and copy them).

@@ -5,7 +5,7 @@
 //! commit), keeps the committed part until the orchestrator confirms it has its copy, and serves
 //! the part's files as they are on disk with their xxh3. Nothing from a request reaches a
 //! command line or a path: a trial is named by its run id, looked up in the agent's run table;
-//! files by one of four fixed names.
+//! files by one of the five fixed part-file names.
 
 use super::api::{
     self, ApiError, Capabilities, FileEntry, FileList, JobState, JobStatus, RaplDomain, TrialRequest,

@@ -14,13 +14,15 @@ use crate::plan;
 use crate::progress::TrialLine;
 use crate::prompts::{Prompt, TaskPrompts};
 use crate::sampler::Recording;
+use crate::scrape;
 use crate::server::ServerInfo;
 use anyhow::{Context, Result, bail};
 use dataset::accounting::{Accounting, metrics_row};
-use dataset::{Dataset, Request, RunRow, SampleTable, Trial, TrialFiles, TrialStatus};
+use dataset::{Dataset, Request, RunRow, SampleTable, ServerMetric, Trial, TrialFiles, TrialStatus};
 use futures_util::StreamExt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+use tokio::sync::Notify;
 
 /// Runs and commits one trial; returns its line for the display and its baseline samples.
 pub(super) async fn run(ctx: &mut Ctx<'_>, row: &RunRow) -> Result<(TrialLine, Option<SampleTable>)> {
@@ -33,9 +35,10 @@ pub(super) async fn run(ctx: &mut Ctx<'_>, row: &RunRow) -> Result<(TrialLine, O
     t.announce_model();
     let baseline = t.measure_baseline().await?;
     t.start_sampling()?;
-    let sent = t.send_requests(&base_url).await;
+    let (sent, server_metrics) = t.send_requests_scraping(&base_url).await;
     let recording = t.stop_sampling()?;
-    let files = t.assemble(&server, sent, recording, baseline);
+    let mut files = t.assemble(&server, sent, recording, baseline, &server_metrics);
+    files.server_metrics = server_metrics;
     t.commit(&files)?;
     let line = t.line(&files);
     Ok((line, files.baseline))
@@ -109,6 +112,7 @@ impl<'r, 'a> TrialRun<'r, 'a> {
             requests: Vec::new(),
             samples: SampleTable::default(),
             baseline: None,
+            server_metrics: Vec::new(),
         };
         self.commit(&files)?;
         Ok(self.line(&files))
@@ -181,6 +185,19 @@ impl<'r, 'a> TrialRun<'r, 'a> {
         Sent { completions, failure }
     }
 
+    /// [`Self::send_requests`] while the server's metrics endpoint is scraped ([`scrape`]).
+    async fn send_requests_scraping(&self, base_url: &str) -> (Sent, Vec<ServerMetric>) {
+        let stop = Notify::new();
+        let url = scrape::metrics_url(base_url);
+        let scraping = scrape::scrape_until(self.ctx.client.http(), &url, &self.row.key.run_id, &stop);
+        let sending = async {
+            let sent = self.send_requests(base_url).await;
+            stop.notify_one();
+            sent
+        };
+        tokio::join!(sending, scraping)
+    }
+
     /// Takes the window's last sample and stops sampling.
     fn stop_sampling(&mut self) -> Result<Recording> {
         self.ctx.recorder.stop()
@@ -194,6 +211,7 @@ impl<'r, 'a> TrialRun<'r, 'a> {
         sent: Sent,
         recording: Recording,
         baseline: Option<SampleTable>,
+        server_metrics: &[ServerMetric],
     ) -> TrialFiles {
         let requests: Vec<Request> = sent
             .completions
@@ -213,6 +231,8 @@ impl<'r, 'a> TrialRun<'r, 'a> {
                 "retries": retries,
                 "energy_read_errors": recording.read_errors,
                 "samples": recording.table.len(),
+                "server_metrics": server_metrics.len(),
+                "prefix_cache_hit_rate": scrape::prefix_cache_hit_rate(server_metrics),
             }),
         );
         let trial = self.trial_row(
@@ -227,6 +247,7 @@ impl<'r, 'a> TrialRun<'r, 'a> {
             requests,
             samples: recording.table,
             baseline,
+            server_metrics: Vec::new(),
         }
     }
 
@@ -363,6 +384,8 @@ fn request_row(run_id: &str, index: usize, prompt: &Prompt, seed: Option<i64>, c
         gap_p50_ms: c.gaps.map(|g| g.p50_ms),
         gap_p95_ms: c.gaps.map(|g| g.p95_ms),
         gap_max_ms: c.gaps.map(|g| g.max_ms),
+        chunk_offsets_us: Some(c.chunk_offsets_us.clone()),
+        chunk_tokens: c.chunk_tokens.clone(),
     }
 }
 

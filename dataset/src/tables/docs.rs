@@ -2,7 +2,9 @@
 //! [`render_markdown`]).
 
 use super::{ColumnDoc, Table, columns, join_doc};
-use super::{SCHEMA_VERSION, judgments, metrics, request_metrics, requests, runs, samples, trials};
+use super::{
+    SCHEMA_VERSION, judgments, metrics, request_metrics, requests, runs, samples, server_metrics, trials,
+};
 use std::fmt::Write as _;
 
 /// One documented table.
@@ -43,6 +45,7 @@ pub fn tables() -> Vec<TableDoc> {
         TableDoc::of::<requests::Request>(),
         samples::samples(),
         samples::baseline(),
+        TableDoc::of::<server_metrics::ServerMetric>(),
         TableDoc::of::<judgments::Judgment>(),
         TableDoc::of::<metrics::MetricsRow>(),
         TableDoc::of::<request_metrics::RequestMetricsRow>(),

@@ -116,5 +116,11 @@ crate::table! {
         /// measured one design.
         #[since(5)]
         pub testbed: Option<String>,
+        /// Energy of the trial's sample intervals with no request in flight (the rest is
+        /// attributed to its requests, `request_metrics.energy_j`); null when not computed
+        /// (whole-second data, or metrics computed without the per-request pass).
+        #[since(5)]
+        #[unit("J")]
+        pub unattributed_energy_j: Option<f64>,
     }
 }

@@ -18,6 +18,7 @@ pub mod request_metrics;
 pub mod requests;
 pub mod runs;
 pub mod samples;
+pub mod server_metrics;
 pub mod trials;
 
 pub use arrow::array::ArrayRef;

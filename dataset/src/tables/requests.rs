@@ -68,6 +68,17 @@ crate::table! {
         #[since(2)]
         #[unit("ms")]
         pub gap_max_ms: Option<f64>,
+        /// Arrival of each streamed content chunk, µs after `start_ms` on collect's clock (the
+        /// sampler's), in arrival order: inter-token latency and the work done in any sample
+        /// interval follow from it. Null when not recorded (imported data, older files).
+        #[since(5)]
+        #[unit("µs after start_ms")]
+        pub chunk_offsets_us: Option<Vec<i64>>,
+        /// Tokens generated in each content chunk, where the server reports a running count
+        /// (`usage` on every chunk, e.g. vLLM's `continuous_usage_stats`); null otherwise.
+        #[since(5)]
+        #[unit("tokens")]
+        pub chunk_tokens: Option<Vec<i64>>,
     }
 }
 

@@ -52,6 +52,7 @@ pub(super) async fn serve(
     let router = Router::new()
         .route("/v1/models", get(models))
         .route("/health", get(|| async { "ok" }))
+        .route("/metrics", get(metrics))
         .route("/v1/chat/completions", post(chat))
         .with_state(state);
     axum::serve(listener, router)
@@ -77,6 +78,32 @@ async fn models(extract::State(st): extract::State<Arc<State>>) -> Response {
         .map(|m| json!({"id": m, "object": "model", "owned_by": "collect-fake-server"}))
         .collect();
     with_server_header(axum::Json(json!({"object": "list", "data": data})).into_response())
+}
+
+/// `/metrics` in Prometheus' text format with vLLM's names: requests in flight, prefix-cache
+/// queries (prompt tokens) and hits (none), and a histogram whose buckets a scraper skips.
+async fn metrics(extract::State(st): extract::State<Arc<State>>) -> Response {
+    if !st.script.metrics {
+        return error(StatusCode::NOT_FOUND, "no metrics");
+    }
+    st.stats.scrapes.fetch_add(1, Ordering::SeqCst);
+    let attempts = st.stats.attempts.load(Ordering::SeqCst);
+    let done = st.stats.completed.load(Ordering::SeqCst);
+    let prompt = st.stats.prompt_tokens.load(Ordering::SeqCst);
+    let model = st.script.models.first().cloned().unwrap_or_default();
+    let body = format!(
+        "# HELP vllm:num_requests_running Number of requests in model execution batches.\n\
+         # TYPE vllm:num_requests_running gauge\n\
+         vllm:num_requests_running{{model_name=\"{model}\"}} {}\n\
+         # TYPE vllm:prefix_cache_queries counter\n\
+         vllm:prefix_cache_queries_total{{model_name=\"{model}\"}} {prompt}.0\n\
+         vllm:prefix_cache_hits_total{{model_name=\"{model}\"}} 0.0\n\
+         # TYPE vllm:e2e_request_latency_seconds histogram\n\
+         vllm:e2e_request_latency_seconds_bucket{{le=\"+Inf\",model_name=\"{model}\"}} {done}.0\n\
+         vllm:e2e_request_latency_seconds_count{{model_name=\"{model}\"}} {done}.0\n",
+        attempts.saturating_sub(done)
+    );
+    with_server_header(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response())
 }
 
 fn error(status: StatusCode, msg: &str) -> Response {

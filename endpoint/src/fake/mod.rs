@@ -46,6 +46,9 @@ pub struct FakeScript {
     pub broken_model: Option<String>,
     /// Answer HTTP 400 to `response_format: json_schema`, as servers without schema support do.
     pub reject_json_schema: bool,
+    /// Serve Prometheus metrics at `/metrics` as vLLM names them (requests running, prefix
+    /// cache queries and hits, a histogram); otherwise `/metrics` is 404.
+    pub metrics: bool,
 }
 
 impl Default for FakeScript {
@@ -62,6 +65,7 @@ impl Default for FakeScript {
             no_usage: false,
             broken_model: None,
             reject_json_schema: false,
+            metrics: false,
         }
     }
 }
@@ -81,6 +85,8 @@ pub struct Stats {
     pub completion_tokens: AtomicU64,
     /// Prompt tokens of the complete answers.
     pub prompt_tokens: AtomicU64,
+    /// Scrapes of `/metrics`.
+    pub scrapes: AtomicU64,
     auth: Mutex<Vec<String>>,
     formats: Mutex<Vec<String>>,
 }

@@ -72,6 +72,7 @@ pub fn make_dataset(root: &Path, trials: &[TestTrial<'_>]) -> Dataset {
                 requests,
                 samples: SampleTable::default(),
                 baseline: None,
+                server_metrics: Vec::new(),
             },
             false,
         )
