@@ -133,6 +133,7 @@ fn an_orchestrator_and_an_agent_collect_what_a_local_run_collects() {
     write_study(tmp.path(), &["model-a", "model-b"], &["COPA", "CB"], 2, 3);
     let script = FakeScript {
         token_delay: Duration::from_millis(2),
+        metrics: true,
         ..FakeScript::default()
     };
     let server = FakeServer::spawn(script).unwrap();
@@ -211,6 +212,17 @@ fn an_orchestrator_and_an_agent_collect_what_a_local_run_collects() {
     }
     check_energy(&tmp.path().join("local"));
     check_energy(&tmp.path().join("remote"));
+    // The server's metrics travel with the part and verify like the rest.
+    let all = dataset::ReadOptions {
+        server_metrics: true,
+        ..dataset::ReadOptions::default()
+    };
+    for t in &r {
+        let id = t.trial.key.run_id.as_str();
+        let files = remote.read_trial_files(id, all).unwrap();
+        assert!(!files.server_metrics.is_empty(), "{id}");
+        assert!(files.server_metrics.iter().all(|m| m.run_id == id));
+    }
     // Confirmed trials are deleted on the agent.
     let left = dataset::Dataset::open(tmp.path().join("agent-data"))
         .unwrap()
@@ -318,18 +330,33 @@ fn orchestrator(dir: &Path, url: &str, out: &str) -> Child {
         .unwrap()
 }
 
-#[test]
-fn an_agent_killed_mid_trial_and_restarted_costs_only_that_trial() {
-    let tmp = tempfile::tempdir().unwrap();
-    write_study(tmp.path(), &["model-a"], &["COPA", "CB"], 3, 4);
-    // About 0.3 s per trial, so the kill lands inside one.
+/// 1 model × 2 tasks × 3 repetitions × 4 prompts of 16 tokens 5 ms apart (about 0.3 s per
+/// trial, so a kill lands inside one); the fake server serving it.
+fn slow_study(dir: &Path) -> FakeServer {
+    write_study(dir, &["model-a"], &["COPA", "CB"], 3, 4);
     let script = FakeScript {
         token_delay: Duration::from_millis(5),
         tokens_min: 16,
         tokens_max: 16,
         ..FakeScript::default()
     };
-    let server = FakeServer::spawn(script).unwrap();
+    FakeServer::spawn(script).unwrap()
+}
+
+/// The body of `POST /v1/trials` for `run_<0>_repetition_<rep>` of `model` on COPA, with the
+/// design and versions of the agent's capabilities.
+fn trial_body(caps: &serde_json::Value, model: &str, rep: i64) -> serde_json::Value {
+    serde_json::json!({
+        "run_id": format!("run_0_repetition_{rep}"), "model": model, "task": "COPA", "repetition": rep,
+        "design_hash": caps["design_hash"], "design": caps["design"],
+        "collect_version": caps["collect_version"], "schema_version": caps["schema_version"],
+    })
+}
+
+#[test]
+fn an_agent_killed_mid_trial_and_restarted_costs_only_that_trial() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = slow_study(tmp.path());
     let mut agent = Agent::start(tmp.path(), &server.base_url, "127.0.0.1:0", &[]);
     let addr = agent.addr.clone();
     let orch = orchestrator(tmp.path(), &agent.url(), "remote");
@@ -386,14 +413,7 @@ fn a_fetch_cut_off_is_fetched_again_and_not_measured_twice() {
 #[test]
 fn an_orchestrator_killed_and_restarted_resumes() {
     let tmp = tempfile::tempdir().unwrap();
-    write_study(tmp.path(), &["model-a"], &["COPA", "CB"], 3, 4);
-    let script = FakeScript {
-        token_delay: Duration::from_millis(5),
-        tokens_min: 16,
-        tokens_max: 16,
-        ..FakeScript::default()
-    };
-    let server = FakeServer::spawn(script).unwrap();
+    let server = slow_study(tmp.path());
     let agent = Agent::start(tmp.path(), &server.base_url, "127.0.0.1:0", &[]);
     let mut first = orchestrator(tmp.path(), &agent.url(), "remote");
     wait_for_trials(&tmp.path().join("remote"), 2, Duration::from_secs(60));
@@ -408,6 +428,26 @@ fn an_orchestrator_killed_and_restarted_resumes() {
     // No trial was measured twice unless it was in flight at the kill: at most one extra.
     let attempts = server.stats.attempts();
     assert!((24..=28).contains(&attempts), "{attempts} requests");
+}
+
+/// Polls job `id` until it is in `state` (30 s at most); returns its status.
+async fn wait_for_state(http: &reqwest::Client, url: &str, id: &str, state: &str) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let s: serde_json::Value = http
+            .get(format!("{url}/v1/jobs/{id}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if s["state"] == state {
+            return s;
+        }
+        assert!(Instant::now() < deadline, "{s}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// A tokio runtime for the HTTP checks.
@@ -483,22 +523,13 @@ fn the_agent_refuses_bad_requests_with_4xx_and_stays_up() {
             .json()
             .await
             .unwrap();
-        let design = caps["design"].clone();
-        let hash = caps["design_hash"].as_str().unwrap().to_string();
-        let version = caps["collect_version"].as_str().unwrap().to_string();
-        let schema = caps["schema_version"].as_u64().unwrap();
         let post = |body: Vec<u8>| {
             http.post(format!("{url}/v1/trials"))
                 .bearer_auth(good)
                 .header("content-type", "application/json")
                 .body(body)
         };
-        let trial = |model: &str| {
-            serde_json::json!({
-                "run_id": "run_0_repetition_0", "model": model, "task": "COPA", "repetition": 0,
-                "design_hash": hash, "design": design, "collect_version": version, "schema_version": schema,
-            })
-        };
+        let trial = |model: &str| trial_body(&caps, model, 0);
         // A model not in the agent's config: 422, nothing started.
         let r = post(trial("rm -rf /").to_string().into_bytes())
             .send()
@@ -634,14 +665,15 @@ fn the_agent_runs_one_trial_at_a_time_cancels_and_bounds_its_disk() {
     let url = agent.url();
     rt().block_on(async {
         let http = reqwest::Client::new();
-        let caps: serde_json::Value = http.get(format!("{url}/v1/capabilities")).send().await.unwrap().json().await.unwrap();
-        let trial = |rep: i64| {
-            serde_json::json!({
-                "run_id": format!("run_0_repetition_{rep}"), "model": "model-a", "task": "COPA", "repetition": rep,
-                "design_hash": caps["design_hash"], "design": caps["design"],
-                "collect_version": caps["collect_version"], "schema_version": caps["schema_version"],
-            })
-        };
+        let caps: serde_json::Value = http
+            .get(format!("{url}/v1/capabilities"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let trial = |rep: i64| trial_body(&caps, "model-a", rep);
         let post = |body: serde_json::Value| http.post(format!("{url}/v1/trials")).json(&body).send();
         let r = post(trial(0)).await.unwrap();
         assert_eq!(r.status(), 202);
@@ -656,37 +688,53 @@ fn the_agent_runs_one_trial_at_a_time_cancels_and_bounds_its_disk() {
         let again: serde_json::Value = post(trial(0)).await.unwrap().json().await.unwrap();
         assert_eq!(again["job_id"], id.as_str());
         // No files before the commit; cancel stops it and nothing is committed.
-        assert_eq!(http.get(format!("{url}/v1/jobs/{id}/files")).send().await.unwrap().status(), 409);
+        assert_eq!(
+            http.get(format!("{url}/v1/jobs/{id}/files"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            409
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
-        let c: serde_json::Value = http.post(format!("{url}/v1/jobs/{id}/cancel")).send().await.unwrap().json().await.unwrap();
+        let c: serde_json::Value = http
+            .post(format!("{url}/v1/jobs/{id}/cancel"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         assert!(c["state"] == "running" || c["state"] == "cancelled", "{c}");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let s: serde_json::Value = http.get(format!("{url}/v1/jobs/{id}")).send().await.unwrap().json().await.unwrap();
-            if s["state"] == "cancelled" {
-                break;
-            }
-            assert!(Instant::now() < deadline, "{s}");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        let parts = dataset::Dataset::open(tmp.path().join("agent-data")).unwrap().parts().unwrap();
+        wait_for_state(&http, &url, &id, "cancelled").await;
+        let parts = dataset::Dataset::open(tmp.path().join("agent-data"))
+            .unwrap()
+            .parts()
+            .unwrap();
         assert!(parts.is_empty(), "{parts:?}");
         // The next trial runs to its commit; its files list with checksums.
         let r = post(trial(1)).await.unwrap();
         assert_eq!(r.status(), 202);
-        let id: String = r.json::<serde_json::Value>().await.unwrap()["job_id"].as_str().unwrap().into();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let s: serde_json::Value = http.get(format!("{url}/v1/jobs/{id}")).send().await.unwrap().json().await.unwrap();
-            if s["state"] == "committed" {
-                assert_eq!(s["requests_done"], 2);
-                break;
-            }
-            assert!(Instant::now() < deadline, "{s}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let list: serde_json::Value = http.get(format!("{url}/v1/jobs/{id}/files")).send().await.unwrap().json().await.unwrap();
-        let names: Vec<&str> = list["files"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+        let id: String = r.json::<serde_json::Value>().await.unwrap()["job_id"]
+            .as_str()
+            .unwrap()
+            .into();
+        let s = wait_for_state(&http, &url, &id, "committed").await;
+        assert_eq!(s["requests_done"], 2);
+        let list: serde_json::Value = http
+            .get(format!("{url}/v1/jobs/{id}/files"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let names: Vec<&str> = list["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["name"].as_str().unwrap())
+            .collect();
         assert_eq!(names, ["requests.parquet", "samples.parquet", "trial.parquet"]);
     });
     drop(agent);
@@ -710,11 +758,7 @@ fn the_agent_runs_one_trial_at_a_time_cancels_and_bounds_its_disk() {
             .await
             .unwrap();
         assert_eq!(caps["pending"], serde_json::json!(["run_0_repetition_1"]));
-        let body = serde_json::json!({
-            "run_id": "run_0_repetition_0", "model": "model-a", "task": "COPA", "repetition": 0,
-            "design_hash": caps["design_hash"], "design": caps["design"],
-            "collect_version": caps["collect_version"], "schema_version": caps["schema_version"],
-        });
+        let body = trial_body(&caps, "model-a", 0);
         let r = http
             .post(format!("{url}/v1/trials"))
             .json(&body)

@@ -465,16 +465,39 @@ impl Dataset {
             std::fs::create_dir(&dir).at(&dir)?;
             return write_part_files(&dir, files, WriteMode::Direct).map(|()| None);
         }
+        self.stage_and_install(part, part, sync, keep_old, |staging| {
+            write_part_files(staging, files, WriteMode::Atomic { sync })
+        })
+    }
+
+    /// An empty folder `.staging/<name>.<pid>` to assemble a part in (what an interrupted
+    /// assembly of this process left there is removed first).
+    fn fresh_staging(&self, name: &str) -> Result<PathBuf> {
         let staging = self
             .root
             .join(STAGING_DIR)
-            .join(format!("{part}.{}", std::process::id()));
+            .join(format!("{name}.{}", std::process::id()));
         if staging.exists() {
             std::fs::remove_dir_all(&staging).at(&staging)?;
         }
         std::fs::create_dir_all(&staging).at(&staging)?;
+        Ok(staging)
+    }
+
+    /// Fills a fresh staging folder with `fill`, fsyncs it with `sync`, and installs it as
+    /// `trials/<part>` ([`Dataset::install_part`]); the staging folder is removed when a step
+    /// fails, so nothing reaches `trials/`.
+    fn stage_and_install(
+        &self,
+        part: &str,
+        staging_name: &str,
+        sync: bool,
+        keep_old: bool,
+        fill: impl FnOnce(&Path) -> Result<()>,
+    ) -> Result<Option<PathBuf>> {
+        let staging = self.fresh_staging(staging_name)?;
         let result = (|| {
-            write_part_files(&staging, files, WriteMode::Atomic { sync })?;
+            fill(&staging)?;
             if sync {
                 sync_dir(&staging)?;
             }
@@ -590,15 +613,7 @@ impl Dataset {
                 ));
             }
         }
-        let staging = self
-            .root
-            .join(STAGING_DIR)
-            .join(format!("{part}.received.{}", std::process::id()));
-        if staging.exists() {
-            std::fs::remove_dir_all(&staging).at(&staging)?;
-        }
-        std::fs::create_dir_all(&staging).at(&staging)?;
-        let result = (|| {
+        self.stage_and_install(part, &format!("{part}.received"), sync, keep_old, |staging| {
             for (name, bytes) in files {
                 let path = staging.join(name);
                 let mut f = std::fs::File::create(&path).at(&path)?;
@@ -607,7 +622,7 @@ impl Dataset {
                     f.sync_all().at(&path)?;
                 }
             }
-            let trials = read_trials_at(&staging)?;
+            let trials = read_trials_at(staging)?;
             let mut got: Vec<&str> = trials.iter().map(|t| t.key.run_id.as_str()).collect();
             let mut want = run_ids.to_vec();
             got.sort_unstable();
@@ -618,23 +633,14 @@ impl Dataset {
                     format!("holds trials {got:?}, expected {want:?}"),
                 ));
             }
-            read_part_at(
-                &staging,
-                trials,
-                ReadOptions {
-                    text: true,
-                    ..ReadOptions::default()
-                },
-            )?;
-            if sync {
-                sync_dir(&staging)?;
-            }
-            self.install_part(&staging, part, sync, keep_old)
-        })();
-        if result.is_err() {
-            let _ = std::fs::remove_dir_all(&staging);
-        }
-        result
+            let everything = ReadOptions {
+                text: true,
+                server_metrics: true,
+                ..ReadOptions::default()
+            };
+            read_part_at(staging, trials, everything)?;
+            Ok(())
+        })
     }
 
     /// Removes committed part `part` (a testbed agent, once its orchestrator has the trial):

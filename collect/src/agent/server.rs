@@ -372,10 +372,7 @@ async fn health() -> Response {
 macro_rules! authorize {
     ($shared:expr, $headers:expr) => {
         if !$shared.authorized(&$headers) {
-            return fail(
-                StatusCode::UNAUTHORIZED,
-                "missing or wrong bearer token (Authorization: Bearer <the agent's token>)",
-            );
+            return unauthorized();
         }
     };
 }
@@ -579,13 +576,31 @@ fn committed(shared: &Shared, id: &str) -> std::result::Result<Job, Box<Response
     Ok(job)
 }
 
+/// The authorized request's committed job `id`, or the answer refusing it.
+fn authorized_committed(
+    shared: &Shared,
+    headers: &HeaderMap,
+    id: &str,
+) -> std::result::Result<Job, Box<Response>> {
+    if !shared.authorized(headers) {
+        return Err(Box::new(unauthorized()));
+    }
+    committed(shared, id)
+}
+
+fn unauthorized() -> Response {
+    fail(
+        StatusCode::UNAUTHORIZED,
+        "missing or wrong bearer token (Authorization: Bearer <the agent's token>)",
+    )
+}
+
 async fn file_list(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     UrlPath(id): UrlPath<String>,
 ) -> Response {
-    authorize!(shared, headers);
-    let job = match committed(&shared, &id) {
+    let job = match authorized_committed(&shared, &headers, &id) {
         Ok(j) => j,
         Err(r) => return *r,
     };
@@ -623,8 +638,7 @@ async fn file(
     headers: HeaderMap,
     UrlPath((id, name)): UrlPath<(String, String)>,
 ) -> Response {
-    authorize!(shared, headers);
-    let job = match committed(&shared, &id) {
+    let job = match authorized_committed(&shared, &headers, &id) {
         Ok(j) => j,
         Err(r) => return *r,
     };
@@ -692,8 +706,7 @@ async fn confirm(
     headers: HeaderMap,
     UrlPath(id): UrlPath<String>,
 ) -> Response {
-    authorize!(shared, headers);
-    let job = match committed(&shared, &id) {
+    let job = match authorized_committed(&shared, &headers, &id) {
         Ok(j) => j,
         Err(r) => return *r,
     };
