@@ -69,14 +69,7 @@ pub struct Gaps {
     pub max_ms: f64,
 }
 
-/// Quantile of sorted values by linear interpolation between order statistics (Hyndman & Fan
-/// 1996 type 7, R's default).
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    let h = (sorted.len() - 1) as f64 * q;
-    let lo = h.floor() as usize;
-    let hi = h.ceil() as usize;
-    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
-}
+use dataset::accounting::quantile;
 
 impl Gaps {
     /// The summary of chunk arrival times; None with fewer than two chunks.

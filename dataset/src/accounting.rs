@@ -661,6 +661,7 @@ pub fn request_metrics_attributed(
                 },
             );
             let share = attribution.as_ref().map(|a| &a.shares[i]);
+            let itl = chunk_gaps_ms(r);
             let energy_j = share.map(|s| s.energy_j);
             RequestMetricsRow {
                 run_id: r.run_id.clone(),
@@ -684,6 +685,10 @@ pub fn request_metrics_attributed(
                 attribution: share.map(|s| if s.alone { "measured" } else { "shared" }.to_string()),
                 attribution_error_j: share.map(|s| s.error_j),
                 mlenergy_energy_j: share.and_then(|s| s.mlenergy_j),
+                tpot_ms: tpot_ms(r),
+                itl_p50_ms: itl.as_ref().map(|g| quantile(g, 0.5)),
+                itl_p90_ms: itl.as_ref().map(|g| quantile(g, 0.9)),
+                itl_p99_ms: itl.as_ref().map(|g| quantile(g, 0.99)),
             }
         })
         .collect();
@@ -769,4 +774,31 @@ fn power_between(points: &[(i64, f64)], a: i64, b: i64) -> f64 {
         mw_ms += (at(x) + at(y)) / 2.0 * (y - x) as f64;
     }
     mw_ms / 1.0e6
+}
+
+/// Time per output token after the first, ms: (end − first chunk) / (tokens − 1).
+fn tpot_ms(r: &Request) -> Option<f64> {
+    let tokens = r.completion_tokens.filter(|&t| t > 1)?;
+    let first = r.start_ms as f64 + r.ttft_ms?;
+    Some(((r.end_ms as f64 - first).max(0.0)) / (tokens - 1) as f64)
+}
+
+/// The sorted gaps between consecutive content chunks, ms; None with fewer than two chunks.
+fn chunk_gaps_ms(r: &Request) -> Option<Vec<f64>> {
+    let offsets = r.chunk_offsets_us.as_ref().filter(|o| o.len() >= 2)?;
+    let mut gaps: Vec<f64> = offsets
+        .windows(2)
+        .map(|w| (w[1] - w[0]) as f64 / 1000.0)
+        .collect();
+    gaps.sort_by(f64::total_cmp);
+    Some(gaps)
+}
+
+/// Quantile of sorted, non-empty values by linear interpolation between order statistics
+/// (Hyndman & Fan 1996 type 7, R's default): the one used for chunk-gap summaries (collect)
+/// and inter-token latencies (here).
+pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+    let h = (sorted.len() - 1) as f64 * q;
+    let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
+    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
 }

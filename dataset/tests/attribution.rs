@@ -158,3 +158,25 @@ fn whole_second_data_and_unmeasured_energy_are_not_attributed() {
         .is_none()
     );
 }
+
+#[test]
+fn request_latencies_come_from_the_chunk_times() {
+    use dataset::accounting::request_metrics;
+    // 11 chunks 20 ms apart after a 50 ms TTFT, then one 100 ms stall: TPOT is (end − first
+    // chunk) / (tokens − 1), the gap quantiles are R's type 7.
+    let mut r = req(0, 100, 450, 50.0, 10, 12);
+    let mut offsets: Vec<i64> = (0..11).map(|i| 50_000 + 20_000 * i).collect();
+    offsets.push(offsets[10] + 100_000);
+    r.chunk_offsets_us = Some(offsets);
+    let rows = request_metrics(&trial(), &[r], &samples());
+    let m = &rows[0];
+    assert_relative_eq!(m.tpot_ms.unwrap(), 300.0 / 11.0, max_relative = 1e-12);
+    assert_relative_eq!(m.itl_p50_ms.unwrap(), 20.0, max_relative = 1e-12);
+    // 11 sorted gaps: ten of 20 ms, one of 100 ms; p90 at h = 9 is 20, p99 at h = 9.9 is 92.
+    assert_relative_eq!(m.itl_p90_ms.unwrap(), 20.0, max_relative = 1e-12);
+    assert_relative_eq!(m.itl_p99_ms.unwrap(), 92.0, max_relative = 1e-12);
+    // One token: no TPOT; one chunk: no gaps.
+    let one = req(0, 100, 200, 50.0, 10, 1);
+    let rows = request_metrics(&trial(), &[one], &samples());
+    assert_eq!((rows[0].tpot_ms, rows[0].itl_p50_ms), (None, None));
+}

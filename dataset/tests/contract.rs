@@ -408,6 +408,10 @@ fn run_tables_judgments_and_metrics_round_trip_with_every_field_set() {
         attribution: Some("shared".into()),
         attribution_error_j: Some(1.25),
         mlenergy_energy_j: Some(9.0),
+        tpot_ms: Some(12.25),
+        itl_p50_ms: Some(11.0),
+        itl_p90_ms: Some(14.5),
+        itl_p99_ms: None,
     }];
     ds.write_request_metrics(&requests).unwrap();
     assert_eq!(

@@ -83,5 +83,23 @@ crate::table! {
         #[since(5)]
         #[unit("J")]
         pub mlenergy_energy_j: Option<f64>,
+        /// Time per output token after the first: (end − first chunk) / (completion_tokens −
+        /// 1); null without a TTFT or with fewer than two tokens.
+        #[since(5)]
+        #[unit("ms")]
+        pub tpot_ms: Option<f64>,
+        /// Median gap between consecutive content chunks (inter-token latency when each chunk
+        /// carries one token), from `chunk_offsets_us`; null with fewer than two chunks.
+        #[since(5)]
+        #[unit("ms")]
+        pub itl_p50_ms: Option<f64>,
+        /// 90th percentile of those gaps.
+        #[since(5)]
+        #[unit("ms")]
+        pub itl_p90_ms: Option<f64>,
+        /// 99th percentile of those gaps.
+        #[since(5)]
+        #[unit("ms")]
+        pub itl_p99_ms: Option<f64>,
     }
 }
