@@ -9,9 +9,10 @@
 //! * **prefill** — a request's prompt tokens, spread evenly over its prefill (send → first
 //!   content chunk, `ttft_ms`), each weighted by [`Settings::prefill_weight`] (default 1: a
 //!   prompt token costs what a generated one does; a documented setting, not a measurement);
-//! * **decode** — its generated tokens at their chunks' arrivals (`chunk_offsets_us`; the
-//!   server's per-chunk counts `chunk_tokens` where reported, else `completion_tokens` spread
-//!   evenly over the chunks; without chunk times, spread evenly over first chunk → end, or
+//! * **decode** — its generated tokens, each chunk's spread over the time the server spent
+//!   producing it: from the previous chunk's arrival (the send, for the first chunk, which
+//!   prefill produces) to its own (`chunk_offsets_us`; the server's per-chunk counts
+//!   `chunk_tokens` where reported, else `completion_tokens` spread evenly over the chunks; without chunk times, spread evenly over first chunk → end, or
 //!   over the whole window without a TTFT).
 //!
 //! An interval with requests in flight but no token processed in it (a pause between chunks
@@ -78,8 +79,9 @@ struct Work {
     end: f64,
     /// Prompt tokens (weighted) spread evenly over (from, to).
     prefill: (f64, f64, f64),
-    /// Generated tokens at their chunks' arrival times.
-    decode: Vec<(f64, f64)>,
+    /// Generated tokens of each chunk, spread over the time the server spent producing them:
+    /// (previous chunk's arrival or the send, this chunk's arrival, tokens), in time order.
+    decode: Vec<(f64, f64, f64)>,
     /// Generated tokens spread evenly over (from, to), when no chunk times were recorded.
     decode_spread: (f64, f64, f64),
 }
@@ -111,10 +113,16 @@ fn work(r: &Request, w: f64) -> Work {
                 Some(c) if c.len() == offsets.len() => c.iter().map(|&n| n.max(0) as f64).collect(),
                 _ => vec![generated / offsets.len() as f64; offsets.len()],
             };
+            let mut from = start;
             offsets
                 .iter()
                 .zip(counts)
-                .map(|(&o, n)| ((start + o as f64 / 1000.0).clamp(start, end), n))
+                .map(|(&o, n)| {
+                    let to = (start + o as f64 / 1000.0).clamp(from, end);
+                    let span = (from, to, n);
+                    from = to;
+                    span
+                })
                 .collect()
         }
         // No chunk times: evenly over first chunk → end (the whole window without a TTFT).
@@ -184,23 +192,11 @@ pub fn attribute(
         .map(|r| work(r, settings.prefill_weight))
         .collect();
     let n = pieces.len();
-    // Decode tokens per request per interval.
+    // The sample interval holding time t.
     let interval_of = |t: f64| -> usize {
         let k = boundaries.partition_point(|&b| (b as f64) <= t);
         k.saturating_sub(1).min(n - 1)
     };
-    let mut decode_at: Vec<Vec<(usize, f64)>> = works
-        .iter()
-        .map(|w| {
-            w.decode
-                .iter()
-                .map(|&(t, tokens)| (interval_of(t), tokens))
-                .collect()
-        })
-        .collect();
-    for d in &mut decode_at {
-        d.sort_by_key(|x| x.0);
-    }
     let mut shares: Vec<Share> = vec![Share::default(); works.len()];
     let mut unattributed = 0.0;
     // Requests sorted by start, to find those in flight per interval without a full scan.
@@ -233,13 +229,13 @@ pub fn attribute(
             let w = &works[r];
             let pre = spread_in(w.prefill, a, b);
             let mut dec = spread_in(w.decode_spread, a, b);
-            let events = &decode_at[r];
-            while cursor[r] < events.len() && events[cursor[r]].0 < k {
+            let spans = &w.decode;
+            while cursor[r] < spans.len() && spans[cursor[r]].1 < a {
                 cursor[r] += 1;
             }
             let mut c = cursor[r];
-            while c < events.len() && events[c].0 == k {
-                dec += events[c].1;
+            while c < spans.len() && spans[c].0 <= b {
+                dec += spread_in(spans[c], a, b);
                 c += 1;
             }
             weights.push((r, pre, dec));
