@@ -6,18 +6,9 @@
 #
 #   COLLECT=target/release/collect ANALYZE=target/release/analyze bench/gpu/agent_nvml.sh
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
-collect=$(realpath "${COLLECT:-target/release/collect}")
-analyze=$(realpath "${ANALYZE:-target/release/analyze}")
-shim=$(realpath "${SHIM:-../shared/tools/llama_shim.py}")
-OUT=${OUT:-/tmp/gpu-check}
-mkdir -p "$OUT"
-work=$(mktemp -d)
-cd "$work" || exit 1
+# shellcheck source=bench/gpu/common.sh
+source "$(dirname "$0")/common.sh"
 nvidia-smi --query-gpu=name,driver_version,power.draw --format=csv
-python3 "$shim" 8100 >"$OUT/shim.log" 2>&1 &
-for i in $(seq 120); do curl -fsS http://127.0.0.1:8100/v1/models >/dev/null 2>&1 && break; sleep 1; done
-echo "shim up after ${i}s"
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >token
 chmod 600 token
 "$collect" agent --config "$here/agent_nvml.toml" --out agent-data --endpoint http://127.0.0.1:8100 \

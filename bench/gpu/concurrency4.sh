@@ -6,17 +6,8 @@
 #
 #   COLLECT=target/release/collect ANALYZE=target/release/analyze bench/gpu/concurrency4.sh
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
-collect=$(realpath "${COLLECT:-target/release/collect}")
-analyze=$(realpath "${ANALYZE:-target/release/analyze}")
-shim=$(realpath "${SHIM:-../shared/tools/llama_shim.py}")
-OUT=${OUT:-/tmp/gpu-check}
-mkdir -p "$OUT"
-work=$(mktemp -d)
-cd "$work" || exit 1
-python3 "$shim" 8100 >"$OUT/shim.log" 2>&1 &
-for i in $(seq 120); do curl -fsS http://127.0.0.1:8100/v1/models >/dev/null 2>&1 && break; sleep 1; done
-echo "shim up after ${i}s"
+# shellcheck source=bench/gpu/common.sh
+source "$(dirname "$0")/common.sh"
 "$collect" --config "$here/concurrency4.toml" --out c4 --endpoint http://127.0.0.1:8100 >"$OUT/collect4.log" 2>&1
 echo "collect exit $?"
 "$analyze" metrics c4 --csv "$OUT/metrics4.csv" --requests-csv "$OUT/requests4.csv" >"$OUT/analyze4.log" 2>&1

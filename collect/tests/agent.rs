@@ -430,18 +430,16 @@ fn an_orchestrator_killed_and_restarted_resumes() {
     assert!((24..=28).contains(&attempts), "{attempts} requests");
 }
 
+/// `GET url` answered with JSON.
+async fn get_json(http: &reqwest::Client, url: &str) -> serde_json::Value {
+    http.get(url).send().await.unwrap().json().await.unwrap()
+}
+
 /// Polls job `id` until it is in `state` (30 s at most); returns its status.
 async fn wait_for_state(http: &reqwest::Client, url: &str, id: &str, state: &str) -> serde_json::Value {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let s: serde_json::Value = http
-            .get(format!("{url}/v1/jobs/{id}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let s: serde_json::Value = get_json(http, &format!("{url}/v1/jobs/{id}")).await;
         if s["state"] == state {
             return s;
         }
@@ -665,14 +663,7 @@ fn the_agent_runs_one_trial_at_a_time_cancels_and_bounds_its_disk() {
     let url = agent.url();
     rt().block_on(async {
         let http = reqwest::Client::new();
-        let caps: serde_json::Value = http
-            .get(format!("{url}/v1/capabilities"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let caps: serde_json::Value = get_json(&http, &format!("{url}/v1/capabilities")).await;
         let trial = |rep: i64| trial_body(&caps, "model-a", rep);
         let post = |body: serde_json::Value| http.post(format!("{url}/v1/trials")).json(&body).send();
         let r = post(trial(0)).await.unwrap();
@@ -721,14 +712,7 @@ fn the_agent_runs_one_trial_at_a_time_cancels_and_bounds_its_disk() {
             .into();
         let s = wait_for_state(&http, &url, &id, "committed").await;
         assert_eq!(s["requests_done"], 2);
-        let list: serde_json::Value = http
-            .get(format!("{url}/v1/jobs/{id}/files"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let list: serde_json::Value = get_json(&http, &format!("{url}/v1/jobs/{id}/files")).await;
         let names: Vec<&str> = list["files"]
             .as_array()
             .unwrap()
@@ -749,14 +733,7 @@ fn the_agent_runs_one_trial_at_a_time_cancels_and_bounds_its_disk() {
     let url = tight.url();
     rt().block_on(async {
         let http = reqwest::Client::new();
-        let caps: serde_json::Value = http
-            .get(format!("{url}/v1/capabilities"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let caps: serde_json::Value = get_json(&http, &format!("{url}/v1/capabilities")).await;
         assert_eq!(caps["pending"], serde_json::json!(["run_0_repetition_1"]));
         let body = trial_body(&caps, "model-a", 0);
         let r = http

@@ -408,26 +408,25 @@ fn dry_run_prints_the_steps_in_order_and_changes_nothing() {
 
     // Nothing that changes anything ran; only read-only probes did.
     let log = s.log();
-    for verb in [
-        "pip ",
-        "hf ",
-        "cargo ",
-        "apt-get ",
-        "sudo ",
-        "groupadd ",
-        "usermod ",
-        "udevadm ",
-        "python3 ",
-        "systemctl enable",
-        "systemctl start",
-        "systemctl restart",
-        "systemctl daemon-reload",
-    ] {
-        assert!(
-            !log.lines().any(|l| l.starts_with(verb)),
-            "the dry run invoked `{verb}`:\n{log}"
-        );
-    }
+    assert_not_invoked(
+        &log,
+        &[
+            "pip ",
+            "hf ",
+            "cargo ",
+            "apt-get ",
+            "sudo ",
+            "groupadd ",
+            "usermod ",
+            "udevadm ",
+            "python3 ",
+            "systemctl enable",
+            "systemctl start",
+            "systemctl restart",
+            "systemctl daemon-reload",
+        ],
+        "the dry run",
+    );
     assert_eq!(tree(&s.p("home")), home_before, "the dry run wrote into HOME");
     assert_eq!(
         tree(&s.p("sysroot")),
@@ -568,22 +567,21 @@ fn a_real_run_calls_the_steps_in_order_and_a_second_run_changes_nothing() {
     let t2 = text(&o);
     assert!(o.status.success(), "{t2}");
     let log = s.log();
-    for verb in [
-        "pip ",
-        "hf ",
-        "cargo ",
-        "apt-get ",
-        "python3 -m",
-        "systemctl enable",
-        "systemctl start",
-        "systemctl restart",
-        "systemctl daemon-reload",
-    ] {
-        assert!(
-            !log.lines().any(|l| l.starts_with(verb)),
-            "the second run invoked `{verb}`:\n{log}"
-        );
-    }
+    assert_not_invoked(
+        &log,
+        &[
+            "pip ",
+            "hf ",
+            "cargo ",
+            "apt-get ",
+            "python3 -m",
+            "systemctl enable",
+            "systemctl start",
+            "systemctl restart",
+            "systemctl daemon-reload",
+        ],
+        "the second run",
+    );
     for n in [3, 4, 5, 6, 9, 10] {
         assert!(
             t2.contains(&format!("step {n}: "))
@@ -704,4 +702,14 @@ fn the_udev_rule_opens_rapl_to_the_group_only() {
         "{}",
         text(&o)
     );
+}
+
+/// Fails naming the first of `verbs` that a line of the stubs' `log` starts with.
+fn assert_not_invoked(log: &str, verbs: &[&str], what: &str) {
+    for verb in verbs {
+        assert!(
+            !log.lines().any(|l| l.starts_with(verb)),
+            "{what} invoked `{verb}`:\n{log}"
+        );
+    }
 }

@@ -93,7 +93,7 @@ pub struct FileList {
 }
 
 /// `GET /v1/capabilities`: what the testbed is and can measure.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Capabilities {
     /// The testbed's host name (recorded as each trial's `testbed`).
     pub hostname: String,

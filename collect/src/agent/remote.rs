@@ -53,20 +53,7 @@ impl Connection {
         let mut conn = Self {
             target: target.clone(),
             http,
-            capabilities: Capabilities {
-                hostname: String::new(),
-                collect_version: String::new(),
-                schema_version: 0,
-                design_hash: String::new(),
-                design: serde_json::Value::Null,
-                energy_sources: String::new(),
-                energy_notes: Vec::new(),
-                energy_details: serde_json::Value::Null,
-                rapl_domains: Vec::new(),
-                pending: Vec::new(),
-                pending_bytes: 0,
-                pending_limit_bytes: 0,
-            },
+            capabilities: Capabilities::default(),
             design: study.design.clone(),
         };
         let caps: Capabilities = match conn.get_json("capabilities").await {

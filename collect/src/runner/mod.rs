@@ -141,9 +141,22 @@ impl<'a> Ctx<'a> {
         damaged: std::collections::HashSet<String>,
         progress: &'a Progress,
     ) -> Result<(Self, Vec<String>)> {
+        let client = ChatClient::new(client_settings(&study.config)?)?;
+        let lifecycle = Lifecycle::new(&study.config, study.endpoint.as_deref(), &study.out)?;
+        Self::open_with(study, client, lifecycle, dataset, damaged, progress).await
+    }
+
+    /// [`Ctx::open`] with the client and model-server lifecycle the caller made (a fixed
+    /// endpoint already checked is not probed again).
+    pub async fn open_with(
+        study: &'a Study,
+        client: ChatClient,
+        mut lifecycle: Lifecycle,
+        dataset: Dataset,
+        damaged: std::collections::HashSet<String>,
+        progress: &'a Progress,
+    ) -> Result<(Self, Vec<String>)> {
         let config = &study.config;
-        let client = ChatClient::new(client_settings(config)?)?;
-        let mut lifecycle = Lifecycle::new(config, study.endpoint.as_deref(), &study.out)?;
         lifecycle.check(client.http()).await?;
         let settings = SamplerSettings {
             interval_ms: config.interval_ms,
@@ -231,6 +244,13 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// What a run needs before its dataset is prepared: a checked agent, or the client and the
+/// model servers of a local run.
+enum Setup {
+    Agent(crate::agent::remote::Connection),
+    Local(ChatClient, Lifecycle),
+}
+
 /// Who runs the trials of a run: this process, or a testbed agent.
 enum Runner<'a> {
     Local(Box<Ctx<'a>>),
@@ -305,21 +325,23 @@ pub async fn run(study: &Study, interrupt: impl Future<Output = ()>) -> Result<S
 async fn run_locked(study: &Study, interrupt: impl Future<Output = ()>) -> Result<Summary> {
     let started = Instant::now();
     let config = &study.config;
-    let client = ChatClient::new(client_settings(config)?)?;
-    // With an agent, the design is checked against the agent's before anything is written.
-    let agent = match &study.agent {
-        Some(target) => Some(crate::agent::remote::Connection::open(target, study).await?),
-        None => None,
+    // With an agent, the design is checked against the agent's before anything is written;
+    // without one, the serve templates are checked, and a fixed endpoint is probed before a
+    // fresh dataset is created (bad input must not leave an empty dataset behind).
+    let setup = match &study.agent {
+        Some(target) => Setup::Agent(crate::agent::remote::Connection::open(target, study).await?),
+        None => {
+            let client = ChatClient::new(client_settings(config)?)?;
+            let mut lifecycle = Lifecycle::new(config, study.endpoint.as_deref(), &study.out)?;
+            if !Dataset::exists(&study.out) {
+                lifecycle.check(client.http()).await?;
+            }
+            Setup::Local(client, lifecycle)
+        }
     };
-    if agent.is_none() && !Dataset::exists(&study.out) {
-        // Bad input must not leave an empty dataset behind.
-        Lifecycle::new(config, study.endpoint.as_deref(), &study.out)?
-            .check(client.http())
-            .await?;
-    }
-    let design = match &agent {
-        Some(a) => a.design().clone(),
-        None => study.design.clone(),
+    let design = match &setup {
+        Setup::Agent(a) => a.design().clone(),
+        Setup::Local(..) => study.design.clone(),
     };
     let prepared = plan::prepare(&study.out, &design, study.shard, study.force, &study.created_by)?;
     let mut summary = Summary {
@@ -347,19 +369,19 @@ async fn run_locked(study: &Study, interrupt: impl Future<Output = ()>) -> Resul
     for n in &summary.notes {
         progress.note(n);
     }
-    if let Some(a) = &agent {
+    if let Setup::Agent(a) = &setup {
         progress.note(&a.describe());
     }
     if todo.is_empty() {
-        if let Some(a) = agent {
+        if let Setup::Agent(a) = setup {
             a.confirm_committed(&prepared.dataset, &progress).await;
         }
         progress.finish();
         summary.elapsed_s = started.elapsed().as_secs_f64();
         return Ok(summary);
     }
-    let mut runner = match agent {
-        Some(a) => {
+    let mut runner = match setup {
+        Setup::Agent(a) => {
             a.confirm_committed(&prepared.dataset, &progress).await;
             Runner::Agent(Box::new(crate::agent::remote::Remote::new(
                 a,
@@ -368,8 +390,16 @@ async fn run_locked(study: &Study, interrupt: impl Future<Output = ()>) -> Resul
                 &progress,
             )))
         }
-        None => {
-            let (ctx, notes) = Ctx::open(study, prepared.dataset, prepared.damaged, &progress).await?;
+        Setup::Local(client, lifecycle) => {
+            let (ctx, notes) = Ctx::open_with(
+                study,
+                client,
+                lifecycle,
+                prepared.dataset,
+                prepared.damaged,
+                &progress,
+            )
+            .await?;
             for n in &notes {
                 progress.note(n);
             }
