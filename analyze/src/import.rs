@@ -151,6 +151,7 @@ fn read_run_table(path: &Path) -> Result<Vec<RunTableRow>> {
                     generation: generation.into(),
                     model_size: model_size.into(),
                     task: record.text(c_task).into(),
+                    ..Default::default()
                 },
                 order: rows.len() as i64,
             },

@@ -84,6 +84,7 @@ fn trial(
                 model_size: size.into(),
                 model: format!("Llama-{generation}-{size}").into(),
                 task: task.into(),
+                ..Default::default()
             },
             status: TrialStatus::Done,
             start_ms: start_ms + 2000,

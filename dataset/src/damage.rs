@@ -36,7 +36,7 @@ impl DamagedFile {
 }
 
 /// A part (a folder under `trials/`) one or more of whose files could not be read.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DamagedPart {
     /// The part's name.
     pub part: String,
@@ -82,7 +82,7 @@ impl DamagedPart {
 }
 
 /// Everything damaged that a pass over a dataset found.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Damage {
     /// Damaged parts, by name.
     pub parts: Vec<DamagedPart>,

@@ -208,6 +208,7 @@ fn baseline_power_and_idle_subtraction() {
             model_size: "8B".into(),
             model: "m".into(),
             task: "CB".into(),
+            ..Default::default()
         },
         cpu_j: None,
         gpu_j: Some(1000.0),

@@ -18,6 +18,10 @@ fn key(run_id: &str) -> TrialKey {
         model_size: "8B".into(),
         model: "Llama-3.1-8B".into(),
         task: "CB".into(),
+        concurrency: Some(8),
+        arrival_rate_per_s: Some(2.5),
+        power_limit_w: Some(450.0),
+        sm_clock_mhz: Some(1410),
     }
 }
 
@@ -328,6 +332,7 @@ fn run_tables_judgments_and_metrics_round_trip_with_every_field_set() {
                 model_size: "7B".into(),
                 model: "Llama-2-7B".into(),
                 task: "WiC".into(),
+                ..Default::default()
             },
             order: 0,
         },

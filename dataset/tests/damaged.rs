@@ -18,6 +18,7 @@ fn trial(run: i64, rep: i64) -> TrialFiles {
         model_size: "8B".into(),
         model: "Llama-3-8B".into(),
         task: "CB".into(),
+        ..Default::default()
     };
     TrialFiles {
         trial: Trial {

@@ -25,6 +25,7 @@ fn make(root: &Path) {
                 model_size: "1B".into(),
                 model: format!("model-{run}").into(),
                 task: "RTE".into(),
+                ..Default::default()
             };
             runs.push(RunRow {
                 key: key.clone(),

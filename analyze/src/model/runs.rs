@@ -75,6 +75,7 @@ mod tests {
                 model_size: "8B".into(),
                 model: "m".into(),
                 task: "CB".into(),
+                ..Default::default()
             },
             energy_j: Some(energy_j),
             accuracy,

@@ -10,7 +10,7 @@ crate::table! {
     /// the design factors of the treatment. The text fields are `CompactString`s, held inline
     /// up to 24 bytes (every run id, model, size and task name in practice), so the copies of a
     /// key a large study's model keeps per trial cost no heap allocation.
-    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+    #[derive(Debug, Clone, PartialEq, Default)]
     pub struct TrialKey {
         /// Trial identifier, `run_<R>_repetition_<K>`; unique in the dataset.
         pub run_id: CompactString,
@@ -27,6 +27,20 @@ crate::table! {
         pub model: CompactString,
         /// Task name (`BoolQ`, `CB`, `COPA`, `RTE`, `WiC`, `WSC`).
         pub task: CompactString,
+        /// Load: requests kept in flight at once (closed loop), or the cap on requests in flight
+        /// under an arrival process (null: no cap); null for imported data.
+        #[since(6)]
+        pub concurrency: Option<i64>,
+        /// Load: open-loop Poisson arrival rate, requests/s; null for a closed loop.
+        #[since(6)]
+        pub arrival_rate_per_s: Option<f64>,
+        /// GPU power limit the trial ran under when it is a factor of the design, W (set through
+        /// NVML before the trial, restored after); null when it is not a factor.
+        #[since(6)]
+        pub power_limit_w: Option<f64>,
+        /// Locked GPU SM clock when it is a factor of the design, MHz; null when it is not.
+        #[since(6)]
+        pub sm_clock_mhz: Option<i64>,
     }
 }
 

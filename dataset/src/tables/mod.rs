@@ -37,7 +37,7 @@ use std::sync::Arc;
 
 /// The schema version this build writes. Readers accept every version up to this one; a column
 /// added in version `v` (its [`ColumnDoc::since`]) reads as null from files of older versions.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Parquet key-value metadata key holding the schema version of a file.
 pub const VERSION_KEY: &str = "llm_energy.schema_version";

@@ -6,7 +6,7 @@ crate::table! {
     /// The experiment design: one row per planned trial (treatment x repetition), in execution
     /// order.
     #[table(name = "runs", file = "runs.parquet")]
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
+    #[derive(Debug, Clone, PartialEq, Default)]
     pub struct RunRow {
         #[flatten]
         /// Which trial of which treatment.

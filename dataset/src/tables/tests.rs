@@ -55,6 +55,7 @@ fn full(i: i64) -> EveryKind {
             model_size: "8B".into(),
             model: "Llama-3.1-8B".into(),
             task: "CB".into(),
+            ..Default::default()
         },
         text: "a, \"quoted\" one".into(),
         maybe_text: Some(String::new()),
@@ -79,7 +80,7 @@ fn decode(batch: &RecordBatch) -> Result<Vec<EveryKind>> {
 fn every_field_kind_round_trips_through_a_batch() {
     let rows = vec![full(1), EveryKind::default(), full(3)];
     let b = batch(&rows);
-    assert_eq!(b.num_columns(), 7 + 12);
+    assert_eq!(b.num_columns(), 11 + 12);
     assert_eq!(decode(&b).unwrap(), rows);
 }
 
@@ -88,7 +89,7 @@ fn the_schema_follows_the_declaration() {
     let cols = columns::<EveryKind>();
     let names: Vec<&str> = cols.iter().map(|c| c.name).collect();
     assert_eq!(
-        &names[..8],
+        &names[..12],
         [
             "run_id",
             "run",
@@ -97,6 +98,10 @@ fn the_schema_follows_the_declaration() {
             "model_size",
             "model",
             "task",
+            "concurrency",
+            "arrival_rate_per_s",
+            "power_limit_w",
+            "sm_clock_mhz",
             "text"
         ]
     );
@@ -190,11 +195,11 @@ fn csv_quotes_empty_and_special_text_and_writes_null_as_empty() {
     assert_eq!(lines[0], csv_header::<EveryKind>());
     assert_eq!(
         lines[1],
-        "run_1_repetition_1,1,1,3.1,8B,Llama-3.1-8B,CB,\"a, \"\"quoted\"\" one\",\"\",-7,8,0.5,3.281767575450493e-9,true,false,\"[1,20,300]\",[],published,power_x_interval"
+        "run_1_repetition_1,1,1,3.1,8B,Llama-3.1-8B,CB,,,,,\"a, \"\"quoted\"\" one\",\"\",-7,8,0.5,3.281767575450493e-9,true,false,\"[1,20,300]\",[],published,power_x_interval"
     );
     assert_eq!(
         lines[2],
-        "\"\",0,0,\"\",\"\",\"\",\"\",\"\",,0,,0.0,,false,,,[],corrected,"
+        "\"\",0,0,\"\",\"\",\"\",\"\",,,,,\"\",,0,,0.0,,false,,,[],corrected,"
     );
     let mut s = String::new();
     for (v, text) in [

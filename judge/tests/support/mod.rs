@@ -41,6 +41,7 @@ pub fn make_dataset(root: &Path, trials: &[TestTrial<'_>]) -> Dataset {
                 model_size: "1B".into(),
                 model: format!("Llama-{}-1B", t.generation).into(),
                 task: t.task.into(),
+                ..Default::default()
             },
             status: TrialStatus::Done,
             start_ms: 1_000,
