@@ -376,6 +376,12 @@ impl Audit {
 
     /// The per-trial audit as CSV rows (`analyze audit --csv`).
     pub fn records(&self) -> Vec<AuditRecord> {
+        self.records_with(&HashMap::new())
+    }
+
+    /// [`Audit::records`] with each trial's steady state and validity gates (by run id; a
+    /// trial without them gets nulls).
+    pub fn records_with(&self, serving: &HashMap<&str, &crate::model::Serving>) -> Vec<AuditRecord> {
         let distinct: HashMap<i64, usize> = self
             .treatments
             .iter()
@@ -411,8 +417,30 @@ impl Audit {
                 replay_max_rel_diff: a.replay_max_rel_diff,
                 edited_time_as_read_s: a.edited_time_as_read_s,
                 edited_accuracy: a.edited_accuracy,
+                ..serving_columns(serving.get(a.key.run_id.as_str()).copied())
             })
             .collect()
+    }
+}
+
+/// The serving columns of an audit record (all null without serving facts).
+fn serving_columns(s: Option<&crate::model::Serving>) -> AuditRecord {
+    use crate::model::serving::gate_label;
+    let Some(s) = s else {
+        return AuditRecord::default();
+    };
+    let g = &s.gates;
+    let label = |x| gate_label(x).map(String::from);
+    AuditRecord {
+        steady_duration_s: s.steady.map(|x| x.duration_s()),
+        steady_energy_per_token_j: s.steady.and_then(|x| x.energy_per_token_j()),
+        gate_steady_state: label(g.steady_state),
+        gate_power_range: label(g.power_range),
+        gate_counter_agreement: label(g.counter_agreement),
+        gate_sample_gaps: label(g.sample_gaps),
+        gate_temperature: label(g.temperature),
+        gates_failed: g.failed().join("+"),
+        ..AuditRecord::default()
     }
 }
 
@@ -486,6 +514,24 @@ dataset::table! {
         pub edited_time_as_read_s: Option<f64>,
         /// The Edited table's accuracy.
         pub edited_accuracy: Option<f64>,
+        /// Length of the steady state (ML.ENERGY's definition; see `serving.csv`).
+        #[unit("s")]
+        pub steady_duration_s: Option<f64>,
+        /// Energy per generated token within the steady state.
+        #[unit("J/token")]
+        pub steady_energy_per_token_j: Option<f64>,
+        /// Steady state of at least 30 s at concurrency above 1: `pass`, `fail`, empty when it cannot be evaluated.
+        pub gate_steady_state: Option<String>,
+        /// GPU power within [idle − 10 %, power limit].
+        pub gate_power_range: Option<String>,
+        /// Energy counter and integrated power within 5 %.
+        pub gate_counter_agreement: Option<String>,
+        /// No sample gap longer than 3 intervals.
+        pub gate_sample_gaps: Option<String>,
+        /// GPU temperature rise of at most 5 °C.
+        pub gate_temperature: Option<String>,
+        /// The gates that failed, `+`-joined.
+        pub gates_failed: String,
     }
 }
 

@@ -211,6 +211,11 @@ pub struct SynthArgs {
     #[arg(long, value_name = "B", default_value_t = 10)]
     pub baseline_samples: usize,
 
+    /// Load levels: each model × task runs at each of these concurrencies (closed loop, the
+    /// requests sent in waves of that many at once), e.g. 1,8,32; none: one request at a time
+    #[arg(long, value_name = "C,...", value_delimiter = ',')]
+    pub concurrency: Vec<i64>,
+
     /// Also write every trial's known totals as CSV to FILE
     #[arg(long, value_name = "FILE")]
     pub expected: Option<PathBuf>,

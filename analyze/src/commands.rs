@@ -229,7 +229,13 @@ pub fn audit(args: AuditArgs, quiet: bool) -> Result<()> {
     let result = study.audit.as_ref().context("the audit was not computed")?;
     print!("{}", audit::render_text(result));
     if let Some(path) = args.csv {
-        write_csv_file(&path, &result.records())?;
+        let serving: HashMap<&str, &crate::model::Serving> = study
+            .metrics
+            .iter()
+            .zip(study.serving.iter())
+            .map(|(m, s)| (m.key.run_id.as_str(), s))
+            .collect();
+        write_csv_file(&path, &result.records_with(&serving))?;
         eprintln!("wrote {}", path.display());
     }
     Ok(())
@@ -245,6 +251,7 @@ pub fn synth(args: SynthArgs, quiet: bool) -> Result<()> {
         requests_per_trial: args.requests_per_trial,
         interval_ms: args.interval_ms,
         baseline_samples: args.baseline_samples,
+        concurrency: args.concurrency,
         seed: args.seed,
         force: args.force,
         progress: show_progress(quiet),
@@ -258,11 +265,16 @@ pub fn synth(args: SynthArgs, quiet: bool) -> Result<()> {
         );
     }
     println!(
-        "wrote a SIMULATED study into {} in {:.2} s: {} treatments (5 models x 6 tasks) x {} repetitions = {n} trials, \
+        "wrote a SIMULATED study into {} in {:.2} s: {} treatments (5 models x 6 tasks{}) x {} repetitions = {n} trials, \
          {} samples ({} per trial, plus {} baseline samples), {} requests",
         opts.out.display(),
         started.elapsed().as_secs_f64(),
         summary.treatments,
+        if opts.concurrency.is_empty() {
+            String::new()
+        } else {
+            format!(" x {} concurrency levels", opts.concurrency.len())
+        },
         summary.repetitions,
         summary.samples,
         opts.samples_per_trial,

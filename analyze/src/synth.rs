@@ -32,6 +32,16 @@
 //! completion tokens, and `baseline_power_w` = the sum of the idle powers. [`run`] returns them
 //! ([`KnownTotals`]); `--expected FILE` writes them as CSV.
 //!
+//! **Load levels** (`--concurrency 1,8,32`): each model × task runs at each concurrency `c` as
+//! its own treatment (treatment `l · 30 + t` for level `l`), its key carrying `concurrency`. At
+//! level `c` a trial sends `R · c` requests in `R` waves of `c` sent at once (each wave takes
+//! the slice request `i` takes alone), each generating at the model's speed, with content
+//! chunks of one token evenly spaced after the first; the GPU draws `P_gpu · c^0.2` (the CPU
+//! and DRAM powers do not change). So energy per token falls with the concurrency as
+//! `(P_gpu · c^0.2 + P_cpu + P_dram) · D / (c · tokens at 1)`, and the steady state (ML.ENERGY:
+//! concurrency reached to the last drop below it) is the whole window. Without the option the
+//! study is the one above, byte for byte.
+//!
 //! The data are marked simulated (manifest and every trial) and are a pure function of the
 //! options: the same seed writes the same files, byte for byte.
 
@@ -192,6 +202,8 @@ pub const COUNTER_INTERVAL_MS: i64 = 1_000;
 const MIN_REQUEST_MS: i64 = 10;
 /// Trials planned (sequentially) before each parallel batch of writes.
 const CHUNK: usize = 256;
+/// How the GPU's power grows with the concurrency `c` of a load level: `P_gpu · c^this`.
+pub const GPU_POWER_EXPONENT: f64 = 0.2;
 
 /// What to write.
 #[derive(Debug, Clone)]
@@ -208,6 +220,9 @@ pub struct SynthOptions {
     pub interval_ms: i64,
     /// Idle baseline samples before each trial (0 = none, else ≥ 2).
     pub baseline_samples: usize,
+    /// Load levels: the concurrencies each model × task runs at (empty: one request at a
+    /// time, no load factor).
+    pub concurrency: Vec<i64>,
     /// Seed of the execution order and of every trial's parameters.
     pub seed: u64,
     /// Replace an existing dataset at `out`.
@@ -254,6 +269,10 @@ dataset::table! {
         /// Completion tokens of the trial's requests.
         #[unit("tokens")]
         pub tokens: i64,
+        /// Requests of the trial.
+        pub requests: i64,
+        /// The trial's concurrency (its load level); null without load levels.
+        pub concurrency: Option<i64>,
         /// Idle power of the baseline window (the idle powers summed); null without baseline.
         #[unit("W")]
         pub baseline_power_w: Option<f64>,
@@ -295,6 +314,7 @@ impl SynthSummary {
             t.dram_j += k.dram_j;
             t.energy_j += k.energy_j;
             t.tokens += k.tokens;
+            t.requests += k.requests;
         }
         t.baseline_power_w = self.known.first().and_then(|k| k.baseline_power_w);
         t
@@ -378,16 +398,29 @@ struct Plan {
 }
 
 /// The fixed settings of a generation.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Shape {
     samples: usize,
     requests: usize,
     interval_ms: i64,
     baseline: usize,
     seed: u64,
+    /// The concurrency levels (empty: none).
+    levels: Vec<i64>,
 }
 
 impl Shape {
+    /// The treatment's model and task and its concurrency (None without load levels).
+    fn treatment(&self, t: usize) -> (&'static SynthModel, &'static SynthTask, Option<i64>) {
+        let per_level = MODELS.len() * TASKS.len();
+        let within = t % per_level;
+        (
+            &MODELS[within / TASKS.len()],
+            &TASKS[within % TASKS.len()],
+            self.levels.get(t / per_level).copied(),
+        )
+    }
+
     /// The machine before the first trial: the GPU counter at 100 days of 100 W, the DRAM
     /// counter low, the package counter 40 J below its range when the first trial's samples
     /// start (so it wraps within its first second or so).
@@ -437,8 +470,7 @@ impl Shape {
 /// Plans the trial of treatment `t`, repetition `k`, after `machine` (the time and counters at
 /// the end of the previous trial) and advances the machine past it.
 fn plan(shape: &Shape, order: usize, (t, k): (usize, usize), machine: &mut (i64, Counters)) -> Plan {
-    let model = &MODELS[t / TASKS.len()];
-    let task = &TASKS[t % TASKS.len()];
+    let (model, task, concurrency) = shape.treatment(t);
     // Every trial's parameters come from its own ChaCha8 stream, so they do not depend on the
     // execution order or on the number of repetitions.
     let stream = ((t as u64) << 32) | k as u64;
@@ -446,8 +478,9 @@ fn plan(shape: &Shape, order: usize, (t, k): (usize, usize), machine: &mut (i64,
     rng.set_stream(stream);
     let mut jitter = |width: f64| 1.0 + width * (2.0 * unit(&mut rng) - 1.0);
     let milli = |w: f64| (w * 1000.0).round() / 1000.0;
+    let scale = concurrency.map_or(1.0, |c| (c as f64).powf(GPU_POWER_EXPONENT));
     let load = (
-        milli(model.gpu_w * task.power * jitter(0.04)),
+        milli(model.gpu_w * task.power * jitter(0.04) * scale),
         milli(model.cpu_w * jitter(0.04)),
         milli(model.dram_w * jitter(0.04)),
     );
@@ -473,6 +506,8 @@ fn plan(shape: &Shape, order: usize, (t, k): (usize, usize), machine: &mut (i64,
             model_size: model.size.into(),
             model: model.name.into(),
             task: task.name.into(),
+            concurrency,
+            ..Default::default()
         },
         treatment: t,
         salt,
@@ -492,7 +527,7 @@ fn samples(
     n: usize,
     w: (f64, f64, f64),
 ) -> SampleTable {
-    let model = &MODELS[plan.treatment / TASKS.len()];
+    let (model, _, _) = shape.treatment(plan.treatment);
     let time_ms = shape.sample_times(t0, n, plan.salt ^ t0 as u64);
     let busy = w.0 > IDLE_GPU_W;
     let at = |t: i64| c.after(t - t0, w);
@@ -553,26 +588,37 @@ fn samples(
 
 /// The trial's requests, sent one after another over its window: request `i` takes the `i`-th
 /// of `R` equal slices of the window, less a 1–3 ms pause before it (none before the first),
-/// so the first starts and the last ends exactly on the window's edges.
+/// so the first starts and the last ends exactly on the window's edges. At a load level `c`
+/// each slice is a wave of `c` requests sent at once, with one-token chunks evenly spaced
+/// after the first.
 fn requests(shape: &Shape, plan: &Plan) -> Vec<Request> {
-    let task = &TASKS[plan.treatment % TASKS.len()];
+    let (_, task, concurrency) = shape.treatment(plan.treatment);
+    let wave = concurrency.unwrap_or(1).max(1);
     let (start, end) = plan.window;
     let r = shape.requests as i64;
     let edge = |i: i64| start + ((end - start) as i128 * i as i128 / r as i128) as i64;
-    (0..r)
-        .map(|i| {
+    (0..r * wave)
+        .map(|n| {
+            let (i, j) = (n / wave, n % wave);
             let h = mix(plan.salt ^ (i as u64 + 1).wrapping_mul(0x9FB2_1C65_1E98_DF25));
             let pause = if i == 0 { 0 } else { 1 + (h % 3) as i64 };
             let (a, b) = (edge(i) + pause, edge(i + 1));
+            // The requests of a wave differ in their prompt only (their item).
+            let h = if j == 0 { h } else { mix(h ^ j as u64) };
             let prompt_tokens = task.prompt_tokens + (h >> 8) as i64 % 41 - 20;
             let dur = (b - a) as f64;
             let ttft = (12.0 + 0.12 * prompt_tokens as f64).min(dur / 2.0);
             let tokens = ((plan.tokens_per_s * (dur - ttft) / 1000.0).round() as i64).max(1);
             let gap = (dur - ttft) / (tokens - 1).max(1) as f64;
+            let chunks = concurrency.map(|_| {
+                (0..tokens)
+                    .map(|k| ((ttft + k as f64 * gap) * 1000.0).round() as i64)
+                    .collect::<Vec<i64>>()
+            });
             Request {
                 run_id: plan.key.run_id.to_string(),
-                index: i,
-                item_id: Some(i),
+                index: n,
+                item_id: Some(n),
                 gold_label: None,
                 prompt: format!(
                     "Synthetic {} prompt, item {i}: answer and explain your choice.",
@@ -597,8 +643,8 @@ fn requests(shape: &Shape, plan: &Plan) -> Vec<Request> {
                 gap_p50_ms: Some(gap * 0.96),
                 gap_p95_ms: Some(gap * 1.35),
                 gap_max_ms: Some(gap * 2.1),
-                chunk_offsets_us: None,
-                chunk_tokens: None,
+                chunk_tokens: chunks.as_ref().map(|c| vec![1; c.len()]),
+                chunk_offsets_us: chunks,
             }
         })
         .collect()
@@ -607,7 +653,7 @@ fn requests(shape: &Shape, plan: &Plan) -> Vec<Request> {
 /// The provenance of every trial: the shape of collect's (tool, host, energy, settings, model,
 /// trial), saying that it is simulated.
 fn provenance(shape: &Shape, plan: &Plan) -> String {
-    let model = &MODELS[plan.treatment / TASKS.len()];
+    let (model, _, _) = shape.treatment(plan.treatment);
     serde_json::json!({
         "generator": format!("analyze {} synth", env!("CARGO_PKG_VERSION")),
         "simulated": true,
@@ -630,7 +676,7 @@ fn provenance(shape: &Shape, plan: &Plan) -> String {
         },
         "model": {"name": model.name, "generation": model.generation, "size": model.size},
         "trial": {
-            "requests_sent": shape.requests,
+            "requests_sent": shape.requests * plan.key.concurrency.unwrap_or(1).max(1) as usize,
             "requests_failed": 0,
             "retries": 0,
             "samples": shape.samples,
@@ -677,6 +723,8 @@ fn build(shape: &Shape, plan: &Plan) -> (TrialFiles, KnownTotals) {
         dram_j: dram_w * d,
         energy_j: gpu_w * d + cpu_w * d + dram_w * d,
         tokens: requests.iter().filter_map(|r| r.completion_tokens).sum(),
+        requests: requests.len() as i64,
+        concurrency: plan.key.concurrency,
         baseline_power_w: baseline
             .is_some()
             .then_some(IDLE_GPU_W + IDLE_CPU_W + IDLE_DRAM_W),
@@ -705,6 +753,15 @@ fn check(opts: &SynthOptions) -> Result<usize> {
     if opts.interval_ms < 10 {
         bail!("--interval-ms must be at least 10 (samples are read up to 3 ms late)");
     }
+    if let Some(c) = opts.concurrency.iter().find(|&&c| c < 1) {
+        bail!("--concurrency {c}: a load level needs at least 1 request in flight");
+    }
+    let mut levels = opts.concurrency.clone();
+    levels.sort_unstable();
+    levels.dedup();
+    if levels.len() != opts.concurrency.len() {
+        bail!("--concurrency names a level twice");
+    }
     if opts.baseline_samples == 1 {
         bail!("--baseline-samples must be 0 (no baseline) or at least 2 (its power needs a span)");
     }
@@ -717,7 +774,9 @@ fn check(opts: &SynthOptions) -> Result<usize> {
             opts.requests_per_trial
         );
     }
-    Ok(opts.trials.div_ceil(MODELS.len() * TASKS.len()))
+    Ok(opts
+        .trials
+        .div_ceil(MODELS.len() * TASKS.len() * opts.concurrency.len().max(1)))
 }
 
 /// Writes the synthetic study (see the module documentation): the manifest and run table
@@ -725,17 +784,24 @@ fn check(opts: &SynthOptions) -> Result<usize> {
 /// parallel, one part each; the whole dataset is staged and renamed into place at the end.
 pub fn run(opts: &SynthOptions) -> Result<SynthSummary> {
     let repetitions = check(opts)?;
-    let treatments = MODELS.len() * TASKS.len();
+    let treatments = MODELS.len() * TASKS.len() * opts.concurrency.len().max(1);
     let shape = Shape {
         samples: opts.samples_per_trial,
         requests: opts.requests_per_trial,
         interval_ms: opts.interval_ms,
         baseline: opts.baseline_samples,
         seed: opts.seed,
+        levels: opts.concurrency.clone(),
     };
     let order = execution_order(treatments, repetitions, opts.seed);
+    let levels = if opts.concurrency.is_empty() {
+        String::new()
+    } else {
+        let c: Vec<String> = opts.concurrency.iter().map(i64::to_string).collect();
+        format!(" × concurrency {}", c.join(", "))
+    };
     let description = format!(
-        "synthetic study (analyze synth, seed {}): {} models × {} tasks × {repetitions} repetitions, \
+        "synthetic study (analyze synth, seed {}): {} models × {} tasks{levels} × {repetitions} repetitions, \
          {} samples {} ms apart and {} requests per trial; simulated, its corrected energy known in closed form",
         opts.seed,
         MODELS.len(),
@@ -759,7 +825,7 @@ pub fn run(opts: &SynthOptions) -> Result<SynthSummary> {
         .iter()
         .enumerate()
         .map(|(i, &(t, k))| {
-            let m = &MODELS[t / TASKS.len()];
+            let (m, task, concurrency) = shape.treatment(t);
             RunRow {
                 key: TrialKey {
                     run_id: run_id(t as i64, k as i64).into(),
@@ -768,7 +834,9 @@ pub fn run(opts: &SynthOptions) -> Result<SynthSummary> {
                     generation: m.generation.into(),
                     model_size: m.size.into(),
                     model: m.name.into(),
-                    task: TASKS[t % TASKS.len()].name.into(),
+                    task: task.name.into(),
+                    concurrency,
+                    ..Default::default()
                 },
                 order: i as i64,
             }
@@ -807,7 +875,7 @@ pub fn run(opts: &SynthOptions) -> Result<SynthSummary> {
         repetitions,
         samples: trials * shape.samples,
         baseline_samples: trials * shape.baseline,
-        requests: trials * shape.requests,
+        requests: known.iter().map(|k| k.requests as usize).sum(),
         known,
     })
 }
@@ -825,6 +893,7 @@ mod tests {
             interval_ms: 200,
             baseline: 5,
             seed: 7,
+            levels: Vec::new(),
         }
     }
 
@@ -884,6 +953,53 @@ mod tests {
     }
 
     #[test]
+    fn energy_per_token_falls_with_the_concurrency_as_the_closed_form_says() {
+        let shape = Shape {
+            levels: vec![1, 8, 32],
+            ..shape(60, 4)
+        };
+        let mut machine = shape.machine_at_start();
+        // Treatment 0 (Llama 2 7B × BoolQ) at each level: treatments 0, 30 and 60.
+        let mut per_token = Vec::new();
+        for (i, (t, c)) in [(0, 1), (30, 8), (60, 32)].into_iter().enumerate() {
+            let p = plan(&shape, i, (t, 0), &mut machine);
+            assert_eq!(p.key.concurrency, Some(c));
+            let (files, known) = build(&shape, &p);
+            assert_eq!(files.requests.len(), 4 * c as usize);
+            assert_eq!(known.requests, 4 * c);
+            let m = metrics_row(
+                &files.trial,
+                &files.requests,
+                &files.samples,
+                &[],
+                Accounting::Corrected,
+            );
+            let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs();
+            assert!(close(m.energy_j.unwrap(), known.energy_j));
+            assert_eq!(m.tokens, known.tokens);
+            // The steady state is the whole window: the same energy per token.
+            let s = crate::model::serving::serving(&files, &[]);
+            let steady = s.steady.unwrap();
+            assert_eq!((steady.start_ms, steady.end_ms), p.window);
+            assert!(close(steady.energy_j.unwrap(), known.energy_j));
+            assert!(close(steady.tokens, known.tokens as f64));
+            // ITL: one-token chunks evenly spaced, so every request's median gap is its TPOT
+            // (to the microsecond the offsets are rounded to).
+            for (itl, tpot) in s.latency.itl_p50_ms.iter().zip(&s.latency.tpot_ms) {
+                assert!((itl - tpot).abs() < 2e-3, "{itl} vs {tpot}");
+            }
+            per_token.push(known.energy_j / known.tokens as f64);
+        }
+        assert!(
+            per_token[0] > per_token[1] && per_token[1] > per_token[2],
+            "{per_token:?}"
+        );
+        // The GPU's power grows as c^0.2 and the tokens as c: at 32 the GPU's share of a
+        // token costs 32^0.2 / 32 = 1/16 of what it costs at 1, up to the ±4 % jitter.
+        assert!(per_token[2] < per_token[0] / 10.0);
+    }
+
+    #[test]
     fn too_short_windows_are_refused() {
         let opts = SynthOptions {
             out: PathBuf::from("unused"),
@@ -892,6 +1008,7 @@ mod tests {
             requests_per_trial: 50,
             interval_ms: 200,
             baseline_samples: 0,
+            concurrency: Vec::new(),
             seed: 0,
             force: false,
             progress: false,

@@ -2,11 +2,12 @@
 //! per-trial metrics, and per-question CSVs mirroring the study's table set. The CSV rows are
 //! declared with the contract's [`dataset::table!`], so every table is written by one writer.
 
-use crate::model::{Level, Study};
+use crate::model::serving::{SteadyState, gate_label};
+use crate::model::{Level, LoadLevel, Serving, Study};
 use crate::questions::{DescriptiveRow, Family, Rq, Tables, Test, TestRow};
 use anyhow::Result;
-use dataset::MetricsRow;
 use dataset::tables::{Columns, write_csv_file};
+use dataset::{MetricsRow, TrialKey};
 use std::path::{Path, PathBuf};
 
 dataset::table! {
@@ -49,6 +50,9 @@ dataset::table! {
         pub median_ci_high: Option<f64>,
         /// Task the rows were restricted to (RQ2), empty otherwise.
         pub subset: String,
+        /// Load level the rows were computed within (`concurrency 8`); empty when the study
+        /// has one level.
+        pub load: String,
     }
 }
 
@@ -97,6 +101,8 @@ dataset::table! {
         pub subset: String,
         /// Why a test could not be computed.
         pub note: String,
+        /// Load level the test was computed within; empty when the study has one level.
+        pub load: String,
     }
 }
 
@@ -126,6 +132,7 @@ impl From<&DescriptiveRow> for DescriptiveRecord {
             median_ci_low: finite(s.median_ci.0),
             median_ci_high: finite(s.median_ci.1),
             subset: d.subset.clone().unwrap_or_default(),
+            load: String::new(),
         }
     }
 }
@@ -154,6 +161,7 @@ impl From<&TestRow> for TestRecord {
             n: t.n as i64,
             subset: t.subset.clone().unwrap_or_default(),
             note: t.note.clone(),
+            load: String::new(),
         }
     }
 }
@@ -172,9 +180,32 @@ pub fn write_all(dir: &Path, study: &Study, tables: &Tables) -> Result<Vec<PathB
         Ok(())
     }
     put::<MetricsRow>(&mut written, out.join("metrics.csv"), &study.metrics)?;
-    let descriptive: Vec<(Rq, DescriptiveRecord)> =
-        tables.descriptive.iter().map(|d| (d.rq, d.into())).collect();
-    let tests: Vec<(Rq, Test, TestRecord)> = tables.tests.iter().map(|t| (t.rq, t.test, t.into())).collect();
+    put::<ServingRecord>(&mut written, out.join("serving.csv"), &serving_records(study))?;
+    // The reference level's tables, then every other level's (the `load` column says which).
+    let mut descriptive: Vec<(Rq, DescriptiveRecord)> = Vec::new();
+    let mut tests: Vec<(Rq, Test, TestRecord)> = Vec::new();
+    for (level, t) in tables.by_level() {
+        let load = level.to_string();
+        descriptive.extend(t.descriptive.iter().map(|d| {
+            (
+                d.rq,
+                DescriptiveRecord {
+                    load: load.clone(),
+                    ..d.into()
+                },
+            )
+        }));
+        tests.extend(t.tests.iter().map(|r| {
+            (
+                r.rq,
+                r.test,
+                TestRecord {
+                    load: load.clone(),
+                    ..r.into()
+                },
+            )
+        }));
+    }
     put(
         &mut written,
         out.join("descriptive.csv"),
@@ -207,6 +238,109 @@ pub fn write_all(dir: &Path, study: &Study, tables: &Tables) -> Result<Vec<PathB
         }
     }
     Ok(written)
+}
+
+dataset::table! {
+    /// One row of `serving.csv` (and the gate columns of `analyze audit --csv`): a trial's
+    /// steady state and validity gates (docs/report.md, "Steady state and validity gates").
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ServingRecord {
+        #[flatten]
+        /// Which trial.
+        pub key: TrialKey,
+        /// Its load level as the report names it (`concurrency 8`); empty without load factors.
+        pub load: String,
+        /// Start of the steady state (ML.ENERGY's definition); null without one.
+        #[unit("ms since Unix epoch")]
+        pub steady_start_ms: Option<i64>,
+        /// End of the steady state.
+        #[unit("ms since Unix epoch")]
+        pub steady_end_ms: Option<i64>,
+        /// Length of the steady state.
+        #[unit("s")]
+        pub steady_duration_s: Option<f64>,
+        /// Corrected energy within the steady state.
+        #[unit("J")]
+        pub steady_energy_j: Option<f64>,
+        /// Tokens generated within the steady state.
+        #[unit("tokens")]
+        pub steady_tokens: Option<f64>,
+        /// steady_energy_j / steady_tokens.
+        #[unit("J/token")]
+        pub steady_energy_per_token_j: Option<f64>,
+        /// Steady state of at least 30 s at concurrency above 1: `pass`, `fail`, empty when it cannot be evaluated.
+        pub gate_steady_state: Option<String>,
+        /// Every GPU power sample in the window within [idle − 10 %, power limit].
+        pub gate_power_range: Option<String>,
+        /// NVML's energy counter and the integrated power agree within 5 %.
+        pub gate_counter_agreement: Option<String>,
+        /// No gap between samples longer than 3 sampling intervals.
+        pub gate_sample_gaps: Option<String>,
+        /// No GPU warmer by more than 5 °C at the end of the trial than at its start.
+        pub gate_temperature: Option<String>,
+        /// The gates that failed, `+`-joined; empty when none did.
+        pub gates_failed: String,
+        /// Mean idle GPU power of the baseline (summed over GPUs).
+        #[unit("W")]
+        pub idle_gpu_w: Option<f64>,
+        /// GPU power limit (the design's, else the provenance's; the smallest over GPUs).
+        #[unit("W")]
+        pub power_limit_w_recorded: Option<f64>,
+        /// Lowest GPU power sample in the window.
+        #[unit("W")]
+        pub gpu_power_min_w: Option<f64>,
+        /// Highest GPU power sample in the window.
+        #[unit("W")]
+        pub gpu_power_max_w: Option<f64>,
+        /// Largest |counter − integral| / counter over the GPUs.
+        pub counter_difference: Option<f64>,
+        /// Longest gap between samples, in sampling intervals.
+        pub largest_gap_intervals: Option<f64>,
+        /// Largest rise of a GPU's temperature over the trial.
+        #[unit("°C")]
+        pub temperature_rise_c: Option<f64>,
+    }
+}
+
+impl ServingRecord {
+    /// The record of one trial.
+    pub fn new(key: &TrialKey, s: &Serving) -> Self {
+        let g = &s.gates;
+        let steady = s.steady.as_ref();
+        Self {
+            key: key.clone(),
+            load: LoadLevel::of(key).to_string(),
+            steady_start_ms: steady.map(|x| x.start_ms),
+            steady_end_ms: steady.map(|x| x.end_ms),
+            steady_duration_s: steady.map(SteadyState::duration_s),
+            steady_energy_j: steady.and_then(|x| x.energy_j),
+            steady_tokens: steady.map(|x| x.tokens),
+            steady_energy_per_token_j: steady.and_then(SteadyState::energy_per_token_j),
+            gate_steady_state: gate_label(g.steady_state).map(String::from),
+            gate_power_range: gate_label(g.power_range).map(String::from),
+            gate_counter_agreement: gate_label(g.counter_agreement).map(String::from),
+            gate_sample_gaps: gate_label(g.sample_gaps).map(String::from),
+            gate_temperature: gate_label(g.temperature).map(String::from),
+            gates_failed: g.failed().join("+"),
+            idle_gpu_w: s.values.idle_gpu_w,
+            power_limit_w_recorded: s.values.power_limit_w,
+            gpu_power_min_w: s.values.gpu_power_min_w,
+            gpu_power_max_w: s.values.gpu_power_max_w,
+            counter_difference: s.values.counter_difference,
+            largest_gap_intervals: s.values.largest_gap_intervals,
+            temperature_rise_c: s.values.temperature_rise_c,
+        }
+    }
+}
+
+/// The serving record of every trial, in the model's order.
+pub fn serving_records(study: &Study) -> Vec<ServingRecord> {
+    study
+        .metrics
+        .iter()
+        .zip(study.serving.iter())
+        .map(|(m, s)| ServingRecord::new(&m.key, s))
+        .collect()
 }
 
 /// A short plain-text summary of the omnibus results, for the terminal.

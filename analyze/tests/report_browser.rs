@@ -4,7 +4,9 @@
 //!
 //! Chromium is Debian's `/usr/bin/chromium` (or `$CHROMIUM`). Without it the test skips with a
 //! message, or fails when `LLM_ENERGY_REQUIRE_E2E=1`. The same checks are first run on a canary
-//! page that does fetch and log, so they cannot pass vacuously.
+//! page that does fetch and log, so they cannot pass vacuously. A synthetic study at three
+//! concurrencies, with gold labels, shows the serving figures (energy per token by load level,
+//! the energy–accuracy and energy–latency frontiers) the same way.
 
 mod common;
 
@@ -297,4 +299,97 @@ fn the_published_report_renders_in_headless_chromium_without_errors_or_requests(
     let (w, h, colours) = png_colours(&v.screenshot);
     assert_eq!((w, h), (1400, 4000), "screenshot size");
     assert!(colours > 16, "the screenshot is blank");
+}
+
+#[test]
+fn a_study_at_three_load_levels_shows_its_serving_figures_in_headless_chromium() {
+    let Some(chromium) = chromium() else { return };
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let data = tmp.path().join("synth");
+    common::analyze()
+        .args(["synth", "--trials", "180", "--samples-per-trial", "60"])
+        .args(["--requests-per-trial", "2", "--baseline-samples", "5"])
+        .args(["--concurrency", "1,8,32", "--seed", "3", "--quiet", "--out"])
+        .arg(&data)
+        .assert()
+        .success();
+    // Gold labels: two answers in three right, so every treatment has an energy per correct
+    // answer.
+    let ds = dataset::Dataset::open(&data).expect("open");
+    let mut gold = Vec::new();
+    for run in ds.read_runs().expect("runs") {
+        let requests = 2 * run.key.concurrency.expect("a load level");
+        for index in 0..requests {
+            gold.push(dataset::Judgment {
+                run_id: run.key.run_id.to_string(),
+                request_index: index,
+                scorer: "gold".into(),
+                score: Some(if (index + run.key.run) % 3 == 0 { 0.0 } else { 1.0 }),
+                reason: None,
+                details: None,
+            });
+        }
+    }
+    ds.write_judgments("gold", &gold).expect("write gold");
+    let out = tmp.path().join("report");
+    common::analyze()
+        .arg(&data)
+        .arg("--report")
+        .arg(&out)
+        .arg("--quiet")
+        .assert()
+        .success();
+    let html_path = out.join("index.html");
+    let html = std::fs::read_to_string(&html_path).expect("index.html");
+    let in_file = figures(&html);
+    let names: Vec<&str> = in_file.iter().map(|f| f.0.as_str()).collect();
+    for name in [
+        "serving_energy_per_token_by_load",
+        "serving_frontier_accuracy",
+        "serving_frontier_latency",
+    ] {
+        assert!(names.contains(&name), "no figure {name} in {names:?}");
+        let (w, h, colours) = png_colours(&out.join(format!("figures/{name}.png")));
+        assert!(w > 0 && h > 0 && colours > 4, "figures/{name}.png is blank");
+    }
+    assert!(!html.contains("id=\"no-frontier\""));
+
+    let work = tmp.path().join("chromium");
+    std::fs::create_dir_all(&work).expect("mkdir");
+    let v = visit(&chromium, &html_path, &work);
+    assert!(v.console.is_empty(), "console messages: {:#?}", v.console);
+    assert!(
+        leaving(&v.page_requests).is_empty(),
+        "the page requested: {:#?}",
+        leaving(&v.page_requests)
+    );
+    let in_dom = figures(&v.dom);
+    for name in [
+        "serving_energy_per_token_by_load",
+        "serving_frontier_accuracy",
+        "serving_frontier_latency",
+    ] {
+        let (_, body) = in_dom
+            .iter()
+            .find(|f| f.0 == name)
+            .unwrap_or_else(|| panic!("figure {name} not in the DOM"));
+        assert!(body.contains("<svg"), "figure {name} has no SVG");
+        // Five models' lines with points over three levels; 90 treatments' points.
+        assert!(
+            body.matches("<line").count()
+                + body.matches("<circle").count()
+                + body.matches("<polyline").count()
+                > 10,
+            "figure {name} is empty in the DOM"
+        );
+    }
+    // The tables of the section: the latency table and the frontier with its Pareto marks.
+    for caption in [
+        "Latencies per model and load level",
+        "The energy–accuracy–latency frontier per treatment",
+        "Validity gates over all trials",
+    ] {
+        assert!(v.dom.contains(caption), "no table {caption:?} in the DOM");
+    }
+    assert!(v.dom.contains("★"), "no Pareto-optimal treatment marked");
 }

@@ -173,3 +173,116 @@ fn the_same_seed_writes_the_same_bytes_and_an_existing_dataset_is_kept() {
         .stderr(predicates::str::contains("--force"));
     assert!(files(&a) == fa, "a refused synth changed the dataset");
 }
+
+/// Writes a study at concurrencies 1, 8 and 32 (90 treatments × 2 repetitions) into `out`, its
+/// known totals into `expected`.
+pub fn synth_load_levels(out: &Path, expected: &Path) {
+    common::analyze()
+        .args(["synth", "--trials", "180", "--samples-per-trial", "60"])
+        .args(["--requests-per-trial", "2", "--baseline-samples", "5"])
+        .args(["--concurrency", "1,8,32", "--seed", "3", "--out"])
+        .arg(out)
+        .arg("--expected")
+        .arg(expected)
+        .assert()
+        .success();
+}
+
+#[test]
+fn a_study_at_three_concurrencies_is_analysed_within_each_level_with_its_known_steady_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("synth");
+    let expected = dir.path().join("expected.csv");
+    synth_load_levels(&data, &expected);
+    let report = dir.path().join("report");
+    common::analyze()
+        .arg(&data)
+        .arg("--report")
+        .arg(&report)
+        .arg("--no-png")
+        .assert()
+        .success();
+    let known: BTreeMap<String, common::Row> = read(&expected)
+        .into_iter()
+        .map(|r| (r["run_id"].clone(), r))
+        .collect();
+    assert_eq!(known.len(), 180);
+    let serving = read(&report.join("tables/serving.csv"));
+    assert_eq!(serving.len(), 180);
+    let f = |row: &common::Row, c: &str| row[c].parse::<f64>().unwrap();
+    // Per level: the mean energy per token, and every trial's gates.
+    let mut per_token: BTreeMap<i64, Vec<f64>> = BTreeMap::new();
+    for s in &serving {
+        let k = &known[&s["run_id"]];
+        let c: i64 = s["concurrency"].parse().unwrap();
+        assert_eq!(k["concurrency"], s["concurrency"]);
+        assert_eq!(s["load"], format!("concurrency {c}"));
+        // The waves fill the whole window: the steady state is the window, so its energy and
+        // tokens are the trial's, known in closed form.
+        assert!(close(f(s, "steady_duration_s"), f(k, "duration_s")), "{s:?}");
+        assert!(close(f(s, "steady_energy_j"), f(k, "energy_j")), "{s:?}");
+        let known_per_token = f(k, "energy_j") / f(k, "tokens");
+        assert!(close(f(s, "steady_energy_per_token_j"), known_per_token));
+        per_token.entry(c).or_default().push(known_per_token);
+        // A 11.8 s window: too short a steady state above concurrency 1, trivially steady at 1.
+        let steady = if c == 1 { "pass" } else { "fail" };
+        assert_eq!(s["gate_steady_state"], steady, "{s:?}");
+        // Idle 62 W, no power limit recorded: the floor only; the counter is the exact
+        // integral of the constant power; samples 0–3 ms late; the GPU warms from 38 to 43 °C
+        // over 60 samples (38 + 30·(1 − e^(−59/300)), rounded).
+        assert_eq!(s["gate_power_range"], "pass");
+        assert_eq!(s["gate_counter_agreement"], "pass");
+        assert_eq!(s["gate_sample_gaps"], "pass");
+        assert_eq!(s["gate_temperature"], "pass");
+        assert_eq!(f(s, "temperature_rise_c"), 5.0);
+        assert_eq!(f(s, "idle_gpu_w"), 62.0);
+        assert_eq!(s["gates_failed"], if c == 1 { "" } else { "steady_state" });
+    }
+    let mean = |v: &Vec<f64>| v.iter().sum::<f64>() / v.len() as f64;
+    assert!(
+        mean(&per_token[&1]) > 8.0 * mean(&per_token[&32]),
+        "{per_token:?}"
+    );
+    assert!(mean(&per_token[&1]) > mean(&per_token[&8]) && mean(&per_token[&8]) > mean(&per_token[&32]));
+
+    // The questions are answered within each level: every test row names its level.
+    let tests = read(&report.join("tables/tests.csv"));
+    let levels: std::collections::BTreeSet<&str> = tests.iter().map(|t| t["load"].as_str()).collect();
+    assert_eq!(
+        levels.into_iter().collect::<Vec<_>>(),
+        ["concurrency 1", "concurrency 32", "concurrency 8"]
+    );
+    let kw = |load: &str| {
+        tests
+            .iter()
+            .filter(|t| {
+                t["rq"] == "RQ1.1"
+                    && t["test"] == "kruskal_wallis"
+                    && t["level"] == "run"
+                    && t["load"] == load
+            })
+            .count()
+    };
+    assert_eq!(
+        (kw("concurrency 1"), kw("concurrency 8"), kw("concurrency 32")),
+        (1, 1, 1)
+    );
+    // The metrics table carries the design factors.
+    let metrics = read(&report.join("tables/metrics.csv"));
+    assert!(
+        metrics
+            .iter()
+            .all(|m| ["1", "8", "32"].contains(&m["concurrency"].as_str()))
+    );
+
+    let html = std::fs::read_to_string(report.join("index.html")).unwrap();
+    assert!(html.contains("data-figure=\"serving_energy_per_token_by_load\""));
+    assert!(
+        html.contains("id=\"no-frontier\""),
+        "no gold labels: the frontier says so"
+    );
+    assert!(
+        html.contains("120 of 180 trials flagged"),
+        "the overview counts the flagged trials"
+    );
+}

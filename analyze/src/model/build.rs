@@ -8,6 +8,7 @@
 //! [`BuildOptions::skip_damaged`], goes on without the trials those files hold and records
 //! them in [`Study::damage`] for the audit and the report.
 
+use super::serving::{self, Serving};
 use super::{GOLD_SCORER, JUDGE_SCORER_PREFIX, PUBLISHED_SCORER, Provenance, Source, Study};
 use crate::audit::{self, Audit, TrialAudit};
 use crate::published::{self, PublishedTables};
@@ -131,6 +132,7 @@ pub fn trial_metrics(
 struct TrialRows {
     trial: Trial,
     metrics: MetricsRow,
+    serving: Serving,
     requests: Vec<RequestMetricsRow>,
     audit: Option<TrialAudit>,
 }
@@ -151,8 +153,10 @@ fn trial_rows(
     s: &Scores<'_>,
     opts: &BuildOptions,
     tables: Option<&PublishedTables>,
+    limits: &HashMap<String, Vec<(u32, f64)>>,
 ) -> TrialRows {
     let id = t.trial.key.run_id.as_str();
+    let serving = serving::serving(&t, limits.get(id).map_or(&[][..], Vec::as_slice));
     let published = s.published.get(id).map_or(&[][..], Vec::as_slice);
     let mut metrics = trial_metrics(
         &t,
@@ -177,6 +181,7 @@ fn trial_rows(
     TrialRows {
         requests,
         metrics,
+        serving,
         audit,
         trial: t.trial,
     }
@@ -188,13 +193,22 @@ fn part_rows(
     s: &Scores<'_>,
     opts: &BuildOptions,
     tables: Option<&PublishedTables>,
+    limits: &HashMap<String, Vec<(u32, f64)>>,
 ) -> PartRows {
     let mut channels = BTreeSet::new();
     let mut trials: Vec<TrialRows> = files
         .into_iter()
         .map(|t| {
-            channels.extend(t.samples.columns.iter().map(|c| c.name.clone()));
-            trial_rows(t, s, opts, tables)
+            // The accounting's channels only: a part read whole (for the gates) names the
+            // same channels as one read for the accounting.
+            channels.extend(
+                t.samples
+                    .columns
+                    .iter()
+                    .filter(|c| dataset::SampleTable::is_accounting_column(&c.name))
+                    .map(|c| c.name.clone()),
+            );
+            trial_rows(t, s, opts, tables, limits)
         })
         .collect();
     trials.sort_by(|a, b| order_key(&a.trial.key).cmp(&order_key(&b.trial.key)));
@@ -335,6 +349,8 @@ impl Study {
         let manifest = datasets[0].1.clone();
         // Each trial's provenance JSON is summarised as its file is read, and dropped.
         let summary = std::sync::Mutex::new(Provenance::default());
+        // The GPU power limits each trial's provenance records, for the power gate.
+        let limits = std::sync::Mutex::new(HashMap::<String, Vec<(u32, f64)>>::new());
         let mut rows: Vec<(usize, String, Trial)> = Vec::new();
         let mut damage = Damage::default();
         let mut holder: HashMap<String, usize> = HashMap::new();
@@ -344,6 +360,13 @@ impl Study {
                     let json: serde_json::Value = serde_json::from_str(&t.provenance).unwrap_or_default();
                     let mut one = Provenance::default();
                     one.add_parsed(&json, t.energy_sources.as_deref());
+                    let found = serving::power_limits(&json);
+                    if !found.is_empty() {
+                        limits
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .insert(t.key.run_id.to_string(), found);
+                    }
                     // The audit reads EnergiBridge's own summary from it; nothing else is kept.
                     t.provenance = if opts.audit {
                         audit::summary_only(&json)
@@ -369,6 +392,7 @@ impl Study {
         }
         drop(holder);
         let provenance = summary.into_inner().unwrap_or_else(|e| e.into_inner());
+        let limits = limits.into_inner().unwrap_or_else(|e| e.into_inner());
         if rows.is_empty() && damage.is_empty() {
             bail!(
                 "{}: the dataset holds no trials (run `collect` or `analyze import` first)",
@@ -416,6 +440,7 @@ impl Study {
         let n: usize = parts.iter().map(|p| p.2.len()).sum();
         let mut trials = Vec::with_capacity(n);
         let mut metrics = Vec::with_capacity(n);
+        let mut servings = Vec::with_capacity(n);
         let mut audits = Vec::with_capacity(if opts.audit { n } else { 0 });
         let mut channels = BTreeSet::new();
         let mut parts = parts.into_iter();
@@ -430,10 +455,18 @@ impl Study {
                 .into_par_iter()
                 .map(|(d, part, trials)| {
                     let keys = trials.iter().map(|t| t.key.clone()).collect();
+                    // Trials with millisecond request times (collect's) are read with every
+                    // channel, for the temperature gate; wide whole-second imports with the
+                    // accounting's only.
+                    let read = ReadOptions {
+                        accounting_only: read.accounting_only
+                            && !trials.iter().all(|t| t.time_resolution_ms < 1000),
+                        ..read
+                    };
                     let files = datasets[d].0.read_part_with_trials(&part, trials, read);
                     bar.inc(1);
                     match files {
-                        Ok(files) => Ok(Ok(part_rows(files, &scores, opts, tables.as_ref()))),
+                        Ok(files) => Ok(Ok(part_rows(files, &scores, opts, tables.as_ref(), &limits))),
                         Err(e) if e.is_damage() => Ok(Err(DamagedPart::new(part, keys, &e))),
                         Err(e) => Err(e),
                     }
@@ -455,6 +488,7 @@ impl Study {
                     }
                     trials.push(t.trial);
                     metrics.push(t.metrics);
+                    servings.push(t.serving);
                     audits.extend(t.audit);
                 }
             }
@@ -475,6 +509,7 @@ impl Study {
             order.sort_by(|&a, &b| order_key(&trials[a].key).cmp(&order_key(&trials[b].key)));
             trials = permute(trials, &order);
             metrics = permute(metrics, &order);
+            servings = permute(servings, &order);
             if !audits.is_empty() {
                 audits = permute(audits, &order);
             }
@@ -501,6 +536,7 @@ impl Study {
                 metrics,
                 channels,
                 provenance,
+                serving: servings,
             },
             judgments,
             audit,

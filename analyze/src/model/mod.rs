@@ -14,11 +14,13 @@ pub mod build;
 pub mod metric;
 pub mod provenance;
 pub mod runs;
+pub mod serving;
 
 pub use build::BuildOptions;
 pub use metric::{Level, Metric, configuration_key, configuration_label, generation_key, size_in_billions};
 pub use provenance::Provenance;
 pub use runs::RunMean;
+pub use serving::{LoadLevel, Serving};
 
 use crate::audit::Audit;
 use dataset::{Accounting, Damage, Judgment, MetricsRow, Trial};
@@ -61,6 +63,8 @@ pub struct Trials {
     pub channels: BTreeSet<String>,
     /// The trials' provenance, summarised.
     pub provenance: Provenance,
+    /// The serving facts of each trial (steady state, gates, latencies), in the same order.
+    pub serving: Vec<Serving>,
 }
 
 /// A dataset as the analysis sees it.
@@ -75,6 +79,9 @@ pub struct Study {
     pub trials: Arc<Vec<Trial>>,
     /// The metrics of each trial, in the order of [`Study::trials`].
     pub metrics: Vec<MetricsRow>,
+    /// The serving facts of each trial (steady state, validity gates, latencies), in the
+    /// order of [`Study::trials`]; the same under both accountings.
+    pub serving: Arc<Vec<Serving>>,
     /// Every judgment of every scorer.
     pub judgments: Arc<Vec<Judgment>>,
     /// Names of the sample channels the accounting read, over all trials.
@@ -113,7 +120,11 @@ impl Study {
             metrics,
             channels,
             provenance,
+            mut serving,
         } = rows;
+        // A model assembled without the serving pass gets empty facts: every gate not
+        // evaluable.
+        serving.resize(metrics.len(), Serving::default());
         let mut generations: Vec<String> = metrics.iter().map(|r| r.key.generation.to_string()).collect();
         generations.sort_by_key(|g| generation_key(g));
         generations.dedup();
@@ -144,6 +155,7 @@ impl Study {
             accounting,
             trials: Arc::new(trials),
             metrics,
+            serving: Arc::new(serving),
             judgments: Arc::new(judgments),
             channels,
             provenance,
@@ -194,6 +206,7 @@ impl Study {
             accounting,
             trials: Arc::clone(&self.trials),
             metrics,
+            serving: Arc::clone(&self.serving),
             judgments: Arc::clone(&self.judgments),
             channels: self.channels.clone(),
             provenance: self.provenance.clone(),
@@ -205,6 +218,40 @@ impl Study {
             family: self.family.clone(),
             damage: self.damage.clone(),
         })
+    }
+
+    /// The load levels of the trials, in order (one unset level for data without load factors).
+    pub fn load_levels(&self) -> Vec<LoadLevel> {
+        let mut levels: Vec<LoadLevel> = self.metrics.iter().map(|r| LoadLevel::of(&r.key)).collect();
+        levels.sort_by_key(LoadLevel::sort_key);
+        levels.dedup();
+        levels
+    }
+
+    /// True when the trials ran at more than one load level: the research questions are then
+    /// answered within each.
+    pub fn has_load_levels(&self) -> bool {
+        self.load_levels().len() > 1
+    }
+
+    /// The study of the trials at one load level: the same source, judgments and audit, the
+    /// run level and the orders of the factors derived from its own trials.
+    pub fn at_level(&self, level: &LoadLevel) -> Study {
+        let keep: Vec<usize> = (0..self.metrics.len())
+            .filter(|&i| LoadLevel::of(&self.metrics[i].key) == *level)
+            .collect();
+        let rows = Trials {
+            trials: keep.iter().map(|&i| self.trials[i].clone()).collect(),
+            metrics: keep.iter().map(|&i| self.metrics[i].clone()).collect(),
+            channels: self.channels.clone(),
+            provenance: self.provenance.clone(),
+            serving: keep.iter().map(|&i| self.serving[i].clone()).collect(),
+        };
+        let mut study = Study::new(self.source.clone(), self.accounting, rows, Vec::new(), None);
+        study.judgments = Arc::clone(&self.judgments);
+        study.audit = self.audit.clone();
+        study.damage = self.damage.clone();
+        study
     }
 
     /// What skipping the damaged trials left out, one line each (`skipped: <run_id> (<model> ×

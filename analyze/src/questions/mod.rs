@@ -16,7 +16,7 @@
 mod r_script;
 
 use crate::model::as_read::{AsRead, as_read};
-use crate::model::{Level, Metric, Study, configuration_key, configuration_label, generation_key};
+use crate::model::{Level, LoadLevel, Metric, Study, configuration_key, configuration_label, generation_key};
 use crate::stats::{self, Effect, PairOutcome, StatsError, TestOutcome, adjust, descriptive::Descriptive};
 use dataset::Accounting;
 use rayon::prelude::*;
@@ -292,9 +292,19 @@ pub struct Tables {
     pub descriptive: Vec<DescriptiveRow>,
     /// Test rows.
     pub tests: Vec<TestRow>,
+    /// The load level these rows were computed within (unset when the study has one level).
+    pub level: LoadLevel,
+    /// With several load levels: the tables of every other level (these rows are the first
+    /// level's, the reference the report's research-question sections show).
+    pub others: Vec<Tables>,
 }
 
 impl Tables {
+    /// These tables and every other level's, each with its level.
+    pub fn by_level(&self) -> impl Iterator<Item = (LoadLevel, &Tables)> + '_ {
+        std::iter::once((self.level, self)).chain(self.others.iter().map(|t| (t.level, t)))
+    }
+
     /// The descriptive rows of one metric of one question at one level (`subset`: the task
     /// of an RQ2 row, None elsewhere).
     pub fn described(
@@ -687,6 +697,26 @@ pub fn study_tests(study: &Study, seed: u64) -> Tables {
 /// Under the published accounting the Spearman correlations and the study's own tests
 /// ([`r_script`]) take the trial values as the R script read them ([`crate::model::as_read`]).
 pub fn compute(study: &Study, seed: u64) -> Tables {
+    let levels = study.load_levels();
+    if levels.len() > 1 {
+        // The questions are answered within each load level: mixing levels would compare
+        // generations across loads. The first level's tables lead, the others follow.
+        let mut all: Vec<Tables> = levels
+            .iter()
+            .map(|l| Tables {
+                level: *l,
+                ..compute_one(&study.at_level(l), seed)
+            })
+            .collect();
+        let mut first = all.remove(0);
+        first.others = all;
+        return first;
+    }
+    compute_one(study, seed)
+}
+
+/// [`compute`] of a study at one load level.
+fn compute_one(study: &Study, seed: u64) -> Tables {
     let reads = (study.accounting == Accounting::Published).then(|| as_read(study));
     let trial_obs = observations(study, Level::Trial, reads.as_deref());
     let run_obs = observations(study, Level::Run, None);

@@ -412,6 +412,35 @@ fn audit_section(out: &mut String, report: &Report<'_>) {
     out.push_str("</section>\n");
 }
 
+/// The serving-regime section (millisecond data only).
+fn serving_section(out: &mut String, report: &Report<'_>, counter: &mut usize) {
+    use crate::report::figures::serving::{ENERGY_BY_LOAD, FRONTIER_ACCURACY, FRONTIER_LATENCY};
+    let s = &report.serving;
+    if !s.shown {
+        return;
+    }
+    out.push_str("<section id=\"serving\"><h2>Serving regime: load, latency, frontier, validity</h2>");
+    findings(out, &s.findings);
+    out.push_str("<h3>Load levels</h3>");
+    figure(out, report, ENERGY_BY_LOAD, counter);
+    table(out, &s.levels);
+    out.push_str("<h3>Latency</h3>");
+    table(out, &s.latency);
+    out.push_str("<h3 id=\"frontier\">The energy–accuracy–latency frontier</h3>");
+    if let Some(n) = &s.no_frontier {
+        let _ = write!(out, "<p class=\"note\" id=\"no-frontier\">{}</p>", esc(n));
+    }
+    figure(out, report, FRONTIER_ACCURACY, counter);
+    figure(out, report, FRONTIER_LATENCY, counter);
+    table(out, &s.frontier);
+    out.push_str("<h3 id=\"gates\">Steady state and validity gates</h3>");
+    table(out, &s.gates);
+    table(out, &s.flagged);
+    out.push_str(
+        "<p class=\"sub\">Every trial's steady state, gates and what they measured: <a href=\"tables/serving.csv\">tables/serving.csv</a>.</p></section>\n",
+    );
+}
+
 /// The Methods section: every formula of the accounting, the statistics and the figures.
 const METHODS: &str = include_str!("../../assets/methods.html");
 
@@ -479,6 +508,11 @@ impl Output for Html {
                 esc(s.title)
             );
         }
+        if report.serving.shown {
+            out.push_str(
+                "<li><a href=\"#serving\">Serving regime: load, latency, frontier, validity</a></li>",
+            );
+        }
         out.push_str("<li><a href=\"#accuracy\">Accuracy by scorer</a></li><li><a href=\"#accounting\">Accounting comparison</a></li><li><a href=\"#audit\">Data-quality audit</a></li><li><a href=\"#methods\">Methods</a></li></ol></nav>\n");
         glance(&mut out, report);
         unit(&mut out, report);
@@ -506,6 +540,7 @@ impl Output for Html {
                 links.join(", ")
             );
         }
+        serving_section(&mut out, report, &mut counter);
         out.push_str("<section id=\"accuracy\"><h2>Accuracy by scorer: gold labels, LLM judges</h2>");
         findings(&mut out, &report.accuracy.sentences);
         for t in &report.accuracy.tables {

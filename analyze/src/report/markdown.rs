@@ -137,6 +137,30 @@ impl Output for Markdown {
             }
         }
 
+        let sv = &report.serving;
+        if sv.shown {
+            out.push_str("## Serving regime: load, latency, frontier, validity\n\n");
+            for f in &sv.findings {
+                let _ = writeln!(out, "- {f}");
+            }
+            out.push('\n');
+            if let Some(n) = &sv.no_frontier {
+                let _ = writeln!(out, "{n}\n");
+            }
+            for name in [
+                crate::report::figures::serving::ENERGY_BY_LOAD,
+                crate::report::figures::serving::FRONTIER_ACCURACY,
+                crate::report::figures::serving::FRONTIER_LATENCY,
+            ] {
+                if let Some(r) = report.figure(name) {
+                    let _ = writeln!(out, "![{}](figures/{}.svg)\n", cell(&r.figure.title), name);
+                }
+            }
+            for t in [&sv.levels, &sv.latency, &sv.frontier, &sv.gates, &sv.flagged] {
+                table(&mut out, t);
+            }
+        }
+
         out.push_str("## Accuracy by scorer\n\n");
         for s in &report.accuracy.sentences {
             let _ = writeln!(out, "- {s}");

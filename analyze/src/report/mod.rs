@@ -21,6 +21,7 @@ pub mod html;
 pub mod markdown;
 pub mod overview;
 pub mod plot;
+pub mod serving;
 pub mod study;
 pub mod table;
 
@@ -92,6 +93,8 @@ pub struct Report<'a> {
     pub comparison: comparison::Comparison,
     /// Accuracy by scorer and agreement with the gold labels.
     pub accuracy: accuracy::AccuracySection,
+    /// The serving regime: load levels, latencies, the frontier, the validity gates.
+    pub serving: serving::ServingSection,
     /// Figures, rendered.
     pub figures: Vec<Rendered>,
 }
@@ -185,13 +188,68 @@ pub fn build<'a>(study: &'a Study, tables: &'a Tables, opts: &Options) -> Result
         .unwrap_or(dataset::Dataset::open(&study.source.path)?)
         .read_trial_files(&trace, read)
         .with_context(|| format!("reading the samples of {trace}"))?;
-    let overview = overview::Overview::new(&inputs, study);
+    let mut overview = overview::Overview::new(&inputs, study);
     let unit = findings::HonestUnit::new(audit, study);
     let comparison = comparison::Comparison::new(&inputs, study);
-    let mut sections = findings::sections(&inputs, study);
-    findings::published::append(&mut sections, study, tables, opts.seed);
+    // With several load levels the research questions are answered within each: the
+    // sections show the first level's tests, figures and tables, and every other level's
+    // findings after them.
+    let levels = study.load_levels();
+    let reference = (levels.len() > 1).then(|| study.at_level(&levels[0]));
+    let rq_study = reference.as_ref().unwrap_or(study);
+    let rq_inputs = Inputs {
+        study: rq_study,
+        ..inputs
+    };
+    let mut sections = findings::sections(&rq_inputs, rq_study);
+    findings::published::append(&mut sections, rq_study, tables, opts.seed);
+    if reference.is_some() {
+        for s in &mut sections {
+            s.findings.insert(
+                0,
+                format!(
+                    "Within {} (the first load level); the other levels follow.",
+                    levels[0]
+                ),
+            );
+        }
+        for other in &tables.others {
+            let sub = study.at_level(&other.level);
+            let sub_inputs = Inputs {
+                study: &sub,
+                tables: other,
+                ..inputs
+            };
+            for (s, o) in sections.iter_mut().zip(findings::sections(&sub_inputs, &sub)) {
+                s.findings
+                    .extend(o.findings.into_iter().map(|f| format!("At {}: {f}", other.level)));
+            }
+        }
+    }
     let accuracy = accuracy::AccuracySection::new(&study.judgments, study);
-    let specs = figures::all(&traced, study, &comparison);
+    let serving = serving::ServingSection::new(study, opts.seed);
+    if serving.shown {
+        overview.facts.push((
+            "validity gates".into(),
+            format!(
+                "{} of {} trials flagged (fail at least one gate; none left out), {} with a gate that cannot be evaluated",
+                serving.flagged_count,
+                study.metrics.len(),
+                serving.unevaluated_count
+            ),
+        ));
+        if levels.len() > 1 {
+            overview.facts.push((
+                "load levels".into(),
+                levels
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ));
+        }
+    }
+    let specs = figures::all(&traced, study, rq_study, &comparison, &serving);
     let figures = specs
         .into_par_iter()
         .map(|figure| {
@@ -207,6 +265,7 @@ pub fn build<'a>(study: &'a Study, tables: &'a Tables, opts: &Options) -> Result
         unit,
         comparison,
         accuracy,
+        serving,
         figures,
     })
 }

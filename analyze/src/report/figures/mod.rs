@@ -18,21 +18,33 @@ mod marks;
 mod rq1;
 mod rq2;
 mod rq3;
+pub mod serving;
 mod trace;
 
 use crate::model::Study;
 use crate::report::comparison::Comparison;
 use crate::report::plot::{Colour, Figure, Key, LegendItem, Mark};
+use crate::report::serving::ServingSection;
 use crate::report::study::Colours;
 use dataset::TrialFiles;
 
 /// Every figure of the report, in the order the report shows them; figures without data are
 /// left out.
-pub fn all(traced: &TrialFiles, study: &Study, comparison: &Comparison) -> Vec<Figure> {
+///
+/// With several load levels `rq_study` is the first level's (the research questions' figures
+/// are drawn within it) and `study` every level's.
+pub fn all(
+    traced: &TrialFiles,
+    study: &Study,
+    rq_study: &Study,
+    comparison: &Comparison,
+    section: &ServingSection,
+) -> Vec<Figure> {
     let mut out = Vec::new();
-    rq1::figures(study, &mut out);
-    rq2::figures(study, &mut out);
-    rq3::figures(study, &mut out);
+    rq1::figures(rq_study, &mut out);
+    rq2::figures(rq_study, &mut out);
+    rq3::figures(rq_study, &mut out);
+    serving::figures(study, section, &mut out);
     out.extend(trace::power_trace(traced, study));
     out.push(accounting::energy_split(study));
     accounting::published_vs_corrected(study, comparison, &mut out);
