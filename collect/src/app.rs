@@ -105,7 +105,7 @@ pub fn study(o: &CollectOptions, lenient_prompts: bool) -> Result<(Study, Vec<St
         config.baseline_s = b;
     }
     if let Some(c) = o.concurrency {
-        config.concurrency = c;
+        config.load.set_concurrency(c);
     }
     if let Some(m) = o.max_prompts {
         config.max_prompts = Some(m);
@@ -154,6 +154,7 @@ pub fn study(o: &CollectOptions, lenient_prompts: bool) -> Result<(Study, Vec<St
             quiet: o.quiet,
             created_by: format!("collect {}", env!("CARGO_PKG_VERSION")),
             agent: o.agent.clone(),
+            gpu_control: o.gpu_control.clone(),
             testbed: "local".into(),
             config,
         }
@@ -178,14 +179,25 @@ pub fn print_plan(study: &Study, out: &mut dyn Write) -> Result<()> {
     let c = &study.config;
     let d = &study.design;
     let runs = plan::plan(d);
-    let factorial = c.models.len() * c.tasks.len();
+    let excluded = c
+        .models
+        .iter()
+        .flat_map(|m| c.tasks.iter().filter(|t| c.is_excluded(&m.name, t)))
+        .count();
+    let pairs = c.models.len() * c.tasks.len() - excluded;
+    let levels = d.treatments.len().checked_div(pairs).unwrap_or(1);
     writeln!(
         out,
-        "experiment {}: {} models x {} tasks - {} excluded = {} treatments x {} repetitions = {} trials{}",
+        "experiment {}: {} models x {} tasks - {} excluded{} = {} treatments x {} repetitions = {} trials{}",
         c.name,
         c.models.len(),
         c.tasks.len(),
-        factorial - d.treatments.len(),
+        excluded,
+        if levels > 1 {
+            format!(" x {levels} levels of the other factors")
+        } else {
+            String::new()
+        },
         d.treatments.len(),
         d.repetitions,
         runs.len(),
@@ -217,16 +229,39 @@ pub fn print_plan(study: &Study, out: &mut dyn Write) -> Result<()> {
         .unwrap_or_else(|| "serve template per model".into());
     writeln!(
         out,
-        "endpoint: {endpoint}; energy: {}; interval {} ms; baseline {} s; cooldown {} s; concurrency {}",
-        study.energy, c.interval_ms, c.baseline_s, c.cooldown_s, c.concurrency
+        "endpoint: {endpoint}; energy: {}; interval {} ms; baseline {} s; cooldown {} s; {}",
+        study.energy,
+        c.interval_ms,
+        c.baseline_s,
+        c.cooldown_s,
+        c.load.describe()
     )?;
+    let factors = study.design.factors();
+    if !factors.is_empty() {
+        let listing: Vec<String> = factors.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        writeln!(
+            out,
+            "factors beyond model × task (crossed with them, shuffled like them): {}",
+            listing.join("; ")
+        )?;
+    }
+    if let Some(gpu) = crate::gpu::describe(&study.gpu_control, &c.power_limit_w, &c.sm_clock_mhz) {
+        writeln!(out, "{gpu}")?;
+    }
     let mut total_s = 0.0;
     for r in &runs {
         let n = per_task
             .iter()
             .find(|(t, _)| *t == r.key.task)
-            .map_or(80, |x| x.1);
-        total_s += c.baseline_s + n as f64 * c.estimated_request_s + c.cooldown_s;
+            .map_or(80, |x| x.1) as f64;
+        // Closed loop: the requests share `concurrency` slots; open loop: they arrive at the rate
+        // (and the last one takes a request's time).
+        let requests_s = match (r.key.arrival_rate_per_s, r.key.concurrency) {
+            (Some(rate), _) => n / rate + c.estimated_request_s,
+            (None, Some(k)) if k > 1 => (n / k as f64).ceil() * c.estimated_request_s,
+            _ => n * c.estimated_request_s,
+        };
+        total_s += c.baseline_s + requests_s + c.cooldown_s;
     }
     let todo: Vec<_> = runs.iter().filter(|r| study.selects(r)).collect();
     writeln!(

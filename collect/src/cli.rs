@@ -136,6 +136,10 @@ pub struct DesignArgs {
     /// Idle baseline measured before each trial, seconds; 0 = none
     #[arg(long, value_name = "SECS")]
     pub baseline: Option<f64>,
+
+    /// Set GPU power limits and clocks on the fake GPU of FILE instead of through NVML (tests)
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub fake_gpu_control: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

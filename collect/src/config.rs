@@ -95,8 +95,14 @@ struct RawExperiment {
     prompts: Option<PathBuf>,
     #[serde(default)]
     max_prompts: Option<usize>,
-    #[serde(default = "default_concurrency")]
-    concurrency: usize,
+    #[serde(default)]
+    concurrency: Option<Spanned<OneOrMany<usize>>>,
+    #[serde(default)]
+    arrival_rate_per_s: Option<Spanned<OneOrMany<f64>>>,
+    #[serde(default)]
+    power_limit_w: Option<Spanned<OneOrMany<f64>>>,
+    #[serde(default)]
+    sm_clock_mhz: Option<Spanned<OneOrMany<u32>>>,
     #[serde(default = "default_energy")]
     energy: String,
     #[serde(default = "default_estimated_request_s")]
@@ -114,8 +120,46 @@ fn default_interval_ms() -> f64 {
 fn default_baseline_s() -> f64 {
     10.0
 }
-fn default_concurrency() -> usize {
-    1
+/// A setting written as one value or as a list of levels (a factor of the design).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany<T> {
+    One(T),
+    Many(Vec<T>),
+}
+
+impl<T: Clone> OneOrMany<T> {
+    fn levels(&self) -> Vec<T> {
+        match self {
+            OneOrMany::One(v) => vec![v.clone()],
+            OneOrMany::Many(v) => v.clone(),
+        }
+    }
+}
+
+/// The levels of a factor as written, checked: at least one, each valid by `ok` (which says
+/// what a level must be), none twice.
+fn factor_levels<T: Clone + PartialEq + std::fmt::Display>(
+    key: &str,
+    value: Option<&Spanned<OneOrMany<T>>>,
+    ok: (&str, fn(&T) -> bool),
+) -> Result<Vec<T>, (std::ops::Range<usize>, String)> {
+    let Some(v) = value else {
+        return Ok(Vec::new());
+    };
+    let levels = v.get_ref().levels();
+    if levels.is_empty() {
+        return Err((v.span(), format!("experiment.{key} is an empty list")));
+    }
+    for (i, l) in levels.iter().enumerate() {
+        if !(ok.1)(l) {
+            return Err((v.span(), format!("experiment.{key}: {l} is not {}", ok.0)));
+        }
+        if levels[..i].contains(l) {
+            return Err((v.span(), format!("experiment.{key}: level {l} is listed twice")));
+        }
+    }
+    Ok(levels)
 }
 fn default_energy() -> String {
     "auto".into()
@@ -168,6 +212,55 @@ fn default_idle_power_w() -> f64 {
 }
 fn default_idle_max_s() -> f64 {
     120.0
+}
+
+/// How requests are sent: `concurrency` at a time (closed loop: a request leaves as soon as one
+/// finishes), or on a seeded Poisson schedule whether or not earlier ones have finished (open
+/// loop). Several levels make the load a factor of the design, crossed with model × task.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoadConfig {
+    /// Closed loop: requests kept in flight, one level or several.
+    Closed {
+        /// The levels, at least one.
+        concurrency: Vec<usize>,
+    },
+    /// Open loop: Poisson arrivals.
+    Open {
+        /// The arrival rates, requests/s, at least one.
+        rates_per_s: Vec<f64>,
+        /// Most requests in flight at once (a request due while the cap is reached waits).
+        cap: Option<usize>,
+    },
+}
+
+impl LoadConfig {
+    /// One closed-loop level (`--concurrency N`), or the cap of an open loop.
+    pub fn set_concurrency(&mut self, n: usize) {
+        match self {
+            LoadConfig::Closed { concurrency } => *concurrency = vec![n],
+            LoadConfig::Open { cap, .. } => *cap = Some(n),
+        }
+    }
+
+    /// The load as one line (`concurrency 8`, `concurrency 1, 8, 32`, `Poisson arrivals 2, 8
+    /// requests/s, at most 16 in flight`).
+    pub fn describe(&self) -> String {
+        let join = |v: Vec<String>| v.join(", ");
+        match self {
+            LoadConfig::Closed { concurrency } => {
+                format!(
+                    "concurrency {}",
+                    join(concurrency.iter().map(ToString::to_string).collect())
+                )
+            }
+            LoadConfig::Open { rates_per_s, cap } => format!(
+                "Poisson arrivals {} requests/s{}",
+                join(rates_per_s.iter().map(ToString::to_string).collect()),
+                cap.map(|c| format!(", at most {c} in flight"))
+                    .unwrap_or_default()
+            ),
+        }
+    }
 }
 
 /// How the models are reached: one endpoint serving every model, or a command template that
@@ -374,8 +467,12 @@ pub struct Config {
     pub prompts: PathBuf,
     /// Only the first N prompts of each task.
     pub max_prompts: Option<usize>,
-    /// Requests in flight at once.
-    pub concurrency: usize,
+    /// The load: closed-loop concurrency levels, or an open-loop arrival process.
+    pub load: LoadConfig,
+    /// GPU power limit levels, W (empty: not a factor; the limit is left as it is).
+    pub power_limit_w: Vec<f64>,
+    /// Locked SM clock levels, MHz (empty: not a factor; clocks are left as they are).
+    pub sm_clock_mhz: Vec<u32>,
     /// Energy sources (`auto`, `nvml,rapl`, ...).
     pub energy: String,
     /// Expected seconds per request, for `--dry-run`'s estimate.
@@ -463,9 +560,54 @@ impl Config {
                 "experiment.repetitions must be at least 1".into(),
             ));
         }
-        if e.concurrency == 0 {
-            return Err(invalid(None, "experiment.concurrency must be at least 1".into()));
-        }
+        let factor_error = |(span, message): (std::ops::Range<usize>, String)| invalid(Some(span), message);
+        let concurrency = factor_levels(
+            "concurrency",
+            e.concurrency.as_ref(),
+            ("a number of requests of at least 1", |c| *c >= 1),
+        )
+        .map_err(factor_error)?;
+        let rates = factor_levels(
+            "arrival_rate_per_s",
+            e.arrival_rate_per_s.as_ref(),
+            ("a rate above 0 requests/s", |r| r.is_finite() && *r > 0.0),
+        )
+        .map_err(factor_error)?;
+        let power_limit_w = factor_levels(
+            "power_limit_w",
+            e.power_limit_w.as_ref(),
+            ("a power limit above 0 W", |w| w.is_finite() && *w > 0.0),
+        )
+        .map_err(factor_error)?;
+        let sm_clock_mhz = factor_levels(
+            "sm_clock_mhz",
+            e.sm_clock_mhz.as_ref(),
+            ("a clock above 0 MHz", |c| *c > 0),
+        )
+        .map_err(factor_error)?;
+        let load = if rates.is_empty() {
+            LoadConfig::Closed {
+                concurrency: if concurrency.is_empty() {
+                    vec![1]
+                } else {
+                    concurrency
+                },
+            }
+        } else {
+            if concurrency.len() > 1 {
+                return Err(invalid(
+                    e.concurrency.as_ref().map(Spanned::span),
+                    "experiment.concurrency lists several levels and arrival_rate_per_s is set: a \
+                     config is a closed loop (concurrency levels) or an open loop (arrival rates, \
+                     with one concurrency as the cap on requests in flight), not both"
+                        .into(),
+                ));
+            }
+            LoadConfig::Open {
+                rates_per_s: rates,
+                cap: concurrency.first().copied(),
+            }
+        };
         if e.interval_ms.is_nan() || e.interval_ms < 1.0 {
             return Err(invalid(
                 None,
@@ -581,7 +723,9 @@ impl Config {
             baseline_s: e.baseline_s,
             prompts,
             max_prompts: e.max_prompts,
-            concurrency: e.concurrency,
+            load,
+            power_limit_w,
+            sm_clock_mhz,
             energy: e.energy,
             estimated_request_s: e.estimated_request_s,
             nvml_counter_interval_ms: e.nvml_counter_interval_ms,
@@ -630,6 +774,63 @@ size = "8B"
         assert_eq!(c.interval_ms, 200.0);
         assert_eq!(c.generation.max_tokens, 2048);
         assert_eq!(c.prompts, PathBuf::from("/cfg/prompts"));
+    }
+
+    fn with(experiment: &str) -> Result<Config, ConfigError> {
+        let text = MINIMAL.replace("seed = 1\n", &format!("seed = 1\n{experiment}\n"));
+        Config::parse(&text, Path::new("f.toml"), Path::new("."))
+    }
+
+    #[test]
+    fn load_levels_and_gpu_settings_are_read_as_factors() {
+        assert_eq!(
+            with("").unwrap().load,
+            LoadConfig::Closed { concurrency: vec![1] }
+        );
+        assert_eq!(
+            with("concurrency = 4").unwrap().load,
+            LoadConfig::Closed { concurrency: vec![4] }
+        );
+        assert_eq!(
+            with("concurrency = [1, 8, 32]").unwrap().load,
+            LoadConfig::Closed {
+                concurrency: vec![1, 8, 32]
+            }
+        );
+        let open = with("arrival_rate_per_s = [2.0, 8]\nconcurrency = 16").unwrap();
+        assert_eq!(
+            open.load,
+            LoadConfig::Open {
+                rates_per_s: vec![2.0, 8.0],
+                cap: Some(16)
+            }
+        );
+        assert_eq!(
+            open.load.describe(),
+            "Poisson arrivals 2, 8 requests/s, at most 16 in flight"
+        );
+        let gpu = with("power_limit_w = [300, 450.5]\nsm_clock_mhz = 1410").unwrap();
+        assert_eq!(gpu.power_limit_w, vec![300.0, 450.5]);
+        assert_eq!(gpu.sm_clock_mhz, vec![1410]);
+    }
+
+    #[test]
+    fn bad_factor_levels_are_refused_with_their_line() {
+        for (line, expected) in [
+            (
+                "concurrency = 0",
+                "experiment.concurrency: 0 is not a number of requests of at least 1",
+            ),
+            ("concurrency = []", "experiment.concurrency is an empty list"),
+            ("concurrency = [4, 4]", "level 4 is listed twice"),
+            ("arrival_rate_per_s = -1.0", "is not a rate above 0 requests/s"),
+            ("power_limit_w = [0]", "is not a power limit above 0 W"),
+            ("arrival_rate_per_s = 2.0\nconcurrency = [1, 8]", "not both"),
+        ] {
+            let err = with(line).unwrap_err().to_string();
+            assert!(err.starts_with("f.toml:"), "{line}: {err}");
+            assert!(err.contains(expected), "{line}: {err}");
+        }
     }
 
     #[test]

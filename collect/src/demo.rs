@@ -112,6 +112,7 @@ pub fn study(config: Config, prompts: Vec<TaskPrompts>, out: PathBuf, force: boo
         quiet,
         created_by: format!("collect {} --demo", env!("CARGO_PKG_VERSION")),
         agent: None,
+        gpu_control: crate::gpu::ControlChoice::None,
         testbed: "local".into(),
         config,
     }

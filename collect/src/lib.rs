@@ -15,6 +15,7 @@ pub mod client;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod gpu;
 pub mod options;
 pub mod plan;
 pub mod probe;

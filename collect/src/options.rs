@@ -110,6 +110,8 @@ pub struct CollectOptions {
     pub quiet: bool,
     /// Run the trials on this testbed agent.
     pub agent: Option<AgentTarget>,
+    /// What sets GPU power limits and clocks (NVML, or a fake GPU in tests).
+    pub gpu_control: crate::gpu::ControlChoice,
 }
 
 /// Options of `collect probe`.
@@ -154,6 +156,7 @@ struct Design {
     max_prompts: Option<usize>,
     concurrency: Option<usize>,
     baseline_s: Option<f64>,
+    gpu_control: crate::gpu::ControlChoice,
 }
 
 impl Design {
@@ -184,6 +187,9 @@ impl Design {
             max_prompts: a.max_prompts,
             concurrency: a.concurrency,
             baseline_s: positive("--baseline", a.baseline, 0.0)?,
+            gpu_control: a
+                .fake_gpu_control
+                .map_or(crate::gpu::ControlChoice::Nvml, crate::gpu::ControlChoice::Fake),
         })
     }
 }
@@ -248,6 +254,7 @@ impl CollectOptions {
             demo: a.demo,
             quiet: a.quiet,
             agent: agent_target(a.agent, a.agent_token_file, a.agent_retry_s)?,
+            gpu_control: d.gpu_control,
         })
     }
 }
@@ -288,6 +295,7 @@ impl AgentOptions {
                 demo: false,
                 quiet: true,
                 agent: None,
+                gpu_control: d.gpu_control,
             },
             listen,
             token_file: a.token_file,

@@ -8,20 +8,20 @@
 //! Run ids are `run_<R>_repetition_<K>` with R the treatment's index in the full factorial
 //! (model-major, in config order), so excluding a treatment never renumbers the others.
 
-use crate::config::{Config, GenerationConfig};
+use crate::config::{Config, GenerationConfig, LoadConfig};
 use crate::options::Shard;
 use crate::prompts::TaskPrompts;
 use anyhow::{Result, bail};
 use dataset::{DamagedPart, Dataset, Manifest, ReadOptions, RunRow, TrialKey, TrialStatus};
-use rand::SeedableRng;
 use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::path::Path;
 
-/// One treatment: a (model, task) combination.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One treatment: a (model, task) combination, at one level of each further factor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Treatment {
     /// Index R in the full factorial.
     pub run: i64,
@@ -33,6 +33,47 @@ pub struct Treatment {
     pub size: String,
     /// Task name.
     pub task: String,
+    /// The treatment's level of each factor beyond model × task (load, power limit, clock);
+    /// absent where the design does not vary it, so a design without them is stored as before.
+    #[serde(flatten)]
+    pub levels: Levels,
+}
+
+/// A treatment's levels of the factors beyond model × task.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Levels {
+    /// Closed-loop requests in flight, when the concurrency is a factor (several levels).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<usize>,
+    /// Open-loop Poisson arrival rate, requests/s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrival_rate_per_s: Option<f64>,
+    /// GPU power limit, W.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power_limit_w: Option<f64>,
+    /// Locked SM clock, MHz.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sm_clock_mhz: Option<u32>,
+}
+
+impl Levels {
+    /// The levels as a short label (`c=8`, `λ=2/s`, `300 W`, `1410 MHz`), empty when none.
+    pub fn label(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(c) = self.concurrency {
+            parts.push(format!("c={c}"));
+        }
+        if let Some(r) = self.arrival_rate_per_s {
+            parts.push(format!("λ={r}/s"));
+        }
+        if let Some(w) = self.power_limit_w {
+            parts.push(format!("{w} W"));
+        }
+        if let Some(c) = self.sm_clock_mhz {
+            parts.push(format!("{c} MHz"));
+        }
+        parts.join(" ")
+    }
 }
 
 /// The prompts of one task as far as the design is concerned.
@@ -61,8 +102,10 @@ pub struct Design {
     pub generation: GenerationConfig,
     /// Prompts per task.
     pub prompts: Vec<PromptSet>,
-    /// Requests in flight at once.
-    pub concurrency: usize,
+    /// Requests in flight at once: the one closed-loop level, or the cap under an arrival
+    /// process; null when the treatments carry the levels (concurrency a factor) or arrivals have
+    /// no cap.
+    pub concurrency: Option<usize>,
     /// Simulated data (`--demo` or the fake energy source).
     pub simulated: bool,
 }
@@ -70,20 +113,40 @@ pub struct Design {
 impl Design {
     /// The design of a config and its prompts.
     pub fn new(config: &Config, prompts: &[TaskPrompts], simulated: bool) -> Self {
+        let (loads, concurrency) = load_levels(&config.load);
+        let levels: Vec<Levels> = loads
+            .iter()
+            .flat_map(|l| {
+                option_levels(&config.power_limit_w)
+                    .into_iter()
+                    .flat_map(move |w| {
+                        option_levels(&config.sm_clock_mhz)
+                            .into_iter()
+                            .map(move |c| Levels {
+                                power_limit_w: w,
+                                sm_clock_mhz: c,
+                                ..*l
+                            })
+                    })
+            })
+            .collect();
         let mut treatments = Vec::new();
         let mut r = 0;
         for m in &config.models {
             for t in &config.tasks {
-                if !config.is_excluded(&m.name, t) {
-                    treatments.push(Treatment {
-                        run: r,
-                        model: m.name.clone(),
-                        generation: m.generation.clone(),
-                        size: m.size.clone(),
-                        task: t.clone(),
-                    });
+                for l in &levels {
+                    if !config.is_excluded(&m.name, t) {
+                        treatments.push(Treatment {
+                            run: r,
+                            model: m.name.clone(),
+                            generation: m.generation.clone(),
+                            size: m.size.clone(),
+                            task: t.clone(),
+                            levels: *l,
+                        });
+                    }
+                    r += 1;
                 }
-                r += 1;
             }
         }
         Design {
@@ -100,11 +163,109 @@ impl Design {
                     hash: p.hash.clone(),
                 })
                 .collect(),
-            concurrency: config.concurrency,
+            concurrency,
             simulated,
         }
     }
 
+    /// The factors beyond model × task with their levels, for the display (`concurrency: 1, 8,
+    /// 32`); empty when the design has none.
+    pub fn factors(&self) -> Vec<(&'static str, String)> {
+        fn levels<T: PartialEq + ToString>(
+            t: &[Treatment],
+            f: impl Fn(&Levels) -> Option<T>,
+        ) -> Option<String> {
+            let mut seen: Vec<T> = Vec::new();
+            for x in t.iter().filter_map(|t| f(&t.levels)) {
+                if !seen.contains(&x) {
+                    seen.push(x);
+                }
+            }
+            (!seen.is_empty()).then(|| {
+                seen.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+        }
+        let t = &self.treatments;
+        [
+            ("concurrency", levels(t, |l| l.concurrency)),
+            ("arrival rate, requests/s", levels(t, |l| l.arrival_rate_per_s)),
+            ("GPU power limit, W", levels(t, |l| l.power_limit_w)),
+            ("SM clock, MHz", levels(t, |l| l.sm_clock_mhz)),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .collect()
+    }
+
+    /// The treatment of run index `run`.
+    pub fn treatment(&self, run: i64) -> Option<&Treatment> {
+        self.treatments.iter().find(|t| t.run == run)
+    }
+
+    /// Sets each row's factor columns from its treatment (rows of a run table written before
+    /// the columns existed read them as null).
+    pub fn fill_levels(&self, rows: &mut [RunRow]) {
+        for row in rows {
+            if let Some(t) = self.treatment(row.key.run) {
+                set_levels(&mut row.key, t, self.concurrency);
+            }
+        }
+    }
+}
+
+/// A trial key's factor columns from its treatment and the design-wide concurrency.
+fn set_levels(key: &mut TrialKey, t: &Treatment, concurrency: Option<usize>) {
+    key.concurrency = t.levels.concurrency.or(concurrency).map(|c| c as i64);
+    key.arrival_rate_per_s = t.levels.arrival_rate_per_s;
+    key.power_limit_w = t.levels.power_limit_w;
+    key.sm_clock_mhz = t.levels.sm_clock_mhz.map(i64::from);
+}
+
+/// The load levels of the treatments and the design-wide concurrency: one closed-loop level
+/// is design-wide (the treatments carry none, as before load was a factor); several are
+/// carried by the treatments; arrival rates are carried by the treatments, with the cap
+/// design-wide.
+fn load_levels(load: &LoadConfig) -> (Vec<Levels>, Option<usize>) {
+    match load {
+        LoadConfig::Closed { concurrency } if concurrency.len() == 1 => {
+            (vec![Levels::default()], Some(concurrency[0]))
+        }
+        LoadConfig::Closed { concurrency } => (
+            concurrency
+                .iter()
+                .map(|c| Levels {
+                    concurrency: Some(*c),
+                    ..Levels::default()
+                })
+                .collect(),
+            None,
+        ),
+        LoadConfig::Open { rates_per_s, cap } => (
+            rates_per_s
+                .iter()
+                .map(|r| Levels {
+                    arrival_rate_per_s: Some(*r),
+                    ..Levels::default()
+                })
+                .collect(),
+            *cap,
+        ),
+    }
+}
+
+/// A factor's levels as options: `[None]` when it is not a factor.
+fn option_levels<T: Copy>(levels: &[T]) -> Vec<Option<T>> {
+    if levels.is_empty() {
+        vec![None]
+    } else {
+        levels.iter().copied().map(Some).collect()
+    }
+}
+
+impl Design {
     /// Number of trials.
     pub fn trials(&self) -> usize {
         self.treatments.len() * self.repetitions as usize
@@ -143,7 +304,7 @@ fn rows(design: &Design, pairs: Vec<(usize, i64)>, first_order: i64) -> Vec<RunR
         .enumerate()
         .map(|(i, (t, k))| {
             let tr = &design.treatments[t];
-            RunRow {
+            let mut row = RunRow {
                 key: TrialKey {
                     run_id: run_id(tr.run, k).into(),
                     run: tr.run,
@@ -152,9 +313,12 @@ fn rows(design: &Design, pairs: Vec<(usize, i64)>, first_order: i64) -> Vec<RunR
                     model_size: tr.size.clone().into(),
                     model: tr.model.clone().into(),
                     task: tr.task.clone().into(),
+                    ..Default::default()
                 },
                 order: first_order + i as i64,
-            }
+            };
+            set_levels(&mut row.key, tr, design.concurrency);
+            row
         })
         .collect()
 }
@@ -195,6 +359,25 @@ pub fn extend(existing: &[RunRow], design: &Design, old: u32) -> Vec<RunRow> {
 pub fn request_seed(seed: u64, run_id: &str, index: usize) -> i64 {
     let h = xxhash_rust::xxh3::xxh3_64_with_seed(format!("{run_id}/{index}").as_bytes(), seed);
     (h & 0x7fff_ffff) as i64
+}
+
+/// The arrival times of an open-loop trial's `n` requests, s after the first: a Poisson process
+/// of `rate_per_s` (exponential gaps, ChaCha8 seeded by the shuffle seed and the trial), so a
+/// trial's schedule is the same on every run and every platform. The first request leaves at 0.
+pub fn arrival_offsets_s(seed: u64, run_id: &str, rate_per_s: f64, n: usize) -> Vec<f64> {
+    let stream = xxhash_rust::xxh3::xxh3_64_with_seed(format!("{run_id}/arrivals").as_bytes(), seed);
+    let mut rng = ChaCha8Rng::seed_from_u64(stream);
+    let mut t = 0.0;
+    (0..n)
+        .map(|i| {
+            if i > 0 {
+                // Uniform in (0, 1]: 53 random bits, never 0, so the logarithm is finite.
+                let u = ((rng.next_u64() >> 11) + 1) as f64 / (1u64 << 53) as f64;
+                t += -u.ln() / rate_per_s;
+            }
+            t
+        })
+        .collect()
 }
 
 /// One difference between the stored design and the requested one.
@@ -426,6 +609,7 @@ pub fn prepare(
         runs = plan(design);
         dataset.write_runs(&runs)?;
     }
+    design.fill_levels(&mut runs);
     let current = dataset.manifest()?;
     let stored_shard = shard_of_description(&current.description);
     if stored_shard != shard.map(|s| s.to_string()) {
@@ -562,15 +746,105 @@ mod tests {
                     generation: "3".into(),
                     size: "8B".into(),
                     task: "COPA".into(),
+                    levels: Levels::default(),
                 })
                 .collect(),
             repetitions: reps,
             seed: 42,
             generation: GenerationConfig::default(),
             prompts: vec![],
-            concurrency: 1,
+            concurrency: Some(1),
             simulated: false,
         }
+    }
+
+    fn config(experiment: &str) -> Config {
+        let text = format!(
+            "tasks = [\"COPA\", \"CB\"]\n[experiment]\nname = \"t\"\nrepetitions = 2\nseed = 1\n{experiment}\n\
+             [[models]]\nname = \"a\"\ngeneration = 3\nsize = \"8B\"\n[[models]]\nname = \"b\"\ngeneration = 2\nsize = \"7B\"\n"
+        );
+        Config::parse(&text, Path::new("t.toml"), Path::new(".")).unwrap()
+    }
+
+    #[test]
+    fn one_concurrency_level_stores_the_design_and_run_ids_as_before_load_was_a_factor() {
+        let d = Design::new(&config("concurrency = 8"), &[], false);
+        let json = serde_json::to_value(&d).unwrap();
+        assert_eq!(json["concurrency"], 8);
+        assert_eq!(
+            json["treatments"][1],
+            serde_json::json!({"run": 1, "model": "a", "generation": "3", "size": "8B", "task": "CB"})
+        );
+        // What an earlier version stored (no level keys) reads back equal.
+        let stored: Design = serde_json::from_value(json).unwrap();
+        assert_eq!(stored, d);
+        let mut rows = plan(&d);
+        assert!(
+            rows.iter()
+                .all(|r| r.key.concurrency == Some(8) && r.key.arrival_rate_per_s.is_none())
+        );
+        let ids: HashSet<String> = rows.iter().map(|r| r.key.run_id.to_string()).collect();
+        assert!(ids.contains("run_3_repetition_1") && ids.len() == 8);
+        // Rows of a run table written before the factor columns existed are filled in.
+        rows.iter_mut().for_each(|r| r.key.concurrency = None);
+        stored.fill_levels(&mut rows);
+        assert!(rows.iter().all(|r| r.key.concurrency == Some(8)));
+    }
+
+    #[test]
+    fn a_list_of_levels_crosses_the_load_with_model_and_task() {
+        let d = Design::new(
+            &config("concurrency = [1, 8, 32]\npower_limit_w = [300, 450]"),
+            &[],
+            false,
+        );
+        assert_eq!(d.treatments.len(), 2 * 2 * 3 * 2);
+        assert_eq!(d.concurrency, None);
+        // R is the index in the full factorial: model, task, load, power limit.
+        let t = d.treatment(7).unwrap();
+        assert_eq!((t.model.as_str(), t.task.as_str()), ("a", "CB"));
+        assert_eq!(t.levels.concurrency, Some(1));
+        assert_eq!(t.levels.power_limit_w, Some(450.0));
+        let rows = plan(&d);
+        assert_eq!(rows.len(), 48);
+        let r = rows
+            .iter()
+            .find(|r| r.key.run_id == "run_23_repetition_0")
+            .unwrap();
+        assert_eq!(
+            (r.key.model.as_str(), r.key.concurrency, r.key.power_limit_w),
+            ("b", Some(32), Some(450.0))
+        );
+        assert_eq!(
+            d.factors(),
+            vec![
+                ("concurrency", "1, 8, 32".to_string()),
+                ("GPU power limit, W", "300, 450".to_string())
+            ]
+        );
+        let open = Design::new(
+            &config("arrival_rate_per_s = [2.0, 8.0]\nconcurrency = 16"),
+            &[],
+            false,
+        );
+        assert_eq!(open.concurrency, Some(16));
+        let r = &plan(&open)[0];
+        assert!(r.key.arrival_rate_per_s.is_some() && r.key.concurrency == Some(16));
+    }
+
+    #[test]
+    fn arrival_schedules_are_seeded_poisson_processes() {
+        let a = arrival_offsets_s(7, "run_0_repetition_0", 4.0, 20_000);
+        assert_eq!(a, arrival_offsets_s(7, "run_0_repetition_0", 4.0, 20_000));
+        assert_ne!(a[1], arrival_offsets_s(7, "run_0_repetition_1", 4.0, 2)[1]);
+        assert_eq!(a[0], 0.0);
+        assert!(a.windows(2).all(|w| w[1] > w[0]));
+        // Mean gap 1/λ = 0.25 s; the gaps' coefficient of variation is 1 for an exponential.
+        let gaps: Vec<f64> = a.windows(2).map(|w| w[1] - w[0]).collect();
+        let mean = gaps.iter().sum::<f64>() / gaps.len() as f64;
+        let sd = (gaps.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / gaps.len() as f64).sqrt();
+        assert!((mean - 0.25).abs() < 0.01, "{mean}");
+        assert!((sd / mean - 1.0).abs() < 0.03, "{}", sd / mean);
     }
 
     #[test]

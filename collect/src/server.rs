@@ -163,6 +163,25 @@ pub fn check_program(template: &str) -> Result<()> {
     Ok(())
 }
 
+/// The batch limit a serve template sets: the value of vLLM's `--max-num-seqs` or llama.cpp's
+/// `--parallel`/`-np` (`--flag N` or `--flag=N`), if any.
+pub fn batch_limit(template: &str) -> Option<u64> {
+    let words: Vec<&str> = template.split_whitespace().collect();
+    for (i, w) in words.iter().enumerate() {
+        for flag in ["--max-num-seqs", "--parallel", "-np"] {
+            let value = if *w == flag {
+                words.get(i + 1).copied()
+            } else {
+                w.strip_prefix(flag).and_then(|rest| rest.strip_prefix('='))
+            };
+            if let Some(n) = value.and_then(|v| v.trim_matches(['"', '\'']).parse().ok()) {
+                return Some(n);
+            }
+        }
+    }
+    None
+}
+
 /// The command line for one model.
 pub fn render(template: &str, model: &ModelConfig, port: u16, max_model_len: u32) -> String {
     template
@@ -479,6 +498,17 @@ mod tests {
             max_model_len: None,
             power_w: None,
         }
+    }
+
+    #[test]
+    fn the_batch_limit_is_read_from_a_serve_template() {
+        assert_eq!(
+            batch_limit("vllm serve {path} --port {port} --max-num-seqs 64"),
+            Some(64)
+        );
+        assert_eq!(batch_limit("vllm serve {path} --max-num-seqs=8"), Some(8));
+        assert_eq!(batch_limit("llama-server -m {path} -np 4 --port {port}"), Some(4));
+        assert_eq!(batch_limit("vllm serve {path} --port {port}"), None);
     }
 
     #[test]

@@ -55,6 +55,8 @@ pub struct Study {
     pub created_by: String,
     /// Run every trial on a testbed agent (`--agent URL`) instead of here.
     pub agent: Option<crate::agent::AgentTarget>,
+    /// What sets GPU power limits and clocks where the design varies them.
+    pub gpu_control: crate::gpu::ControlChoice,
     /// What each trial records as its `testbed`: `local`, or the agent's host name when an
     /// agent runs it.
     pub testbed: String,
@@ -120,6 +122,8 @@ pub struct Ctx<'a> {
     remeasured: Vec<(String, Option<PathBuf>)>,
     /// Requests of the trial in flight answered so far (the agent reports it as progress).
     requests_done: Arc<AtomicUsize>,
+    /// The GPU settings: set per trial where the design varies them, read for provenance.
+    gpu: Option<crate::gpu::Settings>,
 }
 
 impl std::fmt::Debug for Ctx<'_> {
@@ -143,7 +147,10 @@ impl<'a> Ctx<'a> {
     ) -> Result<(Self, Vec<String>)> {
         let client = ChatClient::new(client_settings(&study.config)?)?;
         let lifecycle = Lifecycle::new(&study.config, study.endpoint.as_deref(), &study.out)?;
-        Self::open_with(study, client, lifecycle, dataset, damaged, progress).await
+        let (gpu, mut notes) = open_gpu(study)?;
+        let (ctx, more) = Self::open_with(study, client, lifecycle, dataset, damaged, gpu, progress).await?;
+        notes.extend(more);
+        Ok((ctx, notes))
     }
 
     /// [`Ctx::open`] with the client and model-server lifecycle the caller made (a fixed
@@ -154,6 +161,7 @@ impl<'a> Ctx<'a> {
         mut lifecycle: Lifecycle,
         dataset: Dataset,
         damaged: std::collections::HashSet<String>,
+        gpu: Option<crate::gpu::Settings>,
         progress: &'a Progress,
     ) -> Result<(Self, Vec<String>)> {
         let config = &study.config;
@@ -162,14 +170,16 @@ impl<'a> Ctx<'a> {
             interval_ms: config.interval_ms,
             counter_interval_ms: config.nvml_counter_interval_ms,
         };
-        let (recorder, notes) = sampler::open(&study.energy, settings, &study.fake_energy)?;
+        let (mut recorder, notes) = sampler::open(&study.energy, settings, &study.fake_energy)?;
+        recorder.set_endpoint(&lifecycle.base_url());
         let settings = serde_json::json!({
             "interval_ms": config.interval_ms,
             "nvml_counter_interval_ms": config.nvml_counter_interval_ms,
             "cooldown_s": config.cooldown_s,
             "cooldown_until_idle": config.cooldown_until_idle,
             "baseline_s": config.baseline_s,
-            "concurrency": config.concurrency,
+            "load": config.load.describe(),
+            "concurrency": study.design.concurrency,
             "retries": config.server.retries,
             "request_timeout_s": config.server.request_timeout_s,
             "energy": study.energy.to_string(),
@@ -195,6 +205,7 @@ impl<'a> Ctx<'a> {
             damaged,
             remeasured: Vec::new(),
             requests_done: Arc::new(AtomicUsize::new(0)),
+            gpu,
         };
         Ok((ctx, notes))
     }
@@ -220,17 +231,43 @@ impl<'a> Ctx<'a> {
     }
 
     /// Runs and commits one trial ([`trial`]); returns its line and its baseline samples.
+    /// Where the design varies GPU settings, they are set before the trial (its idle baseline
+    /// included) and restored after it, whatever its outcome.
     pub async fn run_trial(
         &mut self,
         row: &RunRow,
     ) -> Result<(crate::progress::TrialLine, Option<SampleTable>)> {
-        trial::run(self, row).await
+        if let Some(gpu) = &mut self.gpu {
+            gpu.apply(&row.key)?;
+        }
+        let outcome = trial::run(self, row).await;
+        self.restore_gpu()?;
+        outcome
+    }
+
+    /// Restores the GPU settings a trial changed.
+    fn restore_gpu(&mut self) -> Result<()> {
+        match &mut self.gpu {
+            Some(gpu) => gpu.restore(),
+            None => Ok(()),
+        }
+    }
+
+    /// The GPUs' settings now, for a trial's provenance (null when they cannot be read).
+    fn gpu_state(&self) -> serde_json::Value {
+        self.gpu
+            .as_ref()
+            .map_or(serde_json::Value::Null, crate::gpu::Settings::state_json)
     }
 
     /// Stops sampling after a trial was abandoned (Ctrl-C, a cancelled job); its samples are
-    /// dropped.
+    /// dropped, and the GPU settings it ran under are restored.
     pub fn abandon(&mut self) {
         let _ = self.recorder.stop();
+        if let Err(e) = self.restore_gpu() {
+            self.progress
+                .note(&format!("{e:#}; the next collect on this dataset restores them"));
+        }
     }
 
     /// The pause after a trial ([`trial::cooldown`]).
@@ -238,17 +275,32 @@ impl<'a> Ctx<'a> {
         trial::cooldown(self, baseline).await
     }
 
-    /// Stops the model servers collect started.
+    /// Stops the model servers collect started and restores the GPU settings.
     pub async fn shutdown(&mut self) {
         self.lifecycle.shutdown().await;
+        if let Err(e) = self.restore_gpu() {
+            self.progress
+                .note(&format!("{e:#}; the next collect on this dataset restores them"));
+        }
     }
+}
+
+/// The GPU settings of a run on this machine: restores what a killed run left changed, and
+/// where the design varies power limits or clocks, checks them before anything runs.
+pub fn open_gpu(study: &Study) -> Result<(Option<crate::gpu::Settings>, Vec<String>)> {
+    crate::gpu::Settings::open(
+        &study.gpu_control,
+        &study.out,
+        &study.config.power_limit_w,
+        &study.config.sm_clock_mhz,
+    )
 }
 
 /// What a run needs before its dataset is prepared: a checked agent, or the client and the
 /// model servers of a local run.
 enum Setup {
     Agent(crate::agent::remote::Connection),
-    Local(ChatClient, Lifecycle),
+    Local(ChatClient, Lifecycle, Option<crate::gpu::Settings>, Vec<String>),
 }
 
 /// Who runs the trials of a run: this process, or a testbed agent.
@@ -336,7 +388,8 @@ async fn run_locked(study: &Study, interrupt: impl Future<Output = ()>) -> Resul
             if !Dataset::exists(&study.out) {
                 lifecycle.check(client.http()).await?;
             }
-            Setup::Local(client, lifecycle)
+            let (gpu, notes) = open_gpu(study)?;
+            Setup::Local(client, lifecycle, gpu, notes)
         }
     };
     let design = match &setup {
@@ -390,16 +443,18 @@ async fn run_locked(study: &Study, interrupt: impl Future<Output = ()>) -> Resul
                 &progress,
             )))
         }
-        Setup::Local(client, lifecycle) => {
-            let (ctx, notes) = Ctx::open_with(
+        Setup::Local(client, lifecycle, gpu, mut notes) => {
+            let (ctx, more) = Ctx::open_with(
                 study,
                 client,
                 lifecycle,
                 prepared.dataset,
                 prepared.damaged,
+                gpu,
                 &progress,
             )
             .await?;
+            notes.extend(more);
             for n in &notes {
                 progress.note(n);
             }

@@ -141,22 +141,46 @@ impl<'r, 'a> TrialRun<'r, 'a> {
         self.ctx.recorder.start()
     }
 
-    /// Sends the task's prompts, `concurrency` at a time; stops launching new requests once one
-    /// has run out of retries.
+    /// Sends the task's prompts under the trial's load: closed loop, `concurrency` at a time
+    /// (the next request leaves when one finishes); open loop, at the seeded Poisson schedule of
+    /// [`plan::arrival_offsets_s`] whether or not earlier ones have finished, at most the cap in
+    /// flight (a request due while the cap is reached waits for a slot). Stops launching new
+    /// requests once one has run out of retries.
     async fn send_requests(&self, base_url: &str) -> Sent {
         let config = self.config();
+        let key = &self.row.key;
         let abort = AtomicBool::new(false);
         let client = &self.ctx.client;
         let abort_ref = &abort;
         let answered = &*self.ctx.requests_done;
         answered.store(0, Ordering::SeqCst);
+        let n = self.prompts.prompts.len();
+        let schedule: Option<Vec<f64>> = key
+            .arrival_rate_per_s
+            .map(|rate| plan::arrival_offsets_s(config.seed, &key.run_id, rate, n));
+        let cap = key
+            .concurrency
+            .and_then(|c| usize::try_from(c).ok())
+            .filter(|c| *c >= 1);
+        let permits = match (&schedule, cap) {
+            (_, Some(c)) => c,
+            (Some(_), None) => tokio::sync::Semaphore::MAX_PERMITS,
+            (None, None) => 1,
+        };
+        let slots = tokio::sync::Semaphore::new(permits);
+        let (slots, schedule) = (&slots, schedule.as_deref());
+        let t0 = tokio::time::Instant::now();
         let futures = self.prompts.prompts.iter().enumerate().map(|(i, p)| {
             let seed = config
                 .generation
                 .request_seed
-                .then(|| plan::request_seed(config.seed, &self.row.key.run_id, i));
+                .then(|| plan::request_seed(config.seed, &key.run_id, i));
             let body = request_body(&self.model.name, &p.text, &config.generation, seed);
             async move {
+                if let Some(at) = schedule.and_then(|s| s.get(i)) {
+                    tokio::time::sleep_until(t0 + Duration::from_secs_f64(*at)).await;
+                }
+                let _slot = slots.acquire().await.ok()?;
                 if abort_ref.load(Ordering::SeqCst) {
                     return None;
                 }
@@ -168,8 +192,10 @@ impl<'r, 'a> TrialRun<'r, 'a> {
                 Some((i, seed, c))
             }
         });
+        // Every future is polled from the start: closed-loop ones wait for a slot in order,
+        // open-loop ones for their arrival time first.
         let mut completions: Vec<(usize, Option<i64>, Completion)> = futures_util::stream::iter(futures)
-            .buffer_unordered(config.concurrency.max(1))
+            .buffer_unordered(n.max(1))
             .filter_map(|x| async move { x })
             .collect()
             .await;
@@ -233,6 +259,9 @@ impl<'r, 'a> TrialRun<'r, 'a> {
                 "samples": recording.table.len(),
                 "server_metrics": server_metrics.len(),
                 "prefix_cache_hit_rate": scrape::prefix_cache_hit_rate(server_metrics),
+                "load": load_json(&self.row.key),
+                "server_batch_limit": self.server_batch_limit(),
+                "gpu_settings": self.ctx.gpu_state(),
             }),
         );
         let trial = self.trial_row(
@@ -281,6 +310,17 @@ impl<'r, 'a> TrialRun<'r, 'a> {
         line_of(self.row, files)
     }
 
+    /// The most requests the model's server batches, where its serve template sets it (vLLM's
+    /// `--max-num-seqs`, llama.cpp's `--parallel`/`-np`).
+    fn server_batch_limit(&self) -> Option<u64> {
+        let template = self
+            .model
+            .serve
+            .as_deref()
+            .or(self.config().server.serve.as_deref())?;
+        crate::server::batch_limit(template)
+    }
+
     /// The model's entry in the provenance.
     fn model_json(&self) -> serde_json::Value {
         let model = self.model;
@@ -321,6 +361,17 @@ impl<'r, 'a> TrialRun<'r, 'a> {
             baseline_end_ms: baseline.and_then(|b| b.time_ms.last().copied()),
             testbed: Some(self.ctx.study.testbed.clone()),
         }
+    }
+}
+
+/// The load a trial ran under, for its provenance: closed loop (`concurrency`) or open loop
+/// (`arrival_rate_per_s`, with `concurrency` the cap or null).
+fn load_json(key: &dataset::TrialKey) -> serde_json::Value {
+    match key.arrival_rate_per_s {
+        Some(rate) => {
+            serde_json::json!({"loop": "open", "arrival": "poisson", "arrival_rate_per_s": rate, "max_in_flight": key.concurrency})
+        }
+        None => serde_json::json!({"loop": "closed", "concurrency": key.concurrency}),
     }
 }
 

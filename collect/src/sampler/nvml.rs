@@ -36,7 +36,7 @@ use std::sync::OnceLock;
 const FIELD_POWER_INSTANT: u32 = 186;
 
 /// NVML, initialised once per process and kept for its whole life (devices borrow it).
-fn nvml() -> Result<&'static Nvml> {
+pub(crate) fn nvml() -> Result<&'static Nvml> {
     static NVML: OnceLock<std::result::Result<Nvml, String>> = OnceLock::new();
     match NVML.get_or_init(|| Nvml::init().map_err(|e| e.to_string())) {
         Ok(n) => Ok(n),
