@@ -7,8 +7,22 @@
 //! `GPU<i>_TEMPERATURE`; `PACKAGE_ENERGY (J)` and `DRAM_ENERGY (J)` counters that wrap at the
 //! recorded `wrap_range` (the package counter starts just below its range so the first trial
 //! exercises a wrap).
+//!
+//! Against a batching fake server (`endpoint::fake` with `batching`, which answers
+//! `GET /fake/energy`), the GPU channels follow the server's energy ledger instead of the
+//! constant power: each sample's `GPU<i>_ENERGY (mJ)` is the server's cumulative energy counter
+//! at the sample's timestamp (the same epoch-millisecond clock) and `GPU<i>_POWER (mWatts)` its
+//! power then, split evenly over the GPUs, so the energy the accounting finds tracks the load
+//! and each request's true share is known from the server. The source finds the route once per
+//! endpoint (loopback `http://` only), at the start of a recording on the sampler's thread, and
+//! reads it with a small blocking HTTP/1.1 request on a kept-alive connection; a failed read is
+//! a missing value. CPU and DRAM stay scripted. The data are simulated either way.
 
 use super::{ChannelSpec, Source};
+use crate::clock::clock;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::time::Duration;
 
 /// The script.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +68,14 @@ pub struct FakeSource {
     gpu_w: f64,
     /// Power to switch to at the next read.
     pending_w: Option<f64>,
+    /// The endpoint's base URL, when the run told it.
+    endpoint: Option<String>,
+    /// The endpoint whose ledger route was looked for last.
+    probed: Option<String>,
+    /// The batching fake server's ledger, when the endpoint serves one.
+    ledger: Option<LedgerReader>,
+    /// Ledger reads that failed since the last `take_errors`.
+    errors: u64,
 }
 
 impl FakeSource {
@@ -66,7 +88,16 @@ impl FakeSource {
             gpu_base_mj: 0.0,
             switch_ms: 0,
             pending_w: None,
+            endpoint: None,
+            probed: None,
+            ledger: None,
+            errors: 0,
         }
+    }
+
+    /// True when the GPU channels follow a batching fake server's energy ledger.
+    pub fn follows_server(&self) -> bool {
+        self.ledger.is_some()
     }
 
     /// The energy the script implies for the window `[start_ms, end_ms]`, J, as (GPU over all
@@ -121,10 +152,31 @@ impl Source for FakeSource {
         // W · ms = mJ.
         let gpu_mj = counter_at(self.gpu_base_mj, self.switch_ms, self.gpu_w, time_ms);
         let elapsed_s = (time_ms - origin) as f64 / 1000.0;
+        let gpus = f64::from(self.script.gpus.max(1));
+        let served = match self.ledger.as_mut() {
+            Some(ledger) => {
+                let reading = ledger.read(time_ms);
+                if reading.is_none() {
+                    self.errors += 1;
+                }
+                Some(reading)
+            }
+            None => None,
+        };
         for _ in 0..self.script.gpus {
-            out.push(Some(gpu_mj));
-            out.push(Some(self.gpu_w * 1000.0));
-            out.push(Some(if self.gpu_w > 100.0 { 90.0 } else { 10.0 }));
+            match served {
+                Some(Some(r)) => {
+                    out.push(Some(r.energy_mj / gpus));
+                    out.push(Some(r.power_mw / gpus));
+                    out.push(Some(if r.batch > 0 { 90.0 } else { 10.0 }));
+                }
+                Some(None) => out.extend([None, None, None]),
+                None => {
+                    out.push(Some(gpu_mj));
+                    out.push(Some(self.gpu_w * 1000.0));
+                    out.push(Some(if self.gpu_w > 100.0 { 90.0 } else { 10.0 }));
+                }
+            }
             out.push(Some(40.0));
         }
         let package =
@@ -145,11 +197,157 @@ impl Source for FakeSource {
         })
     }
 
+    fn set_endpoint(&mut self, base_url: &str) {
+        self.endpoint = Some(base_url.to_string());
+    }
+
+    fn start(&mut self) {
+        if self.probed == self.endpoint {
+            return;
+        }
+        self.probed = self.endpoint.clone();
+        self.ledger = self
+            .endpoint
+            .as_deref()
+            .and_then(LedgerReader::at)
+            .and_then(|mut l| l.read(clock().now_ms()).map(|_| l));
+    }
+
+    fn take_errors(&mut self) -> u64 {
+        std::mem::take(&mut self.errors)
+    }
+
     fn begin_trial(&mut self, _model: &str, power_hint_w: Option<f64>) {
         let w = power_hint_w.unwrap_or(self.script.gpu_power_w);
         if w != self.gpu_w {
             self.pending_w = Some(w);
         }
+    }
+}
+
+/// One reading of a batching fake server's ledger.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Reading {
+    /// Cumulative energy, mJ.
+    energy_mj: f64,
+    /// Power, mW.
+    power_mw: f64,
+    /// Requests in the step running then.
+    batch: u64,
+}
+
+/// How long one ledger read may take before it counts as failed.
+const LEDGER_TIMEOUT: Duration = Duration::from_millis(250);
+
+/// Reads `GET /fake/energy?at_ms=T` from a fake server on loopback, over one kept-alive
+/// HTTP/1.1 connection (opened again when the server closed it).
+#[derive(Debug)]
+struct LedgerReader {
+    addr: SocketAddr,
+    host: String,
+    conn: Option<BufReader<TcpStream>>,
+}
+
+impl Clone for LedgerReader {
+    /// The same server, on a connection of its own.
+    fn clone(&self) -> Self {
+        Self {
+            addr: self.addr,
+            host: self.host.clone(),
+            conn: None,
+        }
+    }
+}
+
+impl LedgerReader {
+    /// The reader for a base URL (`http://127.0.0.1:PORT`, with or without `/v1`); None for
+    /// anything but plain HTTP to a loopback address.
+    fn at(base_url: &str) -> Option<Self> {
+        let rest = base_url.trim().strip_prefix("http://")?;
+        let host = rest.split('/').next()?;
+        let addr = host.to_socket_addrs().ok()?.find(|a| a.ip().is_loopback())?;
+        Some(Self {
+            addr,
+            host: host.to_string(),
+            conn: None,
+        })
+    }
+
+    /// The ledger at `at_ms`; None when the server did not answer with one (after one retry on
+    /// a fresh connection).
+    fn read(&mut self, at_ms: i64) -> Option<Reading> {
+        for _ in 0..2 {
+            match self.get(at_ms) {
+                Ok(r) => return r,
+                Err(_) => self.conn = None,
+            }
+        }
+        None
+    }
+
+    /// One request: Ok(None) when the server answered without a ledger (not batching).
+    fn get(&mut self, at_ms: i64) -> io::Result<Option<Reading>> {
+        let conn = match self.conn.as_mut() {
+            Some(c) => c,
+            None => {
+                let tcp = TcpStream::connect_timeout(&self.addr, LEDGER_TIMEOUT)?;
+                tcp.set_read_timeout(Some(LEDGER_TIMEOUT))?;
+                tcp.set_write_timeout(Some(LEDGER_TIMEOUT))?;
+                tcp.set_nodelay(true)?;
+                self.conn.insert(BufReader::new(tcp))
+            }
+        };
+        write!(
+            conn.get_mut(),
+            "GET /fake/energy?at_ms={at_ms} HTTP/1.1\r\nHost: {}\r\n\r\n",
+            self.host
+        )?;
+        let mut line = String::new();
+        conn.read_line(&mut line)?;
+        let ok = line.split_whitespace().nth(1) == Some("200");
+        let (mut length, mut close) = (None, false);
+        loop {
+            line.clear();
+            if conn.read_line(&mut line)? == 0 {
+                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "headers cut short"));
+            }
+            let header = line.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = header.split_once(':') {
+                let value = value.trim();
+                if name.eq_ignore_ascii_case("content-length") {
+                    length = value.parse::<usize>().ok();
+                } else if name.eq_ignore_ascii_case("connection") {
+                    close = value.eq_ignore_ascii_case("close");
+                }
+            }
+        }
+        let Some(length) = length.filter(|&n| n <= 64 * 1024) else {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "no usable Content-Length",
+            ));
+        };
+        let mut body = vec![0; length];
+        conn.read_exact(&mut body)?;
+        if close {
+            self.conn = None;
+        }
+        if !ok {
+            return Ok(None);
+        }
+        let v: serde_json::Value = serde_json::from_slice(&body).map_err(io::Error::other)?;
+        let num = |k: &str| v.get(k).and_then(serde_json::Value::as_f64);
+        Ok(match (num("energy_mj"), num("power_mw")) {
+            (Some(energy_mj), Some(power_mw)) => Some(Reading {
+                energy_mj,
+                power_mw,
+                batch: v.get("batch").and_then(serde_json::Value::as_u64).unwrap_or(0),
+            }),
+            _ => None,
+        })
     }
 }
 

@@ -68,6 +68,9 @@ pub trait Source: Send + fmt::Debug {
     }
     /// Called before a trial of `model`; `power_hint_w` is the config's `power_w` for it.
     fn begin_trial(&mut self, _model: &str, _power_hint_w: Option<f64>) {}
+    /// Called once the run knows the base URL its requests go to (the `fake` source follows
+    /// a batching fake server's energy ledger there).
+    fn set_endpoint(&mut self, _base_url: &str) {}
 }
 
 /// What one recording produced.
@@ -89,6 +92,8 @@ pub trait Recorder: Send + fmt::Debug {
     fn provenance(&self) -> serde_json::Value;
     /// Announces the next trial's model.
     fn begin_trial(&mut self, model: &str, power_hint_w: Option<f64>);
+    /// Tells the sources the base URL the run's requests go to ([`Source::set_endpoint`]).
+    fn set_endpoint(&mut self, _base_url: &str) {}
     /// Starts recording; returns once the first sample has been taken.
     fn start(&mut self) -> Result<()>;
     /// Takes a last sample, stops and returns everything recorded since `start`.

@@ -156,6 +156,14 @@ impl Recorder for PollingRecorder {
         }
     }
 
+    fn set_endpoint(&mut self, base_url: &str) {
+        if let Some(sources) = self.sources.as_mut() {
+            for s in sources.iter_mut() {
+                s.set_endpoint(base_url);
+            }
+        }
+    }
+
     fn simulated(&self) -> bool {
         self.names.split(',').any(|n| n == "fake")
     }

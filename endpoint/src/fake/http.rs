@@ -1,6 +1,9 @@
 //! The fake server's HTTP side: its routes, the script's faults, and the rendering of a
-//! [`Reply`] as an OpenAI chat completion (one JSON object, or server-sent events).
+//! [`Reply`] as an OpenAI chat completion (one JSON object, or server-sent events), on the
+//! script's timers or, in batching mode, as the scheduler's steps produce the tokens; and the
+//! batching mode's energy counter, `/fake/energy`.
 
+use super::batch::{self, BatchModel, Job, RequestEnergy};
 use super::{ChatRequest, FakeScript, Reply, ReplyBody, Responder, Stats, Tokens};
 use axum::Router;
 use axum::body::Body;
@@ -9,9 +12,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
-use std::sync::Arc;
+use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
 
 /// What every handler shares.
 #[derive(Debug)]
@@ -19,6 +24,10 @@ pub(super) struct State {
     script: FakeScript,
     responder: Arc<dyn Responder>,
     stats: Arc<Stats>,
+    /// The batching scheduler's queue (batching mode only).
+    jobs: Option<mpsc::UnboundedSender<Job>>,
+    /// The scheduler's end of the queue, until [`serve`] starts it.
+    scheduler: Mutex<Option<(BatchModel, mpsc::UnboundedReceiver<Job>)>>,
 }
 
 impl State {
@@ -29,10 +38,24 @@ impl State {
         stats: Arc<Stats>,
     ) -> Arc<Self> {
         let responder = responder.unwrap_or_else(|| Arc::new(Tokens::of(&script)));
+        let (jobs, scheduler) = match &script.batching {
+            Some(model) => {
+                let (tx, rx) = mpsc::unbounded_channel();
+                stats
+                    .ledger
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .start(batch::epoch_ms(Instant::now()), model.idle_w);
+                (Some(tx), Some((model.clone(), rx)))
+            }
+            None => (None, None),
+        };
         Arc::new(Self {
             script,
             responder,
             stats,
+            jobs,
+            scheduler: Mutex::new(scheduler),
         })
     }
 }
@@ -49,10 +72,19 @@ pub(super) async fn serve(
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
+    let scheduler = state
+        .scheduler
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take();
+    if let Some((model, jobs)) = scheduler {
+        tokio::spawn(batch::schedule(model, state.stats.clone(), jobs));
+    }
     let router = Router::new()
         .route("/v1/models", get(models))
         .route("/health", get(|| async { "ok" }))
         .route("/metrics", get(metrics))
+        .route("/fake/energy", get(energy))
         .route("/v1/chat/completions", post(chat))
         .with_state(state);
     axum::serve(listener, router)
@@ -91,17 +123,31 @@ async fn metrics(extract::State(st): extract::State<Arc<State>>) -> Response {
     let done = st.stats.completed.load(Ordering::SeqCst);
     let prompt = st.stats.prompt_tokens.load(Ordering::SeqCst);
     let model = st.script.models.first().cloned().unwrap_or_default();
+    // In batching mode the scheduler knows what runs and what waits; otherwise every request
+    // received and not finished is running.
+    let (running, waiting) = if st.jobs.is_some() {
+        let l = st.stats.ledger.lock().unwrap_or_else(PoisonError::into_inner);
+        let waiting = format!(
+            "# HELP vllm:num_requests_waiting Number of requests waiting to be processed.\n\
+             # TYPE vllm:num_requests_waiting gauge\n\
+             vllm:num_requests_waiting{{model_name=\"{model}\"}} {}\n",
+            l.waiting
+        );
+        (l.running as u64, waiting)
+    } else {
+        (attempts.saturating_sub(done), String::new())
+    };
     let body = format!(
         "# HELP vllm:num_requests_running Number of requests in model execution batches.\n\
          # TYPE vllm:num_requests_running gauge\n\
-         vllm:num_requests_running{{model_name=\"{model}\"}} {}\n\
+         vllm:num_requests_running{{model_name=\"{model}\"}} {running}\n\
+         {waiting}\
          # TYPE vllm:prefix_cache_queries counter\n\
          vllm:prefix_cache_queries_total{{model_name=\"{model}\"}} {prompt}.0\n\
          vllm:prefix_cache_hits_total{{model_name=\"{model}\"}} 0.0\n\
          # TYPE vllm:e2e_request_latency_seconds histogram\n\
          vllm:e2e_request_latency_seconds_bucket{{le=\"+Inf\",model_name=\"{model}\"}} {done}.0\n\
-         vllm:e2e_request_latency_seconds_count{{model_name=\"{model}\"}} {done}.0\n",
-        attempts.saturating_sub(done)
+         vllm:e2e_request_latency_seconds_count{{model_name=\"{model}\"}} {done}.0\n"
     );
     with_server_header(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response())
 }
@@ -202,6 +248,30 @@ async fn chat(
         "total_tokens": prompt_tokens + tokens.len() as u64,
     });
     let stream = req.get("stream").and_then(Value::as_bool).unwrap_or(false);
+    if let Some(jobs) = &st.jobs {
+        let answer = Answer {
+            model: model.to_string(),
+            tokens,
+            finish,
+            usage: (!s.no_usage).then_some(usage),
+            prompt_tokens,
+            stream,
+            include_usage: req
+                .pointer("/stream_options/include_usage")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            drop: every(s.drop_every),
+        };
+        let record = RequestEnergy {
+            attempt,
+            seed: req.get("seed").and_then(Value::as_i64).unwrap_or(0),
+            prompt,
+            prompt_tokens,
+            arrived_ms: batch::epoch_ms(Instant::now()),
+            ..Default::default()
+        };
+        return batched(&st, jobs, answer, record).await;
+    }
     if !stream {
         tokio::time::sleep(s.first_token_delay + s.token_delay * tokens.len() as u32).await;
         st.stats.completed.fetch_add(1, Ordering::SeqCst);
@@ -296,4 +366,192 @@ fn stream_events(
     }
     events.push((Duration::ZERO, Some("data: [DONE]\n\n".to_string())));
     events
+}
+
+/// `GET /fake/energy?at_ms=T` (batching mode): the energy counter at `T` (ms since the Unix
+/// epoch, fractional allowed; now without it) as `{"at_ms", "energy_mj", "power_mw", "batch"}`;
+/// 404 when the server does not batch, 400 for an unreadable `at_ms`.
+async fn energy(extract::State(st): extract::State<Arc<State>>, uri: axum::http::Uri) -> Response {
+    if st.jobs.is_none() {
+        return error(
+            StatusCode::NOT_FOUND,
+            "no energy ledger: the server does not batch",
+        );
+    }
+    let asked = uri
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("at_ms="));
+    let at_ms = match asked {
+        None => batch::epoch_ms(Instant::now()),
+        Some(v) => match v.parse::<f64>() {
+            Ok(t) if t.is_finite() => t,
+            _ => return error(StatusCode::BAD_REQUEST, "at_ms is not a number of milliseconds"),
+        },
+    };
+    let Some(r) = st.stats.energy_at(at_ms) else {
+        return error(StatusCode::NOT_FOUND, "at_ms is before the ledger starts");
+    };
+    with_server_header(
+        axum::Json(json!({
+            "at_ms": r.at_ms,
+            "energy_mj": r.energy_mj,
+            "power_mw": r.power_w * 1000.0,
+            "batch": r.batch,
+        }))
+        .into_response(),
+    )
+}
+
+/// A batched request's answer, decided before it joins the queue.
+struct Answer {
+    model: String,
+    tokens: Vec<String>,
+    finish: &'static str,
+    /// The `usage` object, unless the script withholds it.
+    usage: Option<Value>,
+    prompt_tokens: u64,
+    stream: bool,
+    include_usage: bool,
+    /// Drop the stream after half the tokens.
+    drop: bool,
+}
+
+/// Queues a request for the scheduler and answers as its steps produce the tokens: a
+/// server-sent event per token as it is made, or one JSON object once all are.
+async fn batched(
+    st: &Arc<State>,
+    jobs: &mpsc::UnboundedSender<Job>,
+    a: Answer,
+    record: RequestEnergy,
+) -> Response {
+    let (out, mut made) = mpsc::unbounded_channel();
+    let record = st
+        .stats
+        .ledger
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .admit(record);
+    let job = Job {
+        prompt_tokens: a.prompt_tokens,
+        tokens: a.tokens.len() as u64,
+        record,
+        out,
+    };
+    if jobs.send(job).is_err() {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the batching scheduler has stopped",
+        );
+    }
+    let n_tokens = a.tokens.len() as u64;
+    let stats = st.stats.clone();
+    let completed = move || {
+        stats.completed.fetch_add(1, Ordering::SeqCst);
+        stats.completion_tokens.fetch_add(n_tokens, Ordering::SeqCst);
+        stats.prompt_tokens.fetch_add(a.prompt_tokens, Ordering::SeqCst);
+    };
+    if !a.stream {
+        // Every token, or (for an empty answer) the end of its prefill step.
+        for _ in 0..a.tokens.len().max(1) {
+            if made.recv().await.is_none() && !a.tokens.is_empty() {
+                return error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the batching scheduler has stopped",
+                );
+            }
+        }
+        completed();
+        let mut v = json!({
+            "id": "chatcmpl-fake", "object": "chat.completion", "created": 0, "model": a.model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": a.tokens.concat()}, "finish_reason": a.finish}],
+        });
+        if let Some(usage) = a.usage {
+            v["usage"] = usage;
+        }
+        return with_server_header(axum::Json(v).into_response());
+    }
+    let mut tail: VecDeque<String> = VecDeque::new();
+    tail.push_back(chunk_json(&a.model, json!({}), Some(a.finish)));
+    if let Some(usage) = a.usage.filter(|_| a.include_usage) {
+        let v = json!({"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0,
+            "model": a.model, "choices": [], "usage": usage});
+        tail.push_back(format!("data: {v}\n\n"));
+    }
+    tail.push_back("data: [DONE]\n\n".to_string());
+    let state = Sse {
+        head: Some(chunk_json(
+            &a.model,
+            json!({"role": "assistant", "content": ""}),
+            None,
+        )),
+        drop_at: a.drop.then_some(a.tokens.len() / 2),
+        tokens: a.tokens.into(),
+        sent: 0,
+        model: a.model,
+        made,
+        tail,
+        completed: Some(Box::new(completed)),
+        ended: false,
+    };
+    let body = futures_util::stream::unfold(state, Sse::next);
+    let mut r = Response::new(Body::from_stream(body));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    with_server_header(r)
+}
+
+/// A batched answer being streamed: the role chunk, one chunk per token as the scheduler makes
+/// it, then the finish, usage and `[DONE]` events.
+struct Sse {
+    head: Option<String>,
+    tokens: VecDeque<String>,
+    sent: usize,
+    drop_at: Option<usize>,
+    model: String,
+    made: mpsc::UnboundedReceiver<()>,
+    tail: VecDeque<String>,
+    completed: Option<Box<dyn FnOnce() + Send>>,
+    ended: bool,
+}
+
+impl Sse {
+    async fn next(mut self) -> Option<(std::io::Result<String>, Self)> {
+        if self.ended {
+            return None;
+        }
+        if let Some(head) = self.head.take() {
+            return Some((Ok(head), self));
+        }
+        if self.drop_at == Some(self.sent) {
+            self.ended = true;
+            return Some((Err(std::io::Error::other("scripted dropped stream")), self));
+        }
+        if let Some(token) = self.tokens.pop_front() {
+            if self.made.recv().await.is_none() {
+                self.ended = true;
+                return Some((
+                    Err(std::io::Error::other("the batching scheduler has stopped")),
+                    self,
+                ));
+            }
+            self.sent += 1;
+            let chunk = chunk_json(&self.model, json!({"content": token}), None);
+            return Some((Ok(chunk), self));
+        }
+        if self.sent == 0 {
+            // An empty answer ends with its prefill step.
+            let _ = self.made.recv().await;
+        }
+        let item = self.tail.pop_front()?;
+        if self.tail.is_empty()
+            && let Some(done) = self.completed.take()
+        {
+            done();
+        }
+        Some((Ok(item), self))
+    }
 }

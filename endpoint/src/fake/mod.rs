@@ -9,10 +9,24 @@
 //! their rubrics. What goes wrong is scripted in [`FakeScript`] by attempt number (HTTP 500,
 //! HTTP 429, a stream dropped halfway, slow tokens, a missing `usage`, a refused `json_schema`
 //! response format) or decided by the responder per request.
+//!
+//! With [`FakeScript::batching`] set, the server behaves like a continuous-batching server
+//! instead of answering each request on its own timer: one scheduler runs forward steps over
+//! every request in flight (prefill for the newly arrived, one token each for the others), with
+//! a step time that grows sub-linearly with the batch and a power that rises with it
+//! ([`BatchModel`], formulas in `batch.rs`). It keeps an exact energy ledger: the cumulative
+//! energy counter at any time (`GET /fake/energy?at_ms=T`, mJ and W, on `collect`'s clock;
+//! what `collect`'s `fake` energy source follows when it finds the route) and each request's
+//! true energy, prefill and decode apart ([`Stats::request_energy`]), which the end-to-end
+//! attribution test compares with what `collect` and the accounting make of the samples.
+//! `/metrics` then reports the requests running in the step and those waiting for one. The
+//! script's token delays are not used in that mode; its faults are.
 
+mod batch;
 mod http;
 mod tokens;
 
+pub use batch::{BatchModel, EnergyReading, RequestEnergy};
 pub use tokens::{Tokens, answer};
 
 use std::io;
@@ -49,6 +63,10 @@ pub struct FakeScript {
     /// Serve Prometheus metrics at `/metrics` as vLLM names them (requests running, prefix
     /// cache queries and hits, a histogram); otherwise `/metrics` is 404.
     pub metrics: bool,
+    /// Serve as a continuous-batching server with this cost model and keep its energy ledger
+    /// (`/fake/energy`); `None` answers each request on its own timer (`first_token_delay`,
+    /// `token_delay`).
+    pub batching: Option<BatchModel>,
 }
 
 impl Default for FakeScript {
@@ -66,6 +84,7 @@ impl Default for FakeScript {
             broken_model: None,
             reject_json_schema: false,
             metrics: false,
+            batching: None,
         }
     }
 }
@@ -89,6 +108,7 @@ pub struct Stats {
     pub scrapes: AtomicU64,
     auth: Mutex<Vec<String>>,
     formats: Mutex<Vec<String>>,
+    ledger: Mutex<batch::Ledger>,
 }
 
 impl Stats {
@@ -109,6 +129,25 @@ impl Stats {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// In batching mode, every request's true energy so far (the first [`RECORDED_MAX`]), in
+    /// the order they arrived; empty otherwise.
+    pub fn request_energy(&self) -> Vec<RequestEnergy> {
+        self.ledger
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .requests()
+    }
+
+    /// In batching mode, the energy counter at `at_ms` (ms since the Unix epoch; past the
+    /// latest step, the current power extrapolated); None otherwise or before the server
+    /// started.
+    pub fn energy_at(&self, at_ms: f64) -> Option<EnergyReading> {
+        self.ledger
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .energy_at(at_ms)
     }
 
     fn record(list: &Mutex<Vec<String>>, value: &str) {
