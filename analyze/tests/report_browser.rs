@@ -309,7 +309,7 @@ fn a_study_at_three_load_levels_shows_its_serving_figures_in_headless_chromium()
     common::analyze()
         .args(["synth", "--trials", "180", "--samples-per-trial", "60"])
         .args(["--requests-per-trial", "2", "--baseline-samples", "5"])
-        .args(["--concurrency", "1,8,32", "--seed", "3", "--quiet", "--out"])
+        .args(["--concurrency", "1,8,32", "--seed", "3", "--out"])
         .arg(&data)
         .assert()
         .success();
@@ -336,7 +336,6 @@ fn a_study_at_three_load_levels_shows_its_serving_figures_in_headless_chromium()
         .arg(&data)
         .arg("--report")
         .arg(&out)
-        .arg("--quiet")
         .assert()
         .success();
     let html_path = out.join("index.html");

@@ -156,7 +156,7 @@ impl Output for Markdown {
                     let _ = writeln!(out, "![{}](figures/{}.svg)\n", cell(&r.figure.title), name);
                 }
             }
-            for t in [&sv.levels, &sv.latency, &sv.frontier, &sv.gates, &sv.flagged] {
+            for t in [&sv.levels, &sv.latency, &sv.frontier, &sv.gates] {
                 table(&mut out, t);
             }
         }
