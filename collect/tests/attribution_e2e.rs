@@ -232,13 +232,13 @@ fn one_request_at_a_time_is_attributed_its_true_energy_within_its_edge_intervals
     let m = measure("c1", 12, "concurrency = 1");
     // Alone in flight, a request's share is its window's energy, except in the sample interval
     // it shares with the next request: there the next one's prompt tokens take most of the
-    // interval, part of which was this one's last step. Measured over four runs (on two busy
-    // cores): median 1.7-1.9 %, p90 2.6-2.9 %, largest 2.8-8.0 % (own window: median 0.3 %).
+    // interval, part of which was this one's last step. Measured over seven runs (on two busy
+    // cores): median 1.4-2.5 %, p90 2.2-4.3 %, largest 2.7-8.0 % (own window: median 0.3 %).
     check(
         &m,
         Tolerance {
-            median: 0.04,
-            p90: 0.06,
+            median: 0.05,
+            p90: 0.08,
             max: 0.15,
         },
         "concurrency 1",
@@ -254,15 +254,15 @@ fn eight_requests_in_flight_are_attributed_their_true_energy_within_the_queueing
     // Closed loop against a batching server, a request is sent just after a step began (the
     // one whose token ended the request before it) and waits for the next one; the attribution
     // spreads its prompt tokens over that wait too (the queueing limitation of
-    // docs/accounting.md), so it takes part of a step it was not in. Measured over four runs:
-    // median 11-12 %, p90 26-27 %, largest 45-53 %; the own window overcounts 6.9x, ML.ENERGY's
+    // docs/accounting.md), so it takes part of a step it was not in. Measured over seven runs:
+    // median 11-13 %, p90 23-29 %, largest 45-53 %; the own window overcounts 6.9x, ML.ENERGY's
     // J per token is off by a median 13 %.
     check(
         &m,
         Tolerance {
-            median: 0.20,
-            p90: 0.40,
-            max: 0.80,
+            median: 0.25,
+            p90: 0.45,
+            max: 0.85,
         },
         "concurrency 8",
     );
@@ -279,12 +279,12 @@ fn thirty_two_requests_in_flight_are_attributed_their_true_energy_within_the_que
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let m = measure("c32", 96, "concurrency = 32");
-    // As at 8. Measured over four runs: median 11-12 %, p90 23-30 %, largest 38-58 %; the own
-    // window overcounts 31x, ML.ENERGY is off by a median 34 %.
+    // As at 8. Measured over seven runs: median 10-15 %, p90 21-30 %, largest 38-58 %; the own
+    // window overcounts 31x, ML.ENERGY is off by a median 34-36 %.
     check(
         &m,
         Tolerance {
-            median: 0.20,
+            median: 0.25,
             p90: 0.45,
             max: 0.90,
         },
@@ -294,5 +294,26 @@ fn thirty_two_requests_in_flight_are_attributed_their_true_energy_within_the_que
         m.window_median > 10.0,
         "the own window overcounts: {}",
         m.window_median
+    );
+}
+
+#[test]
+fn poisson_arrivals_are_attributed_their_true_energy_within_the_queueing_limit() {
+    let _one = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let m = measure("poisson", 64, "arrival_rate_per_s = 40.0");
+    // Open loop, 40 requests/s (about 10 in flight): a request arrives at a random point of a
+    // step and waits for the next one, half a step on average, so the queueing error is about
+    // two thirds of the closed loop's. Measured over three runs: median 7.8-11 %, p90 23-29 %,
+    // largest 35-37 %; the own window overcounts 12x, ML.ENERGY is off by a median 17-18 %.
+    check(
+        &m,
+        Tolerance {
+            median: 0.20,
+            p90: 0.45,
+            max: 0.70,
+        },
+        "Poisson arrivals at 40/s",
     );
 }

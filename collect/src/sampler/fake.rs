@@ -19,7 +19,6 @@
 //! a missing value. CPU and DRAM stay scripted. The data are simulated either way.
 
 use super::{ChannelSpec, Source};
-use crate::clock::clock;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::Duration;
@@ -155,7 +154,7 @@ impl Source for FakeSource {
         let gpus = f64::from(self.script.gpus.max(1));
         let served = match self.ledger.as_mut() {
             Some(ledger) => {
-                let reading = ledger.read(time_ms);
+                let reading = ledger.read(Some(time_ms));
                 if reading.is_none() {
                     self.errors += 1;
                 }
@@ -210,7 +209,7 @@ impl Source for FakeSource {
             .endpoint
             .as_deref()
             .and_then(LedgerReader::at)
-            .and_then(|mut l| l.read(clock().now_ms()).map(|_| l));
+            .and_then(|mut l| l.read(None).map(|_| l));
     }
 
     fn take_errors(&mut self) -> u64 {
@@ -273,9 +272,9 @@ impl LedgerReader {
         })
     }
 
-    /// The ledger at `at_ms`; None when the server did not answer with one (after one retry on
-    /// a fresh connection).
-    fn read(&mut self, at_ms: i64) -> Option<Reading> {
+    /// The ledger at `at_ms` (now on the server's clock without it); None when the server did
+    /// not answer with one (after one retry on a fresh connection).
+    fn read(&mut self, at_ms: Option<i64>) -> Option<Reading> {
         for _ in 0..2 {
             match self.get(at_ms) {
                 Ok(r) => return r,
@@ -286,7 +285,7 @@ impl LedgerReader {
     }
 
     /// One request: Ok(None) when the server answered without a ledger (not batching).
-    fn get(&mut self, at_ms: i64) -> io::Result<Option<Reading>> {
+    fn get(&mut self, at_ms: Option<i64>) -> io::Result<Option<Reading>> {
         let conn = match self.conn.as_mut() {
             Some(c) => c,
             None => {
@@ -297,9 +296,10 @@ impl LedgerReader {
                 self.conn.insert(BufReader::new(tcp))
             }
         };
+        let query = at_ms.map_or(String::new(), |t| format!("?at_ms={t}"));
         write!(
             conn.get_mut(),
-            "GET /fake/energy?at_ms={at_ms} HTTP/1.1\r\nHost: {}\r\n\r\n",
+            "GET /fake/energy{query} HTTP/1.1\r\nHost: {}\r\n\r\n",
             self.host
         )?;
         let mut line = String::new();
@@ -400,6 +400,41 @@ mod tests {
         assert!((c - cpu).abs() < 1e-9 * cpu, "{c} vs {cpu}");
         assert!((e.dram_j.unwrap() - dram).abs() < 1e-9 * dram);
         assert_eq!(e.cpu_wraps, 1);
+    }
+
+    #[test]
+    fn against_a_batching_server_the_gpu_channels_follow_its_ledger() {
+        use crate::clock::clock;
+        use endpoint::fake::{BatchModel, FakeScript as ServerScript, FakeServer};
+        let server = FakeServer::spawn(ServerScript {
+            batching: Some(BatchModel::default()),
+            ..ServerScript::default()
+        })
+        .unwrap();
+        let mut src = FakeSource::new(FakeScript {
+            gpus: 2,
+            ..FakeScript::default()
+        });
+        src.set_endpoint(&format!("{}/v1", server.base_url));
+        src.start();
+        assert!(src.follows_server());
+        let t = clock().now_ms();
+        let mut out = Vec::new();
+        src.read(t, &mut out);
+        let ledger = server.stats.energy_at(t as f64).unwrap();
+        // Split evenly over the two GPUs: idle power, the counter at the sample's time.
+        assert_eq!(out[0], Some(ledger.energy_mj / 2.0));
+        assert_eq!(out[1], Some(30_000.0));
+        assert_eq!(out[4], out[0]);
+        assert_eq!(src.take_errors(), 0);
+        // A server without the route (or no endpoint at all) leaves the scripted power.
+        let plain = FakeServer::spawn(ServerScript::default()).unwrap();
+        src.set_endpoint(&plain.base_url);
+        src.start();
+        assert!(!src.follows_server());
+        src.set_endpoint("https://example.invalid");
+        src.start();
+        assert!(!src.follows_server());
     }
 
     #[test]
