@@ -345,6 +345,19 @@ pub fn serving_records(study: &Study) -> Vec<ServingRecord> {
 
 /// A short plain-text summary of the omnibus results, for the terminal.
 pub fn summary_text(tables: &Tables) -> String {
+    if tables.others.is_empty() {
+        return summary_of_level(tables);
+    }
+    // Several load levels: one summary per level, each under its name.
+    tables
+        .by_level()
+        .map(|(level, t)| format!("load level: {level}\n{}", summary_of_level(t)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// [`summary_text`] of the tables of one load level.
+fn summary_of_level(tables: &Tables) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     let _ = writeln!(
