@@ -420,7 +420,7 @@ mod tests {
         assert!(src.follows_server());
         // The ledger starts when the server does: read a little after it (a sample before it
         // would be a missing value).
-        std::thread::sleep(std::time::Duration::from_millis(5));
+        std::thread::sleep(Duration::from_millis(5));
         let t = clock().now_ms();
         let mut out = Vec::new();
         src.read(t, &mut out);
