@@ -37,6 +37,8 @@ pub fn run(command: Command) -> Result<i32> {
                     f.models
                 },
                 token_delay: f.token_delay,
+                batching: f.batching.then(endpoint::fake::BatchModel::default),
+                metrics: f.batching,
                 ..Default::default()
             };
             let rt = tokio::runtime::Builder::new_current_thread()

@@ -155,6 +155,11 @@ pub struct FakeServerArgs {
     /// Delay between tokens, ms
     #[arg(long, default_value_t = 1)]
     pub token_delay_ms: u64,
+
+    /// Serve in forward steps that batch every request in flight, with an exact energy ledger
+    /// at /fake/energy that `--energy fake` follows (docs/accounting.md)
+    #[arg(long)]
+    pub batching: bool,
 }
 
 #[derive(Debug, Args)]

@@ -33,6 +33,8 @@ pub struct FakeServerOptions {
     pub models: Vec<String>,
     /// Delay between tokens.
     pub token_delay: Duration,
+    /// Batching mode with its energy ledger.
+    pub batching: bool,
 }
 
 /// `--only model=M,task=T`: either part may be absent.
@@ -338,6 +340,7 @@ impl Command {
                 port: f.port,
                 models: f.models,
                 token_delay: Duration::from_millis(f.token_delay_ms),
+                batching: f.batching,
             })),
             Some(CliCommand::Agent(a)) => Ok(Command::Agent(Box::new(AgentOptions::from_args(a)?))),
             None => Ok(Command::Collect(CollectOptions::from_args(cli.collect)?)),

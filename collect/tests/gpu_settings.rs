@@ -189,7 +189,7 @@ fn start_and_wait_for_a_trial(
 ) -> std::process::Child {
     let mut a = args(server, gpu.to_str().unwrap());
     a.retain(|x| quiet || *x != "--quiet");
-    let child = Command::new(collect_bin())
+    let mut child = Command::new(collect_bin())
         .current_dir(dir)
         .args(a)
         .stdout(Stdio::null())
@@ -203,6 +203,8 @@ fn start_and_wait_for_a_trial(
         }
         std::thread::sleep(Duration::from_millis(10));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("no trial changed the power limit within 20 s");
 }
 

@@ -134,3 +134,54 @@ fn ctrl_c_stops_after_the_committed_trials_and_a_rerun_finishes() {
     collect(tmp.path()).args(args).assert().success();
     assert_eq!(read_all(&out).len(), 6);
 }
+
+#[test]
+fn a_batching_fake_server_from_a_serve_template_drives_the_fake_energy_and_batching_lowers_the_energy_per_token()
+ {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = write_study(tmp.path(), &["model-a"], &["COPA"], 2, 8);
+    let port = free_port();
+    let bin = collect_bin();
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace(
+            "[server]\n",
+            &format!(
+                "[server]\nport = {port}\nstartup_timeout_s = 30\nserve = \"'{}' fake-server --port {{port}} --model {{name}} --batching\"\n",
+                bin.display()
+            ),
+        )
+        .replace("[experiment]\n", "[experiment]\nconcurrency = [1, 4]\n");
+    std::fs::write(&cfg, text).unwrap();
+    collect(tmp.path())
+        .args(["--config", "config.toml", "--out", "data", "--quiet"])
+        .assert()
+        .success();
+    let trials = read_all(&tmp.path().join("data"));
+    assert_eq!(trials.len(), 4);
+    let mut per_token = [Vec::new(), Vec::new()];
+    for t in &trials {
+        let m = t.metrics();
+        let seconds = (t.trial.end_ms - t.trial.start_ms) as f64 / 1000.0;
+        let mean_w = m.gpu_j.unwrap() / seconds;
+        // The scripted source would give 250 W; the ledger gives 60 W idle plus the batch's.
+        assert!(
+            mean_w > 60.0 && mean_w < 400.0 && (mean_w - 250.0).abs() > 1.0,
+            "{mean_w} W"
+        );
+        let level = match t.trial.key.concurrency {
+            Some(1) => 0,
+            Some(4) => 1,
+            other => panic!("concurrency {other:?}"),
+        };
+        per_token[level].push(m.gpu_j.unwrap() / m.tokens as f64);
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    // Batch model: (60 + 340·1/5) W × 8 ms per token alone, (60 + 340·4/8) W × 10 ms / 4 at 4.
+    assert!(
+        mean(&per_token[1]) < 0.8 * mean(&per_token[0]),
+        "J/token at 1: {:?}, at 4: {:?}",
+        per_token[0],
+        per_token[1]
+    );
+}
