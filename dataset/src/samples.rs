@@ -319,15 +319,21 @@ impl SampleTable {
     }
 
     /// The record batch of a samples file: every column, or with `accounting_only` only
-    /// `run_id`, `Time` and the accounting channels.
+    /// `run_id`, `Time`, the accounting channels and the GPUs' temperatures (which the
+    /// validity gates read).
     fn read_batch(path: &Path, accounting_only: bool) -> Result<RecordBatch> {
         if !accounting_only {
             return Ok(read_batch(path, None)?.0);
         }
         Ok(read_batch_where(path, |n| {
-            n == "Time" || n == "run_id" || Self::is_accounting_column(n)
+            n == "Time" || n == "run_id" || Self::is_accounting_column(n) || Self::is_gpu_temperature(n)
         })?
         .0)
+    }
+
+    /// True for a GPU temperature channel (`GPU0_TEMPERATURE`).
+    pub fn is_gpu_temperature(name: &str) -> bool {
+        name.starts_with("GPU") && name.ends_with("_TEMPERATURE")
     }
 
     /// Reads a samples file; with `accounting_only`, only `Time` and the channels the

@@ -20,7 +20,7 @@ use dataset::{
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 /// What to build.
@@ -441,6 +441,8 @@ impl Study {
         let mut trials = Vec::with_capacity(n);
         let mut metrics = Vec::with_capacity(n);
         let mut servings = Vec::with_capacity(n);
+        // Each trial's latencies go into its treatment's histograms and are dropped.
+        let mut latency: BTreeMap<i64, super::LatencySketch> = BTreeMap::new();
         let mut audits = Vec::with_capacity(if opts.audit { n } else { 0 });
         let mut channels = BTreeSet::new();
         let mut parts = parts.into_iter();
@@ -455,14 +457,6 @@ impl Study {
                 .into_par_iter()
                 .map(|(d, part, trials)| {
                     let keys = trials.iter().map(|t| t.key.clone()).collect();
-                    // Trials with millisecond request times (collect's) are read with every
-                    // channel, for the temperature gate; wide whole-second imports with the
-                    // accounting's only.
-                    let read = ReadOptions {
-                        accounting_only: read.accounting_only
-                            && !trials.iter().all(|t| t.time_resolution_ms < 1000),
-                        ..read
-                    };
                     let files = datasets[d].0.read_part_with_trials(&part, trials, read);
                     bar.inc(1);
                     match files {
@@ -486,9 +480,15 @@ impl Study {
                     if !t.requests.is_empty() {
                         on_requests(t.requests)?;
                     }
+                    let mut serving = t.serving;
+                    latency
+                        .entry(t.trial.key.run)
+                        .or_default()
+                        .record(&serving.latency);
+                    serving.latency = Default::default();
                     trials.push(t.trial);
                     metrics.push(t.metrics);
-                    servings.push(t.serving);
+                    servings.push(serving);
                     audits.extend(t.audit);
                 }
             }
@@ -537,6 +537,7 @@ impl Study {
                 channels,
                 provenance,
                 serving: servings,
+                latency,
             },
             judgments,
             audit,

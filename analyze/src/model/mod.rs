@@ -20,11 +20,11 @@ pub use build::BuildOptions;
 pub use metric::{Level, Metric, configuration_key, configuration_label, generation_key, size_in_billions};
 pub use provenance::Provenance;
 pub use runs::RunMean;
-pub use serving::{LoadLevel, Serving};
+pub use serving::{LatencySketch, LoadLevel, Serving};
 
 use crate::audit::Audit;
 use dataset::{Accounting, Damage, Judgment, MetricsRow, Trial};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -63,8 +63,10 @@ pub struct Trials {
     pub channels: BTreeSet<String>,
     /// The trials' provenance, summarised.
     pub provenance: Provenance,
-    /// The serving facts of each trial (steady state, gates, latencies), in the same order.
+    /// The serving facts of each trial (steady state, gates), in the same order.
     pub serving: Vec<Serving>,
+    /// The requests' latencies per treatment (run index R), as histograms.
+    pub latency: BTreeMap<i64, LatencySketch>,
 }
 
 /// A dataset as the analysis sees it.
@@ -82,6 +84,8 @@ pub struct Study {
     /// The serving facts of each trial (steady state, validity gates, latencies), in the
     /// order of [`Study::trials`]; the same under both accountings.
     pub serving: Arc<Vec<Serving>>,
+    /// The requests' latencies per treatment (run index R), as histograms of fixed size.
+    pub latency: Arc<BTreeMap<i64, LatencySketch>>,
     /// Every judgment of every scorer.
     pub judgments: Arc<Vec<Judgment>>,
     /// Names of the sample channels the accounting read, over all trials.
@@ -121,6 +125,7 @@ impl Study {
             channels,
             provenance,
             mut serving,
+            latency,
         } = rows;
         // A model assembled without the serving pass gets empty facts: every gate not
         // evaluable.
@@ -156,6 +161,7 @@ impl Study {
             trials: Arc::new(trials),
             metrics,
             serving: Arc::new(serving),
+            latency: Arc::new(latency),
             judgments: Arc::new(judgments),
             channels,
             provenance,
@@ -207,6 +213,7 @@ impl Study {
             trials: Arc::clone(&self.trials),
             metrics,
             serving: Arc::clone(&self.serving),
+            latency: Arc::clone(&self.latency),
             judgments: Arc::clone(&self.judgments),
             channels: self.channels.clone(),
             provenance: self.provenance.clone(),
@@ -246,11 +253,14 @@ impl Study {
             channels: self.channels.clone(),
             provenance: self.provenance.clone(),
             serving: keep.iter().map(|&i| self.serving[i].clone()).collect(),
+            latency: BTreeMap::new(),
         };
         let mut study = Study::new(self.source.clone(), self.accounting, rows, Vec::new(), None);
         study.judgments = Arc::clone(&self.judgments);
         study.audit = self.audit.clone();
         study.damage = self.damage.clone();
+        // The treatments of this level are among the study's: the histograms are shared.
+        study.latency = Arc::clone(&self.latency);
         study
     }
 

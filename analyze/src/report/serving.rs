@@ -5,11 +5,10 @@
 //! It is shown for data with millisecond request times (collect's); whole-second imports have
 //! no latencies, no load levels and no steady state, so their report does not change.
 
-use crate::model::serving::{Gates, LoadLevel, tally};
+use crate::model::serving::{Gates, LatencySketch, LoadLevel, tally};
 use crate::model::{GOLD_SCORER, Study};
 use crate::report::table::{Table, fixed, num, opt};
 use crate::stats::bootstrap::percentile_bootstrap;
-use dataset::accounting::quantile;
 use std::collections::{BTreeMap, HashMap};
 
 /// Bootstrap resamples of the frontier's intervals.
@@ -71,15 +70,6 @@ pub struct ServingSection {
     pub flagged_count: usize,
     /// Trials with at least one gate not evaluable.
     pub unevaluated_count: usize,
-}
-
-/// `values`' quantile `q` (type 7), None when empty.
-fn q(values: &mut [f64], at: f64) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
-    values.sort_by(f64::total_cmp);
-    Some(quantile(values, at))
 }
 
 fn mean(v: &[f64]) -> Option<f64> {
@@ -147,7 +137,7 @@ impl ServingSection {
             2,
         );
         self.latency = Table::new(
-            "Latencies per model and load level, ms: TTFT and TPOT percentiles over the successful requests; inter-token latency (ITL) as the median over requests of each request's own p50, p90 and p99 gap between chunks",
+            "Latencies per model and load level, ms: TTFT and TPOT percentiles over the successful requests; inter-token latency (ITL) as the median over requests of each request's own p50, p90 and p99 gap between chunks; every percentile from log-linear histograms, within 1 % of the exact value",
             &[
                 "load level",
                 "model",
@@ -195,33 +185,31 @@ impl ServingSection {
                 acc.map_or("–".into(), |a| fixed(a, 3)),
                 opt(per_kw),
             ]);
-            let pooled = |f: fn(&crate::model::serving::Latencies) -> &Vec<f64>| -> Vec<f64> {
-                serving
-                    .iter()
-                    .flat_map(|s| f(&s.latency).iter().copied())
-                    .collect()
-            };
-            let mut ttft = pooled(|l| &l.ttft_ms);
-            let mut tpot = pooled(|l| &l.tpot_ms);
-            let mut itl50 = pooled(|l| &l.itl_p50_ms);
-            let mut itl90 = pooled(|l| &l.itl_p90_ms);
-            let mut itl99 = pooled(|l| &l.itl_p99_ms);
-            if ttft.is_empty() && tpot.is_empty() && itl50.is_empty() {
+            let mut runs: Vec<i64> = rows.iter().map(|r| r.key.run).collect();
+            runs.dedup();
+            let mut sketch = LatencySketch::default();
+            for run in &runs {
+                if let Some(s) = study.latency.get(run) {
+                    sketch.merge(s);
+                }
+            }
+            if sketch.ttft.is_empty() && sketch.tpot.is_empty() && sketch.itl_p50.is_empty() {
                 continue;
             }
+            let at = |h, x| opt(LatencySketch::quantile_ms(h, x));
             self.latency.push(vec![
                 level_name(&levels[*l]),
                 model.clone(),
-                ttft.len().to_string(),
-                opt(q(&mut ttft, 0.5)),
-                opt(q(&mut ttft, 0.9)),
-                opt(q(&mut ttft, 0.99)),
-                opt(q(&mut tpot, 0.5)),
-                opt(q(&mut tpot, 0.9)),
-                opt(q(&mut tpot, 0.99)),
-                opt(q(&mut itl50, 0.5)),
-                opt(q(&mut itl90, 0.5)),
-                opt(q(&mut itl99, 0.5)),
+                sketch.ttft.len().to_string(),
+                at(&sketch.ttft, 0.5),
+                at(&sketch.ttft, 0.9),
+                at(&sketch.ttft, 0.99),
+                at(&sketch.tpot, 0.5),
+                at(&sketch.tpot, 0.9),
+                at(&sketch.tpot, 0.99),
+                at(&sketch.itl_p50, 0.5),
+                at(&sketch.itl_p90, 0.5),
+                at(&sketch.itl_p99, 0.5),
             ]);
         }
         if levels.len() > 1 {
@@ -283,10 +271,6 @@ impl ServingSection {
                 });
                 if c > 0.0 { e / c } else { f64::NAN }
             });
-            let mut tpot: Vec<f64> = idx
-                .iter()
-                .flat_map(|&i| study.serving[i].latency.tpot_ms.iter().copied())
-                .collect();
             self.points.push(FrontierPoint {
                 run,
                 model: first.model.to_string(),
@@ -296,7 +280,10 @@ impl ServingSection {
                 accuracy,
                 energy_per_correct_j: e / c,
                 ci,
-                tpot_p90_ms: q(&mut tpot, 0.9),
+                tpot_p90_ms: study
+                    .latency
+                    .get(&run)
+                    .and_then(|s| LatencySketch::quantile_ms(&s.tpot, 0.9)),
                 accuracy_per_w: mean(&power).filter(|p| *p > 0.0).map(|p| accuracy / p),
                 pareto_accuracy: false,
                 pareto_latency: false,
