@@ -38,7 +38,7 @@ fn published_accounting_equals_the_published_raw_table_for_all_900_trials() {
         .map(str::to_string)
         .collect();
     assert_eq!(
-        header[..17],
+        header[..21],
         [
             "run_id",
             "run",
@@ -47,6 +47,10 @@ fn published_accounting_equals_the_published_raw_table_for_all_900_trials() {
             "model_size",
             "model",
             "task",
+            "concurrency",
+            "arrival_rate_per_s",
+            "power_limit_w",
+            "sm_clock_mhz",
             "cpu_j",
             "gpu_j",
             "dram_j",
