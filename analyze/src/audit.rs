@@ -19,9 +19,7 @@ pub const REPLAY_TOLERANCE: f64 = 1e-9;
 /// The audit of one trial.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrialAudit {
-    /// Which trial.
-    pub key: TrialKey,
-    /// Published accounting.
+    /// Published accounting (its key says which trial: see [`TrialAudit::key`]).
     pub published: MetricsRow,
     /// Corrected accounting.
     pub corrected: MetricsRow,
@@ -60,6 +58,11 @@ pub struct TrialAudit {
 }
 
 impl TrialAudit {
+    /// Which trial (the rows of both accountings carry the same key; one copy is kept).
+    pub fn key(&self) -> &TrialKey {
+        &self.published.key
+    }
+
     /// Published energy over corrected energy.
     pub fn energy_ratio(&self) -> Option<f64> {
         Some(self.published.energy_j? / self.corrected.energy_j?)
@@ -193,7 +196,6 @@ pub fn audit_trial(
         .fold(0.0, f64::max)
     });
     TrialAudit {
-        key: t.trial.key.clone(),
         corrected_in_published_window,
         cpu_wraps_file,
         summary_energy_j,
@@ -223,7 +225,7 @@ impl Audit {
     pub fn new(trials: Vec<TrialAudit>, tables: Option<PublishedTables>) -> Self {
         let mut by_run: BTreeMap<i64, Vec<&TrialAudit>> = BTreeMap::new();
         for a in &trials {
-            by_run.entry(a.key.run).or_default().push(a);
+            by_run.entry(a.key().run).or_default().push(a);
         }
         let treatments = by_run
             .into_iter()
@@ -231,7 +233,7 @@ impl Audit {
                 let mut hashes: Vec<u128> = audits.iter().filter_map(|a| a.responses_hash).collect();
                 hashes.sort_unstable();
                 hashes.dedup();
-                let key = &audits[0].key;
+                let key = audits[0].key();
                 TreatmentAudit {
                     run,
                     generation: key.generation.to_string(),
@@ -390,7 +392,7 @@ impl Audit {
         self.trials
             .iter()
             .map(|a| AuditRecord {
-                key: a.key.clone(),
+                key: a.key().clone(),
                 published_energy_j: a.published.energy_j,
                 corrected_energy_j: a.corrected.energy_j,
                 energy_ratio: a.energy_ratio(),
@@ -413,11 +415,11 @@ impl Audit {
                 duplicate_timestamps: a.duplicate_timestamps as i64,
                 backwards_timestamps: a.backwards_timestamps as i64,
                 judged_rows: a.judged_rows as i64,
-                distinct_response_sets_in_treatment: distinct.get(&a.key.run).copied().unwrap_or(0) as i64,
+                distinct_response_sets_in_treatment: distinct.get(&a.key().run).copied().unwrap_or(0) as i64,
                 replay_max_rel_diff: a.replay_max_rel_diff,
                 edited_time_as_read_s: a.edited_time_as_read_s,
                 edited_accuracy: a.edited_accuracy,
-                ..serving_columns(serving.get(a.key.run_id.as_str()).copied())
+                ..serving_columns(serving.get(a.key().run_id.as_str()).copied())
             })
             .collect()
     }
@@ -577,7 +579,7 @@ pub fn render_text(audit: &Audit) -> String {
             let _ = writeln!(out, "  {line}");
         }
         let balance: Vec<String> = d
-            .balance(audit.trials.iter().map(|a| &a.key))
+            .balance(audit.trials.iter().map(|a| a.key()))
             .iter()
             .map(ToString::to_string)
             .collect();

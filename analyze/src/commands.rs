@@ -338,9 +338,11 @@ pub fn analyze(args: ReportArgs, quiet: bool) -> Result<()> {
         accounting.as_str(),
         skipped_note(&study)
     ));
+    crate::release_freed_memory();
     let stats_started = Instant::now();
     let tables = questions::compute(&study, args.seed);
     let elapsed = stats_started.elapsed();
+    crate::release_freed_memory();
     match &args.report {
         Some(dir) => {
             let written = crate::tables::write_all(dir, &study, &tables)?;
@@ -357,6 +359,7 @@ pub fn analyze(args: ReportArgs, quiet: bool) -> Result<()> {
                 progress: !quiet,
                 seed: args.seed,
             };
+            crate::release_freed_memory();
             let out = report::write(&study, &tables, &opts)?;
             step(format!(
                 "wrote the report into {}: index.html ({:.2} MB), summary.md and {} figure files",

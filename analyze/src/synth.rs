@@ -978,14 +978,14 @@ mod tests {
             assert!(close(m.energy_j.unwrap(), known.energy_j));
             assert_eq!(m.tokens, known.tokens);
             // The steady state is the whole window: the same energy per token.
-            let s = crate::model::serving::serving(&files, &[]);
+            let (s, latency) = crate::model::serving::serving(&files, &[]);
             let steady = s.steady.unwrap();
             assert_eq!((steady.start_ms, steady.end_ms), p.window);
             assert!(close(steady.energy_j.unwrap(), known.energy_j));
             assert!(close(steady.tokens, known.tokens as f64));
             // ITL: one-token chunks evenly spaced, so every request's median gap is its TPOT
             // (to the microsecond the offsets are rounded to).
-            for (itl, tpot) in s.latency.itl_p50_ms.iter().zip(&s.latency.tpot_ms) {
+            for (itl, tpot) in latency.itl_p50_ms.iter().zip(&latency.tpot_ms) {
                 assert!((itl - tpot).abs() < 2e-3, "{itl} vs {tpot}");
             }
             per_token.push(known.energy_j / known.tokens as f64);

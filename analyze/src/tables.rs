@@ -180,7 +180,17 @@ pub fn write_all(dir: &Path, study: &Study, tables: &Tables) -> Result<Vec<PathB
         Ok(())
     }
     put::<MetricsRow>(&mut written, out.join("metrics.csv"), &study.metrics)?;
-    put::<ServingRecord>(&mut written, out.join("serving.csv"), &serving_records(study))?;
+    // One row per trial, made as it is written (never held whole).
+    let serving = out.join("serving.csv");
+    dataset::tables::write_csv_file_from(
+        &serving,
+        study
+            .metrics
+            .iter()
+            .zip(study.serving.iter())
+            .map(|(m, s)| ServingRecord::new(&m.key, s)),
+    )?;
+    written.push(serving);
     // The reference level's tables, then every other level's (the `load` column says which).
     let mut descriptive: Vec<(Rq, DescriptiveRecord)> = Vec::new();
     let mut tests: Vec<(Rq, Test, TestRecord)> = Vec::new();

@@ -316,7 +316,7 @@ fn the_values_as_read_are_derived_from_the_replay_the_way_the_edited_table_was_m
         .iter()
         .map(|a| {
             (
-                a.key.run_id.as_str(),
+                a.key().run_id.as_str(),
                 (a.edited_time_as_read_s.unwrap(), a.edited_accuracy.unwrap()),
             )
         })

@@ -182,28 +182,43 @@ impl Study {
             return Some(self.clone());
         }
         let audit = self.audit.as_ref()?;
-        let by_id: std::collections::HashMap<&str, &MetricsRow> = audit
-            .trials
-            .iter()
-            .map(|a| {
-                let row = match accounting {
-                    Accounting::Published => &a.published,
-                    Accounting::Corrected => &a.corrected,
-                };
-                (a.key.run_id.as_str(), row)
-            })
-            .collect();
-        let metrics: Vec<MetricsRow> = self
-            .metrics
-            .iter()
-            .map(|r| {
-                by_id.get(r.key.run_id.as_str()).map(|other| MetricsRow {
-                    accuracy_gold: r.accuracy_gold,
-                    accuracy_judge: r.accuracy_judge,
-                    ..(*other).clone()
-                })
-            })
-            .collect::<Option<_>>()?;
+        let row = |a: &'_ crate::audit::TrialAudit| -> MetricsRow {
+            match accounting {
+                Accounting::Published => a.published.clone(),
+                Accounting::Corrected => a.corrected.clone(),
+            }
+        };
+        let with_scores = |r: &MetricsRow, other: MetricsRow| MetricsRow {
+            accuracy_gold: r.accuracy_gold,
+            accuracy_judge: r.accuracy_judge,
+            ..other
+        };
+        // The audit's rows come in the model's order (built in the same pass): matched by
+        // position, by run id only where they are not.
+        let aligned = audit.trials.len() == self.metrics.len()
+            && audit
+                .trials
+                .iter()
+                .zip(&self.metrics)
+                .all(|(a, r)| a.key().run_id == r.key.run_id);
+        let metrics: Vec<MetricsRow> = if aligned {
+            audit
+                .trials
+                .iter()
+                .zip(&self.metrics)
+                .map(|(a, r)| with_scores(r, row(a)))
+                .collect()
+        } else {
+            let by_id: std::collections::HashMap<&str, &crate::audit::TrialAudit> = audit
+                .trials
+                .iter()
+                .map(|a| (a.key().run_id.as_str(), a))
+                .collect();
+            self.metrics
+                .iter()
+                .map(|r| by_id.get(r.key.run_id.as_str()).map(|a| with_scores(r, row(a))))
+                .collect::<Option<_>>()?
+        };
         let runs = runs::run_means(&metrics);
         // Everything but the metrics is shared or small: the trial rows, judgments and audit
         // are not copied.

@@ -300,8 +300,6 @@ pub struct Serving {
     pub gates: Gates,
     /// What the gates measured.
     pub values: GateValues,
-    /// Its requests' latencies.
-    pub latency: Latencies,
 }
 
 /// The closed-loop steady state of requests spanning `spans` (start, end in ms) at
@@ -533,8 +531,10 @@ pub fn latencies(requests: &[Request]) -> Latencies {
 
 /// The serving facts of one trial with millisecond request times (whole-second data get the
 /// gates that need no request times: sample gaps and temperature). `limits` are the GPU power
-/// limits its provenance recorded; the design's `power_limit_w` wins.
-pub fn serving(t: &TrialFiles, limits: &[(u32, f64)]) -> Serving {
+/// limits its provenance recorded; the design's `power_limit_w` wins. The requests' latencies
+/// come apart from the facts: they go into their treatment's histograms, and the facts stay
+/// with the trial (a study of 100,000 trials keeps no per-trial latency vectors).
+pub fn serving(t: &TrialFiles, limits: &[(u32, f64)]) -> (Serving, Latencies) {
     let level = LoadLevel::of(&t.trial.key);
     let precise = t.trial.time_resolution_ms < 1000;
     let ok: Vec<&Request> = t.requests.iter().filter(|r| r.error.is_none()).collect();
@@ -652,16 +652,19 @@ pub fn serving(t: &TrialFiles, limits: &[(u32, f64)]) -> Serving {
         sample_gaps,
         temperature,
     };
-    Serving {
-        steady,
-        gates,
-        values,
-        latency: if precise {
-            latencies(&t.requests)
-        } else {
-            Latencies::default()
+    let latency = if precise {
+        latencies(&t.requests)
+    } else {
+        Latencies::default()
+    };
+    (
+        Serving {
+            steady,
+            gates,
+            values,
         },
-    }
+        latency,
+    )
 }
 
 /// Several GPUs' outcomes of one gate: fails when any fails, passes when every one passes,

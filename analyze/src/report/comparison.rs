@@ -37,12 +37,12 @@ pub const REASON_MIN_J: f64 = 0.01;
 /// One trial under both accountings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrialDifference {
-    /// Trial identifier.
-    pub run_id: String,
+    /// Trial identifier (held inline, like the key's: no allocation per trial).
+    pub run_id: dataset::CompactString,
     /// Generation.
-    pub generation: String,
+    pub generation: dataset::CompactString,
     /// Task.
-    pub task: String,
+    pub task: dataset::CompactString,
     /// Published energy, J.
     pub published_j: f64,
     /// Corrected energy, J.
@@ -118,9 +118,9 @@ fn difference(published: &MetricsRow, corrected: &MetricsRow, cp: &accounting::E
     let gpu_p = z(published.gpu_j) - cpu_p;
     let cp_total = z(cp.total_j());
     TrialDifference {
-        run_id: corrected.key.run_id.to_string(),
-        generation: corrected.key.generation.to_string(),
-        task: corrected.key.task.to_string(),
+        run_id: corrected.key.run_id.clone(),
+        generation: corrected.key.generation.clone(),
+        task: corrected.key.task.clone(),
         published_j: z(published.energy_j),
         corrected_j: z(corrected.energy_j),
         published_cpu_j: cpu_p,

@@ -301,9 +301,9 @@ pub(super) fn per_trial_accounting<'r>(report: &'r Report<'_>) -> LongTable<'r> 
     let row = move |i: usize| {
         let d = &c.trials[i];
         let mut row = vec![
-            d.run_id.clone(),
+            d.run_id.to_string(),
             report.study.label(&d.generation),
-            d.task.clone(),
+            d.task.to_string(),
             num(d.published_j),
             num(d.corrected_j),
             times(d.ratio()),
@@ -337,7 +337,7 @@ pub(super) fn flagged_trials<'r>(report: &'r Report<'_>) -> LongTable<'r> {
     flagged.sort_by(|p, q| {
         (q.gaps, q.cpu_wraps_file)
             .cmp(&(p.gaps, p.cpu_wraps_file))
-            .then(p.key.run_id.cmp(&q.key.run_id))
+            .then(p.key().run_id.cmp(&q.key().run_id))
     });
     let t = Table::new(
         format!(
@@ -362,9 +362,9 @@ pub(super) fn flagged_trials<'r>(report: &'r Report<'_>) -> LongTable<'r> {
     let row = move |i: usize| {
         let f = flagged[i];
         vec![
-            f.key.run_id.to_string(),
-            report.study.label(&f.key.generation),
-            f.key.task.to_string(),
+            f.key().run_id.to_string(),
+            report.study.label(&f.key().generation),
+            f.key().task.to_string(),
             f.cpu_wraps_file.to_string(),
             f.corrected.cpu_wraps.to_string(),
             f.summary_energy_j.map_or("–".into(), joules),

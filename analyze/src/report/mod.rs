@@ -170,6 +170,16 @@ pub fn build<'a>(study: &'a Study, tables: &'a Tables, opts: &Options) -> Result
         }
         None => study.median_energy_trial().to_string(),
     };
+    // With several load levels the research questions are answered within each: the
+    // sections show the first level's tests, figures and tables, and every other level's
+    // findings after them.
+    let levels = study.load_levels();
+    let reference = (levels.len() > 1).then(|| study.at_level(&levels[0]));
+    let rq_study = reference.as_ref().unwrap_or(study);
+    // The tests under the other accounting first, while the report holds least: they need a
+    // copy of the study's rows (the audit's), dropped as soon as they are done.
+    let other_tests = findings::published::other_accounting_tests(rq_study, opts.seed);
+    crate::release_freed_memory();
     // The one trial whose samples a figure shows is read again, alone.
     // It is in one of the datasets read (several when shards are read as one).
     let read = ReadOptions {
@@ -191,18 +201,12 @@ pub fn build<'a>(study: &'a Study, tables: &'a Tables, opts: &Options) -> Result
     let mut overview = overview::Overview::new(&inputs, study);
     let unit = findings::HonestUnit::new(audit, study);
     let comparison = comparison::Comparison::new(&inputs, study);
-    // With several load levels the research questions are answered within each: the
-    // sections show the first level's tests, figures and tables, and every other level's
-    // findings after them.
-    let levels = study.load_levels();
-    let reference = (levels.len() > 1).then(|| study.at_level(&levels[0]));
-    let rq_study = reference.as_ref().unwrap_or(study);
     let rq_inputs = Inputs {
         study: rq_study,
         ..inputs
     };
     let mut sections = findings::sections(&rq_inputs, rq_study);
-    findings::published::append(&mut sections, rq_study, tables, opts.seed);
+    findings::published::append(&mut sections, rq_study, tables, other_tests.as_ref());
     if reference.is_some() {
         for s in &mut sections {
             s.findings.insert(

@@ -323,5 +323,26 @@ pub fn write_csv_file<'a, T: Columns + 'a>(path: &Path, rows: impl IntoIterator<
     })
 }
 
+/// [`write_csv_file`] of rows made one at a time (each written, then dropped): a table of
+/// one row per trial is never held whole.
+pub fn write_csv_file_from<T: Columns>(path: &Path, rows: impl IntoIterator<Item = T>) -> Result<()> {
+    io::write_with(path, false, |file| {
+        let mut out = std::io::BufWriter::new(file);
+        let mut line = csv_header::<T>();
+        line.push('\n');
+        let write = || -> std::io::Result<()> {
+            out.write_all(line.as_bytes())?;
+            for row in rows {
+                line.clear();
+                row.csv(&mut line);
+                line.push('\n');
+                out.write_all(line.as_bytes())?;
+            }
+            out.flush()
+        };
+        write().map_err(|e| DatasetError::io(path, e))
+    })
+}
+
 #[cfg(test)]
 mod tests;

@@ -176,7 +176,7 @@ pub(super) fn published_vs_corrected(study: &Study, comparison: &Comparison, out
     let points: Vec<(String, f64, f64)> = comparison
         .trials
         .iter()
-        .map(|t| (t.generation.clone(), t.corrected_j * k, t.published_j * k))
+        .map(|t| (t.generation.to_string(), t.corrected_j * k, t.published_j * k))
         .collect();
     let mut fig = scatter_figure(
         study,

@@ -197,23 +197,36 @@ fn what_changes(lines: &[Line]) -> String {
     }
 }
 
-/// Appends the "as published" findings and table to each section.
-pub(in crate::report) fn append(sections: &mut [Section], study: &Study, tables: &Tables, seed: u64) {
+/// The study's own tests under the other accounting (None without an audit to take its rows
+/// from). The copy of the study they need is dropped before this returns: the report calls it
+/// first, while it holds least.
+pub(in crate::report) fn other_accounting_tests(study: &Study, seed: u64) -> Option<Tables> {
     let other_accounting = match study.accounting {
         Accounting::Published => Accounting::Corrected,
         Accounting::Corrected => Accounting::Published,
     };
-    let Some(other_study) = study.with_accounting(other_accounting) else {
+    let other_study = study.with_accounting(other_accounting)?;
+    Some(questions::study_tests(&other_study, seed))
+}
+
+/// Appends the "as published" findings and table to each section, from `other`, the tests
+/// under the other accounting ([`other_accounting_tests`]).
+pub(in crate::report) fn append(
+    sections: &mut [Section],
+    study: &Study,
+    tables: &Tables,
+    other: Option<&Tables>,
+) {
+    let Some(other) = other else {
         return;
     };
-    let other = questions::study_tests(&other_study, seed);
     let both = match study.accounting {
         Accounting::Published => Both {
             published: tables,
-            corrected: &other,
+            corrected: other,
         },
         Accounting::Corrected => Both {
-            published: &other,
+            published: other,
             corrected: tables,
         },
     };
