@@ -316,7 +316,7 @@ pub fn analyze(args: ReportArgs, quiet: bool) -> Result<()> {
         }
     };
     let folders = folder_list(&args.data);
-    let study = Study::build_all(
+    let mut study = Study::build_all(
         &args.data,
         &BuildOptions {
             accounting,
@@ -352,14 +352,22 @@ pub fn analyze(args: ReportArgs, quiet: bool) -> Result<()> {
                 dir.join("tables").display(),
                 elapsed.as_secs_f64() * 1e3
             ));
+            // The study's own tests under the other accounting, on the audit's rows swapped in
+            // (several load levels: the report runs them within the first level).
+            let other_tests = if study.has_load_levels() {
+                None
+            } else {
+                study.under_other_accounting(|s| questions::study_tests(s, args.seed))
+            };
+            crate::release_freed_memory();
             let opts = report::Options {
+                other_tests,
                 dir: dir.clone(),
                 trace: args.trace,
                 png: !args.no_png,
                 progress: !quiet,
                 seed: args.seed,
             };
-            crate::release_freed_memory();
             let out = report::write(&study, &tables, &opts)?;
             step(format!(
                 "wrote the report into {}: index.html ({:.2} MB), summary.md and {} figure files",

@@ -335,3 +335,49 @@ fn the_values_as_read_are_derived_from_the_replay_the_way_the_edited_table_was_m
     assert_eq!(totals.edited_time_derived, 900);
     assert_eq!(totals.edited_power_rank_changes, 235);
 }
+
+#[test]
+fn the_other_accounting_in_place_equals_the_copy_and_restores_the_study() {
+    use analyze::model::{BuildOptions, Study};
+    use analyze::questions::study_tests;
+    let Some(data) = common::imported_published() else {
+        return;
+    };
+    for accounting in [dataset::Accounting::Corrected, dataset::Accounting::Published] {
+        let mut study = Study::build(
+            data,
+            &BuildOptions {
+                accounting,
+                audit: true,
+                published_tables: None,
+                progress: false,
+                skip_damaged: false,
+                requests: false,
+            },
+        )
+        .unwrap();
+        let (metrics, runs) = (study.metrics.clone(), study.runs.clone());
+        let audit = study.audit.as_ref().unwrap().trials.clone();
+        let other = match accounting {
+            dataset::Accounting::Corrected => dataset::Accounting::Published,
+            dataset::Accounting::Published => dataset::Accounting::Corrected,
+        };
+        // The copy shares the audit: dropped before the swap, which needs the audit alone.
+        let by_copy = {
+            let copied = study.with_accounting(other).unwrap();
+            format!("{:?}", study_tests(&copied, 7).tests)
+        };
+        assert_eq!(std::sync::Arc::strong_count(study.audit.as_ref().unwrap()), 1);
+        let (seen, in_place) = study
+            .under_other_accounting(|s| (s.accounting, format!("{:?}", study_tests(s, 7).tests)))
+            .unwrap();
+        assert_eq!(seen, other);
+        assert_eq!(in_place, by_copy, "{accounting:?}");
+        assert!(by_copy.len() > 1000, "the tests ran: {by_copy}");
+        // Everything swapped back: the rows, the run level, the audit's rows.
+        assert_eq!(study.accounting, accounting);
+        assert_eq!(study.metrics, metrics);
+        assert_eq!(format!("{:?}", study.runs), format!("{runs:?}"));
+        assert_eq!(study.audit.as_ref().unwrap().trials, audit);
+    }
+}

@@ -65,6 +65,10 @@ pub struct Options {
     pub progress: bool,
     /// Seed of the statistics.
     pub seed: u64,
+    /// The study's own tests under the other accounting, when the caller ran them already
+    /// ([`Study::under_other_accounting`], which needs no copy of the rows); otherwise the
+    /// report runs them on a copy.
+    pub other_tests: Option<Tables>,
 }
 
 /// A figure rendered for the outputs.
@@ -178,8 +182,15 @@ pub fn build<'a>(study: &'a Study, tables: &'a Tables, opts: &Options) -> Result
     let rq_study = reference.as_ref().unwrap_or(study);
     // The tests under the other accounting first, while the report holds least: they need a
     // copy of the study's rows (the audit's), dropped as soon as they are done.
-    let other_tests = findings::published::other_accounting_tests(rq_study, opts.seed);
-    crate::release_freed_memory();
+    let computed;
+    let other_tests = match (&opts.other_tests, &reference) {
+        (Some(t), None) => Some(t),
+        _ => {
+            computed = findings::published::other_accounting_tests(rq_study, opts.seed);
+            crate::release_freed_memory();
+            computed.as_ref()
+        }
+    };
     // The one trial whose samples a figure shows is read again, alone.
     // It is in one of the datasets read (several when shards are read as one).
     let read = ReadOptions {
@@ -206,7 +217,7 @@ pub fn build<'a>(study: &'a Study, tables: &'a Tables, opts: &Options) -> Result
         ..inputs
     };
     let mut sections = findings::sections(&rq_inputs, rq_study);
-    findings::published::append(&mut sections, rq_study, tables, other_tests.as_ref());
+    findings::published::append(&mut sections, rq_study, tables, other_tests);
     if reference.is_some() {
         for s in &mut sections {
             s.findings.insert(
