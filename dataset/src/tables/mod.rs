@@ -303,12 +303,20 @@ pub fn write_csv<'a, T: Columns + 'a>(
     rows: impl IntoIterator<Item = &'a T>,
     out: &mut impl Write,
 ) -> std::io::Result<()> {
+    write_rows::<T, &T>(rows, out)
+}
+
+/// [`write_csv`] over rows given by reference or by value.
+fn write_rows<T: Columns, R: std::borrow::Borrow<T>>(
+    rows: impl IntoIterator<Item = R>,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
     let mut line = csv_header::<T>();
     line.push('\n');
     out.write_all(line.as_bytes())?;
     for row in rows {
         line.clear();
-        row.csv(&mut line);
+        row.borrow().csv(&mut line);
         line.push('\n');
         out.write_all(line.as_bytes())?;
     }
@@ -319,7 +327,7 @@ pub fn write_csv<'a, T: Columns + 'a>(
 pub fn write_csv_file<'a, T: Columns + 'a>(path: &Path, rows: impl IntoIterator<Item = &'a T>) -> Result<()> {
     io::write_with(path, false, |file| {
         let mut out = std::io::BufWriter::new(file);
-        write_csv(rows, &mut out).map_err(|e| DatasetError::io(path, e))
+        write_rows::<T, &T>(rows, &mut out).map_err(|e| DatasetError::io(path, e))
     })
 }
 
@@ -328,19 +336,7 @@ pub fn write_csv_file<'a, T: Columns + 'a>(path: &Path, rows: impl IntoIterator<
 pub fn write_csv_file_from<T: Columns>(path: &Path, rows: impl IntoIterator<Item = T>) -> Result<()> {
     io::write_with(path, false, |file| {
         let mut out = std::io::BufWriter::new(file);
-        let mut line = csv_header::<T>();
-        line.push('\n');
-        let write = || -> std::io::Result<()> {
-            out.write_all(line.as_bytes())?;
-            for row in rows {
-                line.clear();
-                row.csv(&mut line);
-                line.push('\n');
-                out.write_all(line.as_bytes())?;
-            }
-            out.flush()
-        };
-        write().map_err(|e| DatasetError::io(path, e))
+        write_rows::<T, T>(rows, &mut out).map_err(|e| DatasetError::io(path, e))
     })
 }
 
