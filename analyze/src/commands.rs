@@ -45,6 +45,7 @@ fn skipped_note(study: &Study) -> String {
 /// `analyze import`.
 pub fn import(args: ImportArgs, quiet: bool) -> Result<()> {
     let started = Instant::now();
+    crate::keep_freed_memory();
     let opts = ImportOptions {
         source: args.source,
         out: args.out,

@@ -228,10 +228,25 @@ fn read_prompts_out(bytes: &[u8], path: &Path, warnings: &mut Vec<String>) -> Re
 
 /// Reads a source file once; its provenance record (relative path, size, xxh3-128) is taken
 /// from the same bytes that are parsed.
-fn read_source(root: &Path, path: &Path) -> Result<(Vec<u8>, serde_json::Value)> {
-    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
-    let record = file_record(root, path, &bytes);
-    Ok((bytes, record))
+/// Reads a source file and hands its bytes to `f`, with the file's provenance record. Each
+/// worker thread reads into one buffer it keeps from file to file: a fresh buffer per file
+/// came as freshly faulted, zeroed pages each time.
+fn with_source<R>(
+    root: &Path,
+    path: &Path,
+    f: impl FnOnce(&[u8]) -> Result<R>,
+) -> Result<(R, serde_json::Value)> {
+    thread_local! {
+        static READ: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    READ.with_borrow_mut(|bytes| {
+        bytes.clear();
+        std::fs::File::open(path)
+            .and_then(|mut file| std::io::Read::read_to_end(&mut file, bytes))
+            .with_context(|| format!("{}: cannot read", path.display()))?;
+        let record = file_record(root, path, bytes);
+        Ok((f(bytes)?, record))
+    })
 }
 
 fn file_record(root: &Path, path: &Path, bytes: &[u8]) -> serde_json::Value {
@@ -268,31 +283,35 @@ fn read_trial(
     } else {
         bail!("{}: no energibridge.csv or energibridge.csv.gz", dir.display());
     };
-    let (raw, csv_record) = read_source(experiment, &csv_path)?;
-    let csv = if raw.starts_with(&[0x1f, 0x8b]) {
-        // Each worker thread inflates into one buffer it keeps from trial to trial.
-        thread_local! {
-            static INFLATED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    let (csv, csv_record) = with_source(experiment, &csv_path, |raw| {
+        if raw.starts_with(&[0x1f, 0x8b]) {
+            // Each worker thread inflates into one buffer it keeps from trial to trial.
+            thread_local! {
+                static INFLATED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+            }
+            INFLATED.with_borrow_mut(|text| {
+                energibridge::inflate_gzip_into(raw, text)
+                    .map_err(|m| dataset::error::DatasetError::invalid(&csv_path, m))?;
+                Ok(energibridge::parse_samples_csv(text, &csv_path)?)
+            })
+        } else {
+            Ok(energibridge::parse_samples_csv(raw, &csv_path)?)
         }
-        INFLATED.with_borrow_mut(|text| {
-            energibridge::inflate_gzip_into(&raw, text)
-                .map_err(|m| dataset::error::DatasetError::invalid(&csv_path, m))?;
-            Ok::<_, anyhow::Error>(energibridge::parse_samples_csv(text, &csv_path)?)
-        })?
-    } else {
-        energibridge::parse_samples_csv(&raw, &csv_path)?
-    };
+    })?;
     warnings.extend(csv.warnings);
     let samples: SampleTable = csv.table;
     let prompts_path = dir.join("prompts_out.tsv");
-    let (tsv, tsv_record) = read_source(experiment, &prompts_path)?;
-    let prompts = read_prompts_out(&tsv, &prompts_path, &mut warnings)?;
+    let (prompts, tsv_record) = with_source(experiment, &prompts_path, |tsv| {
+        read_prompts_out(tsv, &prompts_path, &mut warnings)
+    })?;
     let mut files = vec![csv_record, tsv_record];
     let summary_path = dir.join("energibridge-summary.txt");
     let summary: Option<Summary> = if summary_path.is_file() {
-        let (bytes, record) = read_source(experiment, &summary_path)?;
+        let (summary, record) = with_source(experiment, &summary_path, |bytes| {
+            Ok(energibridge::summary_from_bytes(bytes, &summary_path)?)
+        })?;
         files.push(record);
-        Some(energibridge::summary_from_bytes(&bytes, &summary_path)?)
+        Some(summary)
     } else {
         warnings.push(format!(
             "{}: missing; EnergiBridge's own summary is not recorded",

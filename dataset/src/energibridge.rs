@@ -87,6 +87,15 @@ pub fn read_samples_csv(path: &Path) -> Result<CsvRead> {
 /// is kept as a float channel (an empty cell is a missing value). Errors name the file, the
 /// line and the column; time running backwards is a warning, not an error.
 pub fn parse_samples_csv(bytes: &[u8], path: &Path) -> Result<CsvRead> {
+    // Quoted fields (which EnergiBridge never writes) go through a SIMD CSV splitter (memchr
+    // over the inflated bytes, no copy of a field); everything else through one pass that
+    // splits and parses at once (see `parse_unquoted`).
+    parse_samples(bytes, path, memchr::memchr(b'"', bytes).is_some())
+}
+
+/// [`parse_samples_csv`] through the general CSV splitter (`quoted`) or the one-pass parser
+/// for unquoted files.
+fn parse_samples(bytes: &[u8], path: &Path, quoted: bool) -> Result<CsvRead> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(DatasetError::invalid(
             path,
@@ -94,9 +103,6 @@ pub fn parse_samples_csv(bytes: &[u8], path: &Path) -> Result<CsvRead> {
         ));
     }
     let mut warnings = Vec::new();
-    // EnergiBridge writes unquoted numbers: a SIMD field splitter (memchr over the inflated
-    // bytes, no copy of a field) reads them several times faster than a byte-at-a-time
-    // state machine; quoted fields are still understood.
     let mut reader = simd_csv::ZeroCopyReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
@@ -118,137 +124,274 @@ pub fn parse_samples_csv(bytes: &[u8], path: &Path) -> Result<CsvRead> {
         .iter()
         .position(|n| n == "Time")
         .ok_or_else(|| DatasetError::missing_column(path, "Time"))?;
-    let width = names.len();
     // Count the lines to allocate every column once: growing ~75 vectors by doubling cost a
     // copy and fresh zeroed pages each time (a fifth of the import's CPU in a profile), while
     // counting newlines is a vectorised pass over bytes already in cache.
-    let estimate = bytes.iter().filter(|&&b| b == b'\n').count() + 1;
-    let mut time_ms: Vec<i64> = Vec::with_capacity(estimate);
-    let mut values: Vec<Vec<f64>> = (0..width)
-        .map(|c| {
-            if c == time_col {
-                Vec::new()
-            } else {
-                Vec::with_capacity(estimate)
-            }
-        })
-        .collect();
-    let mut valid: Vec<Option<Vec<bool>>> = vec![None; width];
-    let mut previous_time: Option<i64> = None;
-    let mut backwards = 0usize;
-    let mut row = 0usize;
-    // The line a record starts on, from its byte offset: counted only when a message needs it.
-    let line_at = |offset: u64| -> u64 {
-        let end = (offset as usize).min(bytes.len());
-        1 + bytes[..end].iter().filter(|&&b| b == b'\n').count() as u64
-    };
-    loop {
-        let offset = reader.position();
-        let record = match reader.read_byte_record() {
-            Ok(Some(record)) => record,
-            Ok(None) => break,
-            Err(e) => return Err(DatasetError::parse(path, line_at(offset), e.to_string())),
+    let estimate = memchr::memchr_iter(b'\n', bytes).count() + 1;
+    let mut table = Builder::new(path, &names, time_col, estimate, warnings);
+    if quoted {
+        // The line a record starts on, from its byte offset: counted only when a message
+        // needs it.
+        let line_at = |offset: u64| -> u64 {
+            let end = (offset as usize).min(bytes.len());
+            1 + memchr::memchr_iter(b'\n', &bytes[..end]).count() as u64
         };
-        if record.len() == 1 && record.as_slice().trim_ascii().is_empty() {
-            // A blank line (e.g. a trailing one) carries no sample.
-            continue;
-        }
-        if record.len() != width {
-            return Err(DatasetError::parse(
-                path,
-                line_at(offset),
-                format!(
-                    "expected {width} fields as in the header, found {} (truncated file?)",
-                    record.len()
-                ),
-            ));
-        }
-        for (c, field) in record.unquoted_iter().enumerate() {
-            if c == time_col {
-                let t = parse_time(field).ok_or_else(|| {
-                    DatasetError::parse(
-                        path,
-                        line_at(offset),
-                        format!(
-                            "column `Time`: `{}` is not a time in ms",
-                            String::from_utf8_lossy(field)
-                        ),
-                    )
-                })?;
-                if let Some(p) = previous_time
-                    && t < p
-                {
-                    backwards += 1;
-                    if backwards <= 3 {
-                        warnings.push(format!(
-                            "{}:{}: time runs backwards ({t} ms after {p} ms); the corrected accounting leaves this sample out",
-                            path.display(),
-                            line_at(offset)
-                        ));
-                    }
-                }
-                previous_time = Some(t);
-                time_ms.push(t);
+        loop {
+            let offset = reader.position();
+            let record = match reader.read_byte_record() {
+                Ok(Some(record)) => record,
+                Ok(None) => break,
+                Err(e) => return Err(DatasetError::parse(path, line_at(offset), e.to_string())),
+            };
+            if record.len() == 1 && record.as_slice().trim_ascii().is_empty() {
+                // A blank line (e.g. a trailing one) carries no sample.
                 continue;
             }
-            let field = trim_ascii(field);
-            let v = if field.is_empty() {
-                None
+            let line = || line_at(offset);
+            table.check_width(record.len(), line)?;
+            for (c, field) in record.unquoted_iter().enumerate() {
+                table.field(c, field, line)?;
+            }
+            table.end_row();
+        }
+    } else {
+        // Without quotes the header is the first line.
+        let start = memchr::memchr(b'\n', bytes).map_or(bytes.len(), |i| i + 1);
+        parse_unquoted(&bytes[start..], &mut table)?;
+    }
+    Ok(table.finish())
+}
+
+/// The records of an unquoted samples CSV (after its header), split and parsed in one pass:
+/// the digits of a cell are accumulated as the separator is looked for, so each byte is read
+/// once and a short non-negative integer (most EnergiBridge cells: clock frequencies, memory
+/// sizes, milliwatts) never reaches a float parser. Any other cell (a decimal point, a sign,
+/// an exponent, spaces, a `\r`) is taken whole to the next separator and parsed as the quoted
+/// path parses it, with the same messages.
+fn parse_unquoted(bytes: &[u8], table: &mut Builder<'_>) -> Result<()> {
+    let n = bytes.len();
+    let mut i = 0;
+    // Line 1 is the header.
+    let mut line = 1u64;
+    while i < n {
+        line += 1;
+        // A blank line (e.g. a trailing one) carries no sample.
+        let mut j = i;
+        while j < n && matches!(bytes[j], b' ' | b'\t' | b'\r') {
+            j += 1;
+        }
+        if j == n || bytes[j] == b'\n' {
+            i = j + 1;
+            continue;
+        }
+        let mut c = 0;
+        loop {
+            let start = i;
+            let mut v = 0u64;
+            while i < n {
+                let d = bytes[i].wrapping_sub(b'0');
+                if d > 9 {
+                    break;
+                }
+                v = v * 10 + u64::from(d);
+                i += 1;
+            }
+            let at_end = i == n || bytes[i] == b',' || bytes[i] == b'\n';
+            if !at_end {
+                i += memchr::memchr2(b',', b'\n', &bytes[i..]).unwrap_or(n - i);
+            }
+            let last = i == n || bytes[i] == b'\n';
+            if c == table.width() {
+                // More fields than the header: count them all for the message.
+                let rest = &bytes[start..];
+                let line_end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+                let more = memchr::memchr_iter(b',', &rest[..line_end]).count();
+                table.check_width(c + 1 + more, || line)?;
+            }
+            let digits = i - start;
+            if at_end && digits > 0 && digits <= 15 && c != table.time_col {
+                // Exact: up to 15 digits fit an f64's mantissa.
+                table.value(c, Some(v as i64 as f64));
             } else {
-                match parse_number(field) {
-                    Some(v) if v.is_nan() => None,
-                    Some(v) => Some(v),
-                    None => {
-                        return Err(DatasetError::parse(
-                            path,
-                            line_at(offset),
-                            format!(
-                                "column `{}`: `{}` is not a number",
-                                names[c],
-                                String::from_utf8_lossy(field)
-                            ),
-                        ));
-                    }
-                }
-            };
-            match v {
-                Some(v) => {
-                    values[c].push(v);
-                    if let Some(mask) = &mut valid[c] {
-                        mask.push(true);
-                    }
-                }
-                None => {
-                    values[c].push(0.0);
-                    valid[c].get_or_insert_with(|| vec![true; row]).push(false);
-                }
+                table.field(c, &bytes[start..i], || line)?;
+            }
+            c += 1;
+            i += 1;
+            if last {
+                break;
             }
         }
-        row += 1;
+        table.check_width(c, || line)?;
+        table.end_row();
     }
-    if backwards > 3 {
-        warnings.push(format!(
-            "{}: time runs backwards at {backwards} samples in all",
-            path.display()
-        ));
+    Ok(())
+}
+
+/// The columns of a samples CSV as its cells arrive, row by row.
+struct Builder<'a> {
+    path: &'a Path,
+    names: &'a [String],
+    time_col: usize,
+    time_ms: Vec<i64>,
+    values: Vec<Vec<f64>>,
+    valid: Vec<Option<Vec<bool>>>,
+    previous_time: Option<i64>,
+    backwards: usize,
+    row: usize,
+    warnings: Vec<String>,
+}
+
+impl<'a> Builder<'a> {
+    /// Columns for `rows` rows (an estimate: more are accepted).
+    fn new(path: &'a Path, names: &'a [String], time_col: usize, rows: usize, warnings: Vec<String>) -> Self {
+        let width = names.len();
+        Builder {
+            path,
+            names,
+            time_col,
+            time_ms: Vec::with_capacity(rows),
+            values: (0..width)
+                .map(|c| {
+                    if c == time_col {
+                        Vec::new()
+                    } else {
+                        Vec::with_capacity(rows)
+                    }
+                })
+                .collect(),
+            valid: vec![None; width],
+            previous_time: None,
+            backwards: 0,
+            row: 0,
+            warnings,
+        }
     }
-    let columns = names
-        .into_iter()
-        .zip(values)
-        .zip(valid)
-        .enumerate()
-        .filter(|(c, _)| *c != time_col)
-        .map(|(_, ((name, values), valid))| SampleColumn {
-            name,
-            values,
-            valid,
-            wrap_range: None,
-        })
-        .collect();
-    Ok(CsvRead {
-        table: SampleTable { time_ms, columns },
-        warnings,
-    })
+
+    /// Fields per row, as in the header.
+    fn width(&self) -> usize {
+        self.names.len()
+    }
+
+    /// An error unless a record of `found` fields (on the line `line` gives) has the header's.
+    fn check_width(&self, found: usize, line: impl Fn() -> u64) -> Result<()> {
+        if found == self.width() {
+            return Ok(());
+        }
+        Err(DatasetError::parse(
+            self.path,
+            line(),
+            format!(
+                "expected {} fields as in the header, found {found} (truncated file?)",
+                self.width()
+            ),
+        ))
+    }
+
+    /// Cell `c` of the current row as it is in the file (on the line `line` gives).
+    fn field(&mut self, c: usize, field: &[u8], line: impl Fn() -> u64) -> Result<()> {
+        if c == self.time_col {
+            let t = parse_time(field).ok_or_else(|| {
+                DatasetError::parse(
+                    self.path,
+                    line(),
+                    format!(
+                        "column `Time`: `{}` is not a time in ms",
+                        String::from_utf8_lossy(field)
+                    ),
+                )
+            })?;
+            if let Some(p) = self.previous_time
+                && t < p
+            {
+                self.backwards += 1;
+                if self.backwards <= 3 {
+                    self.warnings.push(format!(
+                        "{}:{}: time runs backwards ({t} ms after {p} ms); the corrected accounting leaves this sample out",
+                        self.path.display(),
+                        line()
+                    ));
+                }
+            }
+            self.previous_time = Some(t);
+            self.time_ms.push(t);
+            return Ok(());
+        }
+        let field = field.trim_ascii();
+        let v = if field.is_empty() {
+            None
+        } else {
+            match parse_number(field) {
+                Some(v) if v.is_nan() => None,
+                Some(v) => Some(v),
+                None => {
+                    return Err(DatasetError::parse(
+                        self.path,
+                        line(),
+                        format!(
+                            "column `{}`: `{}` is not a number",
+                            self.names[c],
+                            String::from_utf8_lossy(field)
+                        ),
+                    ));
+                }
+            }
+        };
+        self.value(c, v);
+        Ok(())
+    }
+
+    /// Value `v` of channel `c` (not `Time`) in the current row; `None` is a missing value.
+    fn value(&mut self, c: usize, v: Option<f64>) {
+        match v {
+            Some(v) => {
+                self.values[c].push(v);
+                if let Some(mask) = &mut self.valid[c] {
+                    mask.push(true);
+                }
+            }
+            None => {
+                self.values[c].push(0.0);
+                let row = self.row;
+                self.valid[c].get_or_insert_with(|| vec![true; row]).push(false);
+            }
+        }
+    }
+
+    fn end_row(&mut self) {
+        self.row += 1;
+    }
+
+    fn finish(mut self) -> CsvRead {
+        if self.backwards > 3 {
+            self.warnings.push(format!(
+                "{}: time runs backwards at {} samples in all",
+                self.path.display(),
+                self.backwards
+            ));
+        }
+        let time_col = self.time_col;
+        let columns = self
+            .names
+            .iter()
+            .zip(self.values)
+            .zip(self.valid)
+            .enumerate()
+            .filter(|(c, _)| *c != time_col)
+            .map(|(_, ((name, values), valid))| SampleColumn {
+                name: name.clone(),
+                values,
+                valid,
+                wrap_range: None,
+            })
+            .collect();
+        CsvRead {
+            table: SampleTable {
+                time_ms: self.time_ms,
+                columns,
+            },
+            warnings: self.warnings,
+        }
+    }
 }
 
 /// Parses one numeric cell. Most EnergiBridge cells are short non-negative integers (clock
@@ -272,10 +415,6 @@ fn parse_number(field: &[u8]) -> Option<f64> {
         }
     }
     fast_float2::parse::<f64, _>(field).ok()
-}
-
-fn trim_ascii(b: &[u8]) -> &[u8] {
-    b.trim_ascii()
 }
 
 /// Parses a time in ms: an integer, or a float with no fractional part (some writers add `.0`).
@@ -335,8 +474,41 @@ pub fn parse_summary(text: &str) -> Option<Summary> {
 mod tests {
     use super::*;
 
+    /// Parses through both paths, which must agree (result or error message).
     fn parse(text: &str) -> Result<CsvRead> {
-        parse_samples_csv(text.as_bytes(), Path::new("t.csv"))
+        let path = Path::new("t.csv");
+        let one_pass = parse_samples(text.as_bytes(), path, false);
+        let general = parse_samples(text.as_bytes(), path, true);
+        assert_eq!(
+            format!("{one_pass:?}"),
+            format!("{general:?}"),
+            "the two parsers differ on {text:?}"
+        );
+        parse_samples_csv(text.as_bytes(), path)
+    }
+
+    #[test]
+    fn the_one_pass_parser_reads_what_the_csv_splitter_reads() {
+        for text in [
+            "Time,A,B\n1,2,3\n",
+            "Time,A,B\n1,2,3",
+            "Time,A,B\r\n1,2,3\r\n4,5,6\r\n",
+            "Time,A,B\n1, 2 ,3.5\n\n2,-1,1e3\n   \n",
+            "A,Time,B\n0.25,10,\n,11,7\n,12,\n",
+            "Time,A\n1.0,2\n2,1234567890123456\n3,12345678901234567890\n4,0007\n",
+            "Time,A\n1,NaN\n2,inf\n3,-0\n",
+            "Time,A\n1,2,3\n",
+            "Time,A,B\n1,2\n",
+            "Time,A\n1,2\n2\n",
+            "Time,A\nx,2\n",
+            "Time,A\n1,2x\n",
+            "Time,A\n1,2\n,3\n",
+            "Time\n1\n2\n",
+            "Time,A\n",
+            "Time,A",
+        ] {
+            let _ = parse(text);
+        }
     }
 
     #[test]
@@ -348,6 +520,28 @@ mod tests {
         assert_eq!(names, ["Delta", "GPU0_POWER (mWatts)", "CPU_ENERGY (J)"]);
         assert_eq!(r.table.column("CPU_ENERGY (J)").unwrap().values, vec![1.5, 2.5]);
         assert!(r.warnings.is_empty());
+    }
+
+    #[test]
+    fn both_parsers_read_every_published_samples_file_alike() {
+        let Some(root) = testkit::published_dataset() else {
+            return;
+        };
+        let experiment = root.join("experiments/llama_profiling");
+        let mut files = 0;
+        for entry in std::fs::read_dir(&experiment).unwrap() {
+            let path = entry.unwrap().path().join("energibridge.csv.gz");
+            if !path.is_file() {
+                continue;
+            }
+            let bytes = read_maybe_gzip(&path).unwrap();
+            let one_pass = parse_samples(&bytes, &path, false).unwrap();
+            let general = parse_samples(&bytes, &path, true).unwrap();
+            assert!(one_pass == general, "{}: the two parsers differ", path.display());
+            assert!(!one_pass.table.time_ms.is_empty(), "{}", path.display());
+            files += 1;
+        }
+        assert_eq!(files, 900);
     }
 
     #[test]
