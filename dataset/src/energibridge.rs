@@ -506,6 +506,8 @@ mod tests {
             "Time\n1\n2\n",
             "Time,A\n",
             "Time,A",
+            "Time,A\r1,2\r2,3\r",
+            "\u{feff}Time,A\n1,2\n",
         ] {
             let _ = parse(text);
         }
